@@ -1,0 +1,79 @@
+"""Open Music Box: a music box (and later sync rooms) for Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
+
+from .box import MusicBox, OpenMusicBoxConfigEntry
+from .const import DOMAIN, ISSUE_LIBMPV_MISSING
+from .http_view import TrackMediaView
+from .mpv_loader import LibmpvMissingError
+from .outputs.base import OutputError
+from .services import async_setup_services
+from .storage import BoxStore
+
+PLATFORMS = [Platform.MEDIA_PLAYER]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions and the media view once."""
+    async_setup_services(hass)
+    hass.http.register_view(TrackMediaView(hass))
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> bool:
+    """Set up one box."""
+    box = MusicBox(hass, entry)
+    try:
+        await box.async_setup()
+    except LibmpvMissingError as err:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            ISSUE_LIBMPV_MISSING,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_LIBMPV_MISSING,
+            translation_placeholders={"name": entry.title},
+        )
+        await box.async_close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="libmpv_missing"
+        ) from err
+    except OutputError as err:
+        await box.async_close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="output_failed",
+            translation_placeholders={"detail": str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_LIBMPV_MISSING)
+    entry.runtime_data = box
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
+    """Apply new options (volume cap, previous-restart seconds) without a reload."""
+    await entry.runtime_data.async_apply_options()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> bool:
+    """Unload a box."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_close()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
+    """Delete the box's stored playlists with the entry."""
+    await BoxStore(hass, entry.entry_id).async_remove()

@@ -1,0 +1,175 @@
+"""One music box (a config entry): its catalog, its player, and the watch on its library folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import logging
+from pathlib import Path
+
+from homeassistant.components.media_player import async_process_play_media_url
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+
+from .catalog import Catalog
+from .const import (
+    CONF_AUDIO_DEVICE,
+    CONF_DEFAULT_VOLUME,
+    CONF_LIBRARY_PATH,
+    CONF_MAX_VOLUME,
+    CONF_OUTPUT,
+    CONF_PREVIOUS_RESTART_SECONDS,
+    CONF_TARGET_ENTITY,
+    DEFAULT_MAX_VOLUME,
+    DEFAULT_PREVIOUS_RESTART_SECONDS,
+    DEFAULT_VOLUME,
+    DOMAIN,
+    ISSUE_LIBRARY_MISSING,
+    LIBRARY_CHECK_INTERVAL_SECONDS,
+    OUTPUT_MPV,
+    PLAYLIST_PREFIX,
+    TRACK_PREFIX,
+)
+from .models import Track
+from .outputs.base import Output
+from .outputs.entity import EntityOutput
+from .outputs.mpv import MpvOutput
+from .player import Player, PlayerSettings
+from .storage import BoxStore
+
+_LOGGER = logging.getLogger(__name__)
+
+type OpenMusicBoxConfigEntry = ConfigEntry[MusicBox]
+
+
+def settings_from_options(entry: ConfigEntry) -> PlayerSettings:
+    """Read the player settings from the entry's options (percentages in the UI)."""
+    options = entry.options
+    return PlayerSettings(
+        max_volume=options.get(CONF_MAX_VOLUME, DEFAULT_MAX_VOLUME) / 100,
+        default_volume=options.get(CONF_DEFAULT_VOLUME, DEFAULT_VOLUME) / 100,
+        previous_restart_seconds=options.get(
+            CONF_PREVIOUS_RESTART_SECONDS, DEFAULT_PREVIOUS_RESTART_SECONDS
+        ),
+    )
+
+
+def media_url_path(entry_id: str, track_id: str) -> str:
+    """Return the path of the view that serves a track to other media players."""
+    return f"/api/{DOMAIN}/media/{entry_id}/{track_id}"
+
+
+@dataclass(slots=True)
+class MediaItems:
+    """Tracks resolved from a media id, with the playlist they came from."""
+
+    tracks: list[Track]
+    playlist_id: str | None = None
+
+
+class MusicBox:
+    """Everything one config entry runs."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.store = BoxStore(hass, entry.entry_id)
+        self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
+        self.player = Player(hass, self._make_output, settings_from_options(entry))
+        self._unsubs: list[Callable[[], None]] = []
+
+    def _make_output(self) -> Output:
+        if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
+            return MpvOutput(self.hass, self.entry.data[CONF_AUDIO_DEVICE])
+        return EntityOutput(self.hass, self.entry.data[CONF_TARGET_ENTITY], self._url_for)
+
+    def _url_for(self, track: Track) -> str:
+        """Return a URL the target media player can fetch (signed when it points at HA)."""
+        if track.is_url:
+            return track.path
+        return async_process_play_media_url(
+            self.hass, media_url_path(self.entry.entry_id, track.id)
+        )
+
+    @property
+    def available(self) -> bool:
+        """Return True when the box can play (output works and library folder present)."""
+        return self.player.available and self.catalog.available
+
+    async def async_setup(self) -> None:
+        """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
+        await self.store.async_load()
+        await self.catalog.async_rescan()
+        self._sync_folder_issue()
+        await self.player.async_start()
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_check_folder,
+                timedelta(seconds=LIBRARY_CHECK_INTERVAL_SECONDS),
+                name=f"{DOMAIN} library folder check",
+            )
+        )
+
+    async def async_close(self) -> None:
+        """Stop watching and release the output."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        await self.player.async_close()
+
+    async def async_rescan(self) -> None:
+        """Rescan the library (service); a missing folder raises the repair issue."""
+        await self.catalog.async_rescan()
+        self._sync_folder_issue()
+
+    async def _async_check_folder(self, _now: datetime) -> None:
+        exists = await self.catalog.async_folder_exists()
+        if exists and not self.catalog.available:
+            _LOGGER.info("Library folder %s is back", self.catalog.root)
+            await self.async_rescan()
+        elif not exists and self.catalog.available:
+            self.catalog.mark_unavailable()
+            self._sync_folder_issue()
+
+    @callback
+    def _sync_folder_issue(self) -> None:
+        issue_id = f"{ISSUE_LIBRARY_MISSING}_{self.entry.entry_id}"
+        if self.catalog.available:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_LIBRARY_MISSING,
+            translation_placeholders={"name": self.entry.title, "path": str(self.catalog.root)},
+        )
+
+    async def async_apply_options(self) -> None:
+        """Options changed: apply them without a reload."""
+        await self.player.async_apply_settings(settings_from_options(self.entry))
+
+    # Media ids -----------------------------------------------------------------
+
+    def resolve(self, media_id: str) -> MediaItems:
+        """Turn one of our media ids (playlist:…, track:…) into tracks; raise when unknown."""
+        if media_id.startswith(PLAYLIST_PREFIX):
+            playlist = self.catalog.playlist(media_id.removeprefix(PLAYLIST_PREFIX))
+            if playlist is not None:
+                return MediaItems(self.catalog.tracks_of(playlist), playlist.id)
+        elif media_id.startswith(TRACK_PREFIX):
+            track = self.catalog.track(media_id.removeprefix(TRACK_PREFIX))
+            if track is not None:
+                return MediaItems([track])
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_media",
+            translation_placeholders={"media_id": media_id},
+        )

@@ -1,0 +1,206 @@
+"""What the box can play: the last library scan plus the user's own playlists (persisted)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+import logging
+from pathlib import Path
+import uuid
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+
+from .const import DOMAIN
+from .library import LibraryMissingError, MetadataCache, scan_library
+from .models import LibraryScan, Playlist, PlaylistKind, Track
+from .storage import BoxStore
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 100
+
+
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+class Catalog:
+    """Library scan + user playlists. Lives in the event loop; scanning runs in the executor."""
+
+    def __init__(self, hass: HomeAssistant, root: Path, store: BoxStore) -> None:
+        self._hass = hass
+        self.root = root
+        self._store = store
+        self._cache = MetadataCache()
+        self.scan = LibraryScan()
+        self.available = False
+        self._listeners: list[Callable[[], None]] = []
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` whenever playlists, tracks or availability change."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    async def async_rescan(self) -> bool:
+        """Scan the library folder in the executor; return False (unavailable) if it is gone."""
+        try:
+            self.scan = await self._hass.async_add_executor_job(
+                scan_library, self.root, self._hass.config.is_allowed_path, self._cache
+            )
+        except LibraryMissingError:
+            _LOGGER.warning("Library folder %s is missing", self.root)
+            self.available = False
+        else:
+            self.available = True
+        self._changed()
+        return self.available
+
+    async def async_folder_exists(self) -> bool:
+        """Check the library folder without blocking the loop."""
+        return await self._hass.async_add_executor_job(self.root.is_dir)
+
+    @callback
+    def mark_unavailable(self) -> None:
+        """Mark the folder as vanished; the last scan is kept (it comes back with the folder)."""
+        if self.available:
+            self.available = False
+            self._changed()
+
+    # Lookups -----------------------------------------------------------------
+
+    def track(self, track_id: str) -> Track | None:
+        """Return a track of the library by id."""
+        return self.scan.tracks.get(track_id)
+
+    def playlist(self, playlist_id: str) -> Playlist | None:
+        """Return a folder, m3u or user playlist by id."""
+        if (found := self.scan.playlists.get(playlist_id)) is not None:
+            return found
+        if (stored := self._store.data["playlists"].get(playlist_id)) is not None:
+            return Playlist(
+                playlist_id, stored["name"], PlaylistKind.USER, tuple(stored["track_ids"])
+            )
+        return None
+
+    def playlists(self) -> list[Playlist]:
+        """Return every playlist, sorted by name (case-insensitive)."""
+        user = (self.playlist(pid) for pid in self._store.data["playlists"])
+        every = [*self.scan.playlists.values(), *(p for p in user if p is not None)]
+        return sorted(every, key=lambda p: (p.name.casefold(), p.id))
+
+    def tracks_of(self, playlist: Playlist) -> list[Track]:
+        """Return the playable tracks of a playlist (entries whose file is gone are left out)."""
+        return [t for tid in playlist.track_ids if (t := self.scan.tracks.get(tid)) is not None]
+
+    def require_playlist(self, playlist_id: str) -> Playlist:
+        """Return a playlist or raise a translated error."""
+        if (found := self.playlist(playlist_id)) is None:
+            raise _error("unknown_playlist", playlist_id=playlist_id)
+        return found
+
+    def require_tracks(self, track_ids: Iterable[str]) -> list[str]:
+        """Check that every id is a track of the library."""
+        ids = list(track_ids)
+        for track_id in ids:
+            if track_id not in self.scan.tracks:
+                raise _error("unknown_track", track_id=track_id)
+        return ids
+
+    # User playlists ------------------------------------------------------------
+
+    def _editable(self, playlist_id: str) -> list[str]:
+        playlist = self.require_playlist(playlist_id)
+        if playlist.read_only:
+            raise _error("read_only_playlist", name=playlist.name)
+        return self._store.data["playlists"][playlist_id]["track_ids"]
+
+    @staticmethod
+    def _valid_name(name: str) -> str:
+        clean = name.strip()
+        if not clean or len(clean) > MAX_NAME_LENGTH:
+            raise _error("invalid_playlist_name", max=str(MAX_NAME_LENGTH))
+        return clean
+
+    @callback
+    def _saved(self) -> None:
+        self._store.schedule_save()
+        self._changed()
+
+    @callback
+    def create_playlist(self, name: str, track_ids: Iterable[str] = ()) -> Playlist:
+        """Create a user playlist."""
+        clean = self._valid_name(name)
+        ids = self.require_tracks(track_ids)
+        playlist_id = "u" + uuid.uuid4().hex[:12]
+        self._store.data["playlists"][playlist_id] = {"name": clean, "track_ids": ids}
+        self._saved()
+        return self.require_playlist(playlist_id)
+
+    @callback
+    def rename_playlist(self, playlist_id: str, name: str) -> None:
+        """Rename a user playlist."""
+        self._editable(playlist_id)
+        self._store.data["playlists"][playlist_id]["name"] = self._valid_name(name)
+        self._saved()
+
+    @callback
+    def delete_playlist(self, playlist_id: str) -> None:
+        """Delete a user playlist (folder and m3u playlists live on disk)."""
+        self._editable(playlist_id)
+        del self._store.data["playlists"][playlist_id]
+        self._saved()
+
+    @callback
+    def add_tracks(
+        self, playlist_id: str, track_ids: Iterable[str], position: int | None = None
+    ) -> None:
+        """Insert tracks at `position` (default: the end)."""
+        tracks = self._editable(playlist_id)
+        ids = self.require_tracks(track_ids)
+        at = len(tracks) if position is None else max(0, min(position, len(tracks)))
+        tracks[at:at] = ids
+        self._saved()
+
+    @callback
+    def remove_tracks(self, playlist_id: str, track_ids: Iterable[str]) -> None:
+        """Remove every occurrence of the given tracks."""
+        tracks = self._editable(playlist_id)
+        drop = set(track_ids)
+        missing = drop.difference(tracks)
+        if missing:
+            raise _error("track_not_in_playlist", track_id=sorted(missing)[0])
+        tracks[:] = [t for t in tracks if t not in drop]
+        self._saved()
+
+    @callback
+    def reorder(self, playlist_id: str, track_ids: list[str]) -> None:
+        """Set a new order; it must hold exactly the same entries."""
+        tracks = self._editable(playlist_id)
+        if sorted(track_ids) != sorted(tracks):
+            raise _error("not_a_permutation")
+        tracks[:] = track_ids
+        self._saved()
+
+    @callback
+    def move_track(
+        self, source_id: str, target_id: str, track_id: str, position: int | None = None
+    ) -> None:
+        """Move one track (its first occurrence) from one user playlist to another."""
+        source = self._editable(source_id)
+        target = self._editable(target_id)
+        if track_id not in source:
+            raise _error("track_not_in_playlist", track_id=track_id)
+        source.remove(track_id)
+        at = len(target) if position is None else max(0, min(position, len(target)))
+        target.insert(at, track_id)
+        self._saved()

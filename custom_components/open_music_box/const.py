@@ -1,0 +1,65 @@
+"""Constants for Open Music Box."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "open_music_box"
+
+# Config entry data
+CONF_LIBRARY_PATH: Final = "library_path"
+CONF_OUTPUT: Final = "output"
+CONF_AUDIO_DEVICE: Final = "audio_device"
+CONF_TARGET_ENTITY: Final = "target_entity"
+
+OUTPUT_MPV: Final = "mpv"
+OUTPUT_ENTITY: Final = "entity"
+AUDIO_DEVICE_AUTO: Final = "auto"
+
+# Options
+CONF_MAX_VOLUME: Final = "max_volume"
+CONF_DEFAULT_VOLUME: Final = "default_volume"
+CONF_PREVIOUS_RESTART_SECONDS: Final = "previous_restart_seconds"
+
+DEFAULT_NAME: Final = "Music Box"
+DEFAULT_LIBRARY_SUBDIR: Final = "media/open_music_box"
+DEFAULT_MAX_VOLUME: Final = 100
+DEFAULT_VOLUME: Final = 50
+DEFAULT_PREVIOUS_RESTART_SECONDS: Final = 3
+
+# Library
+AUDIO_EXTENSIONS: Final = frozenset(
+    {
+        ".aac",
+        ".aif",
+        ".aiff",
+        ".flac",
+        ".m4a",
+        ".m4b",
+        ".mka",
+        ".mp3",
+        ".mp4",
+        ".oga",
+        ".ogg",
+        ".opus",
+        ".wav",
+        ".wma",
+        ".webm",
+    }
+)
+PLAYLIST_EXTENSIONS: Final = frozenset({".m3u", ".m3u8"})
+
+# Media ids used by browse_media / play_media
+MEDIA_TYPE_LIBRARY: Final = "library"
+PLAYLIST_PREFIX: Final = "playlist:"
+TRACK_PREFIX: Final = "track:"
+
+# How often a vanished library folder is checked for
+LIBRARY_CHECK_INTERVAL_SECONDS: Final = 30
+
+# Repair issue ids
+ISSUE_LIBMPV_MISSING: Final = "libmpv_missing"
+ISSUE_LIBRARY_MISSING: Final = "library_missing"
+
+STORAGE_VERSION: Final = 1
+STORAGE_MINOR_VERSION: Final = 1

@@ -1,0 +1,46 @@
+"""Diagnostics: what a maintainer needs to understand a user's box, without personal data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+
+from .box import OpenMusicBoxConfigEntry
+from .models import PlaylistKind
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OpenMusicBoxConfigEntry
+) -> dict[str, Any]:
+    """Return library counts, skipped entries, the output and the player state."""
+    box = entry.runtime_data
+    catalog, player = box.catalog, box.player
+    playlists = catalog.playlists()
+    kinds = Counter(p.kind for p in playlists)
+    skipped = Counter(s.reason for s in catalog.scan.skipped)
+    return {
+        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        "library": {
+            "available": catalog.available,
+            "tracks": len(catalog.scan.tracks),
+            "playlists": {kind.value: kinds.get(kind, 0) for kind in PlaylistKind},
+            "skipped": dict(skipped),
+            "skipped_entries": [
+                {"path": s.path, "reason": s.reason, "playlist": s.playlist}
+                for s in catalog.scan.skipped[:50]
+            ],
+        },
+        "output": {"available": player.available, **player.output.diagnostics()},
+        "player": {
+            "state": player.state.value,
+            "queue_length": len(player.queue),
+            "position_in_order": player.pos,
+            "volume": player.volume,
+            "max_volume": player.settings.max_volume,
+            "muted": player.muted,
+            "shuffle": player.shuffle,
+            "repeat": player.repeat.value,
+        },
+    }

@@ -1,0 +1,52 @@
+"""Load python-mpv lazily: libmpv may be absent (HA OS) and that must never crash a setup."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from types import ModuleType
+from typing import Any
+
+from .outputs.base import OutputError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class LibmpvMissingError(OutputError):
+    """libmpv (or python-mpv) cannot be loaded on this host."""
+
+
+def load_mpv() -> ModuleType:
+    """Import python-mpv, which loads libmpv through ctypes. Blocking: call from the executor.
+
+    Not cached here: sys.modules already caches a success, and a failure must be retried
+    after the user installs libmpv.
+    """
+    try:
+        return importlib.import_module("mpv")
+    except (OSError, ImportError) as err:
+        raise LibmpvMissingError(str(err)) from err
+
+
+def list_audio_devices() -> dict[str, str]:
+    """Return mpv's audio devices as {name: description}. Blocking: call from the executor."""
+    mpv = load_mpv()
+    player: Any = mpv.MPV(ao="null", vo="null", video=False, idle=True)
+    try:
+        devices: list[dict[str, str]] = player.audio_device_list or []
+    finally:
+        player.terminate()
+    return {dev["name"]: dev.get("description") or dev["name"] for dev in devices}
+
+
+def libmpv_version() -> str | None:
+    """Return the libmpv version string, or None when libmpv is missing. Blocking."""
+    try:
+        mpv = load_mpv()
+    except LibmpvMissingError:
+        return None
+    player: Any = mpv.MPV(ao="null", vo="null", video=False, idle=True)
+    try:
+        return str(player.mpv_version)
+    finally:
+        player.terminate()

@@ -1,0 +1,196 @@
+"""Actions (services) of Open Music Box: rescan and playlist management, per box."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
+
+from .box import MusicBox
+from .catalog import MAX_NAME_LENGTH
+from .const import DOMAIN
+from .models import Playlist
+
+ATTR_NAME = "name"
+ATTR_PLAYLIST_ID = "playlist_id"
+ATTR_SOURCE_PLAYLIST_ID = "source_playlist_id"
+ATTR_TARGET_PLAYLIST_ID = "target_playlist_id"
+ATTR_TRACK_ID = "track_id"
+ATTR_TRACK_IDS = "track_ids"
+ATTR_POSITION = "position"
+
+MAX_TRACKS_PER_CALL = 10_000
+
+_ENTRY: dict[vol.Marker, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+_NAME = vol.All(cv.string, vol.Length(min=1, max=MAX_NAME_LENGTH))
+_ID = vol.All(cv.string, vol.Length(min=1, max=64))
+_IDS = vol.All(cv.ensure_list, vol.Length(max=MAX_TRACKS_PER_CALL), [_ID])
+_POSITION = vol.All(vol.Coerce(int), vol.Range(min=0))
+
+SCHEMAS: dict[str, vol.Schema] = {
+    "rescan": vol.Schema(_ENTRY),
+    "list_playlists": vol.Schema(_ENTRY),
+    "get_playlist": vol.Schema({**_ENTRY, vol.Required(ATTR_PLAYLIST_ID): _ID}),
+    "create_playlist": vol.Schema(
+        {**_ENTRY, vol.Required(ATTR_NAME): _NAME, vol.Optional(ATTR_TRACK_IDS, default=[]): _IDS}
+    ),
+    "rename_playlist": vol.Schema(
+        {**_ENTRY, vol.Required(ATTR_PLAYLIST_ID): _ID, vol.Required(ATTR_NAME): _NAME}
+    ),
+    "delete_playlist": vol.Schema({**_ENTRY, vol.Required(ATTR_PLAYLIST_ID): _ID}),
+    "add_tracks": vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required(ATTR_PLAYLIST_ID): _ID,
+            vol.Required(ATTR_TRACK_IDS): _IDS,
+            vol.Optional(ATTR_POSITION): _POSITION,
+        }
+    ),
+    "remove_tracks": vol.Schema(
+        {**_ENTRY, vol.Required(ATTR_PLAYLIST_ID): _ID, vol.Required(ATTR_TRACK_IDS): _IDS}
+    ),
+    "reorder_playlist": vol.Schema(
+        {**_ENTRY, vol.Required(ATTR_PLAYLIST_ID): _ID, vol.Required(ATTR_TRACK_IDS): _IDS}
+    ),
+    "move_track": vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required(ATTR_SOURCE_PLAYLIST_ID): _ID,
+            vol.Required(ATTR_TARGET_PLAYLIST_ID): _ID,
+            vol.Required(ATTR_TRACK_ID): _ID,
+            vol.Optional(ATTR_POSITION): _POSITION,
+        }
+    ),
+}
+
+
+def loaded_box(hass: HomeAssistant, entry_id: str) -> MusicBox:
+    """Return the box of a loaded entry, or raise a translated error."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"name": entry.title},
+        )
+    box: MusicBox = entry.runtime_data
+    return box
+
+
+def playlist_summary(playlist: Playlist) -> dict[str, Any]:
+    """Describe a playlist without its tracks."""
+    return {
+        "id": playlist.id,
+        "name": playlist.name,
+        "kind": playlist.kind.value,
+        "read_only": playlist.read_only,
+        "track_count": len(playlist.track_ids),
+    }
+
+
+async def _rescan(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    await box.async_rescan()
+    return None
+
+
+async def _list_playlists(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    return {"playlists": [playlist_summary(p) for p in box.catalog.playlists()]}
+
+
+async def _get_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    playlist = box.catalog.require_playlist(call.data[ATTR_PLAYLIST_ID])
+    tracks = [
+        {
+            "id": track.id,
+            "title": track.title,
+            "artist": track.artist,
+            "album": track.album,
+            "duration": track.duration,
+        }
+        for track in box.catalog.tracks_of(playlist)
+    ]
+    return {**playlist_summary(playlist), "tracks": tracks}
+
+
+async def _create_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    playlist = box.catalog.create_playlist(call.data[ATTR_NAME], call.data[ATTR_TRACK_IDS])
+    return playlist_summary(playlist)
+
+
+async def _rename_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.rename_playlist(call.data[ATTR_PLAYLIST_ID], call.data[ATTR_NAME])
+    return None
+
+
+async def _delete_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.delete_playlist(call.data[ATTR_PLAYLIST_ID])
+    return None
+
+
+async def _add_tracks(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.add_tracks(
+        call.data[ATTR_PLAYLIST_ID], call.data[ATTR_TRACK_IDS], call.data.get(ATTR_POSITION)
+    )
+    return None
+
+
+async def _remove_tracks(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.remove_tracks(call.data[ATTR_PLAYLIST_ID], call.data[ATTR_TRACK_IDS])
+    return None
+
+
+async def _reorder_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.reorder(call.data[ATTR_PLAYLIST_ID], call.data[ATTR_TRACK_IDS])
+    return None
+
+
+async def _move_track(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.catalog.move_track(
+        call.data[ATTR_SOURCE_PLAYLIST_ID],
+        call.data[ATTR_TARGET_PLAYLIST_ID],
+        call.data[ATTR_TRACK_ID],
+        call.data.get(ATTR_POSITION),
+    )
+    return None
+
+
+Handler = Callable[[MusicBox, ServiceCall], Awaitable[ServiceResponse]]
+
+HANDLERS: dict[str, tuple[Handler, SupportsResponse]] = {
+    "rescan": (_rescan, SupportsResponse.NONE),
+    "list_playlists": (_list_playlists, SupportsResponse.ONLY),
+    "get_playlist": (_get_playlist, SupportsResponse.ONLY),
+    "create_playlist": (_create_playlist, SupportsResponse.OPTIONAL),
+    "rename_playlist": (_rename_playlist, SupportsResponse.NONE),
+    "delete_playlist": (_delete_playlist, SupportsResponse.NONE),
+    "add_tracks": (_add_tracks, SupportsResponse.NONE),
+    "remove_tracks": (_remove_tracks, SupportsResponse.NONE),
+    "reorder_playlist": (_reorder_playlist, SupportsResponse.NONE),
+    "move_track": (_move_track, SupportsResponse.NONE),
+}
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once for the integration (not per entry)."""
+    for name, (handler, supports_response) in HANDLERS.items():
+
+        async def _service(call: ServiceCall, handler: Handler = handler) -> ServiceResponse:
+            box = loaded_box(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+            response = await handler(box, call)
+            return response if call.return_response else None
+
+        hass.services.async_register(
+            DOMAIN, name, _service, schema=SCHEMAS[name], supports_response=supports_response
+        )

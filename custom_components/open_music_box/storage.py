@@ -1,0 +1,57 @@
+"""Persistent data of one box (helpers.storage.Store): user playlists, and what later issues add."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, STORAGE_MINOR_VERSION, STORAGE_VERSION
+
+SAVE_DELAY_SECONDS = 1.0
+
+
+class StoredPlaylist(TypedDict):
+    """A user playlist as stored."""
+
+    name: str
+    track_ids: list[str]
+
+
+class StoredData(TypedDict):
+    """Everything one box stores."""
+
+    playlists: dict[str, StoredPlaylist]
+    player: NotRequired[dict[str, Any]]
+
+
+def empty_data() -> StoredData:
+    """Return the data of a box that has never stored anything."""
+    return {"playlists": {}}
+
+
+class BoxStore:
+    """Load once, keep in memory, save with a short delay (coalesces bursts of edits)."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._store: Store[StoredData] = Store(
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}",
+            minor_version=STORAGE_MINOR_VERSION,
+        )
+        self.data: StoredData = empty_data()
+
+    async def async_load(self) -> StoredData:
+        """Load the stored data (empty when nothing was saved yet)."""
+        self.data = await self._store.async_load() or empty_data()
+        return self.data
+
+    def schedule_save(self) -> None:
+        """Save soon; several changes within the delay are written once."""
+        self._store.async_delay_save(lambda: self.data, SAVE_DELAY_SECONDS)
+
+    async def async_remove(self) -> None:
+        """Delete the file (the entry was removed)."""
+        await self._store.async_remove()

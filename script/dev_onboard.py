@@ -1,0 +1,324 @@
+"""Finish the set-up of the development Home Assistant while it starts (run by script/develop).
+
+    $PY script/dev_onboard.py --config config [--port 8123] [--watch-pid PID]
+
+Waits for the HTTP API, then only what is not done yet, through Home Assistant's own REST API:
+  1. onboarding: the owner "Dev" (login dev / dev), then the core_config, analytics and
+     integration steps. core_config also starts onboarding flows for google_translate,
+     radio_browser, shopping_list and met; the entries they create are removed again, as this
+     instance loads only what the music box needs.
+  2. the "Music Box" config entry: library <config>/media/open_music_box, output mpv, device auto.
+Then prints the URL and the login. Exits when the process --watch-pid is gone (Home Assistant
+stopped). Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+import contextlib
+from http.client import HTTPException
+import json
+import os
+from pathlib import Path
+import socket
+import sys
+import time
+from typing import Any
+from urllib import error, parse, request
+
+DOMAIN = "open_music_box"
+NAME = "Dev"
+USERNAME = "dev"
+PASSWORD = "dev"  # a throwaway local development login, printed on purpose
+ENTITY_ID = "media_player.music_box"
+# Config flow answers, by field name; fields not listed keep the flow's defaults.
+FLOW_VALUES = {"name": "Music Box", "output": "mpv", "audio_device": "auto"}
+# Onboarding's core_config step starts these; this instance does not want them.
+ONBOARDING_EXTRAS = ("google_translate", "radio_browser", "shopping_list", "met")
+
+
+class SetupError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def say(message: str) -> None:
+    print(f"\033[1m[dev_onboard]\033[0m {message}", flush=True)
+
+
+class Api:
+    """Tiny JSON client for Home Assistant's REST API."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token: str | None = None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
+            data = parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with request.urlopen(req, timeout=60) as resp:
+                status, raw = resp.status, resp.read()
+        except error.HTTPError as err:
+            status, raw = err.code, err.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        status, payload = self.call(method, path, **kwargs)
+        if status >= 400:
+            raise SetupError(f"{method} {path} answered {status}: {payload}")
+        return payload
+
+
+def wait_for_api(api: Api, alive: Callable[[], bool], timeout: float) -> list[str] | None:
+    """Return the onboarding steps not done yet ([] or None once onboarded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            sys.exit(0)
+        try:
+            status, payload = api.call("GET", "/api/onboarding")
+        except (OSError, HTTPException):  # refused while starting; URLError is an OSError
+            time.sleep(1)
+            continue
+        if status == 200:
+            return [step["step"] for step in payload if not step["done"]]
+        # Home Assistant serves HTTP only once the frontend (and so onboarding) is set up;
+        # onboarding registers no views once it is complete.
+        if status == 404:
+            return None
+        time.sleep(1)
+    raise SetupError(f"Home Assistant did not answer on {api.base} within {timeout:.0f} s")
+
+
+def get_token(api: Api, client_id: str, code: str) -> str:
+    tokens = api.ok(
+        "POST",
+        "/auth/token",
+        form={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+    )
+    api.token = tokens["access_token"]
+    refresh: str = tokens["refresh_token"]
+    return refresh
+
+
+def login(api: Api, client_id: str) -> str:
+    """Log in as dev/dev through the login flow; return the refresh token."""
+    flow = api.ok(
+        "POST",
+        "/auth/login_flow",
+        body={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    )
+    result = api.ok(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        body={"username": USERNAME, "password": PASSWORD, "client_id": client_id},
+    )
+    if result.get("type") != "create_entry":
+        raise SetupError(
+            f"cannot log in as {USERNAME}/{PASSWORD} (password changed?): {result.get('errors')}"
+        )
+    return get_token(api, client_id, result["result"])
+
+
+def onboard(api: Api, pending: list[str], client_id: str) -> str:
+    """Do the pending onboarding steps in Home Assistant's order; return a refresh token."""
+    if "user" in pending:
+        say(f"onboarding: creating the owner {NAME!r} (login {USERNAME} / {PASSWORD})")
+        created = api.ok(
+            "POST",
+            "/api/onboarding/users",
+            body={
+                "client_id": client_id,
+                "name": NAME,
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            },
+        )
+        refresh = get_token(api, client_id, created["auth_code"])
+    else:
+        refresh = login(api, client_id)
+    for step in pending:
+        if step == "user":
+            continue
+        body = None
+        if step == "integration":
+            body = {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"}
+        status, payload = api.call("POST", f"/api/onboarding/{step}", body=body or {})
+        # 403: done meanwhile (someone in a browser); fine either way.
+        if status >= 400 and status != 403:
+            raise SetupError(f"onboarding step {step} answered {status}: {payload}")
+        say(f"onboarding: step {step} done")
+    return refresh
+
+
+def remove_onboarding_extras(api: Api, wait: float) -> None:
+    """Delete the entries that onboarding's core_config step creates in the background."""
+    deadline = time.monotonic() + wait
+    removed: set[str] = set()
+    # met makes no entry while the home location is unset, the others always do.
+    while time.monotonic() < deadline and not removed.issuperset(ONBOARDING_EXTRAS[:3]):
+        for entry in api.ok("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] in ONBOARDING_EXTRAS and entry["source"] == "onboarding":
+                api.ok("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+                removed.add(entry["domain"])
+                say(f"removed the {entry['domain']} entry made by onboarding")
+        time.sleep(2)
+
+
+def flow_payload(form: dict[str, Any]) -> dict[str, Any]:
+    """Answer a config flow form: our values, else the field's default."""
+    payload = {}
+    for field in form.get("data_schema", []):
+        name = field["name"]
+        if name in FLOW_VALUES:
+            payload[name] = FLOW_VALUES[name]
+        elif "default" in field:
+            payload[name] = field["default"]
+        elif field.get("required"):
+            raise SetupError(f"config flow step {form['step_id']} asks for unknown field {name}")
+    return payload
+
+
+def add_music_box(api: Api) -> str | None:
+    """Create the config entry through the config flow; return its id (None if one exists)."""
+    entries = api.ok("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+    if entries:
+        return None
+    say("adding the Music Box through the config flow")
+    result = api.ok(
+        "POST",
+        "/api/config/config_entries/flow",
+        body={"handler": DOMAIN, "show_advanced_options": False},
+    )
+    answered: set[str] = set()
+    while result.get("type") == "form":
+        step = result["step_id"]
+        if step in answered:
+            raise SetupError(f"config flow step {step} refused our answer: {result.get('errors')}")
+        answered.add(step)
+        payload = flow_payload(result)
+        say(f"config flow step {step}: {payload}")
+        result = api.ok(
+            "POST", f"/api/config/config_entries/flow/{result['flow_id']}", body=payload
+        )
+    if result.get("type") != "create_entry":
+        raise SetupError(f"config flow ended with {result.get('type')}: {result.get('reason')}")
+    entry_id: str = result["result"]["entry_id"]
+    return entry_id
+
+
+def wait_for_entity(api: Api, timeout: float) -> str:
+    """Return a line saying the music box entity is there, or what is there instead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, state = api.call("GET", f"/api/states/{ENTITY_ID}")
+        if status == 200:
+            return f"{ENTITY_ID} is ready (state: {state['state']})"
+        time.sleep(1)
+    players = [
+        state["entity_id"]
+        for state in api.ok("GET", "/api/states")
+        if state["entity_id"].startswith("media_player.")
+    ]
+    entries = api.ok("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+    states = ", ".join(f"{entry['title']}: {entry['state']}" for entry in entries)
+    return (
+        f"{ENTITY_ID} did not appear within {timeout:.0f} s; media players: {players or 'none'}; "
+        f"{DOMAIN} entries: {states or 'none'} (see the log above)"
+    )
+
+
+def lan_addresses() -> list[str]:
+    """The addresses other machines may reach this one at (no packet is sent)."""
+    found = set()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: only picks a route
+            found.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    with contextlib.suppress(OSError):
+        found.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    return sorted(addr for addr in found if not addr.startswith("127."))
+
+
+def banner(port: int, entity_line: str) -> None:
+    lines = [f"URL:    http://127.0.0.1:{port}/"]
+    if os.environ.get("OMB_DEV_LAN") == "1":
+        lines += [f"LAN:    http://{addr}:{port}/" for addr in lan_addresses()]
+    lines += [f"Login:  {USERNAME} / {PASSWORD}", entity_line, "Stop:   Ctrl-C"]
+    width = max(len(line) for line in lines) + 4
+    rule = "=" * width
+    body = "\n".join(f"  {line}" for line in lines)
+    print(f"\n\033[1;32m{rule}\n  Open Music Box development instance\n{body}\n{rule}\033[0m\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--watch-pid", type=int, help="exit when this process is gone")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for HA")
+    args = parser.parse_args()
+
+    def alive() -> bool:
+        if args.watch_pid is None:
+            return True
+        try:
+            os.kill(args.watch_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    client_id = f"http://127.0.0.1:{args.port}/"
+    api = Api(f"http://127.0.0.1:{args.port}")
+    refresh = None
+    try:
+        pending = wait_for_api(api, alive, args.timeout)
+        refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
+        add_music_box(api)
+        banner(args.port, wait_for_entity(api, 60))
+        if pending and "core_config" in pending:
+            remove_onboarding_extras(api, 90)
+    except (SetupError, OSError, HTTPException) as err:
+        if not alive():
+            return 0
+        say(f"automatic set-up stopped: {err}")
+        banner(args.port, f"{ENTITY_ID}: not set up automatically (see above)")
+        return 1
+    finally:
+        if refresh is not None:
+            # One login per start: revoke it so the dev user's tokens do not pile up.
+            with contextlib.suppress(OSError, HTTPException):
+                api.call("POST", "/auth/revoke", form={"token": refresh})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,910 @@
+"""The box's actions (services): playlists, edits, rescan, errors; real HA, real libmpv."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+import json
+from pathlib import Path
+import shutil
+from typing import Any
+
+from homeassistant.components.media_player import (
+    ATTR_MEDIA_CONTENT_ID,
+    ATTR_MEDIA_CONTENT_TYPE,
+    DOMAIN as MP_DOMAIN,
+    SERVICE_PLAY_MEDIA,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_PLAYING,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+import homeassistant.util.dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+import voluptuous as vol
+
+from custom_components.open_music_box.const import DOMAIN, LIBRARY_CHECK_INTERVAL_SECONDS
+from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id
+from custom_components.open_music_box.services import MAX_TRACKS_PER_CALL
+
+from .audio import make_track, write_wav
+from .conftest import ENTITY_ID, build_library
+
+COMPONENT = Path(__file__).parents[1] / "custom_components" / DOMAIN
+ANIMALS = folder_playlist_id("Animals")
+AUDIOBOOK = folder_playlist_id("Audiobook")
+MIX = m3u_playlist_id("Mix.m3u")
+ALL_SERVICES = (
+    "rescan",
+    "list_playlists",
+    "get_playlist",
+    "create_playlist",
+    "rename_playlist",
+    "delete_playlist",
+    "add_tracks",
+    "remove_tracks",
+    "reorder_playlist",
+    "move_track",
+)
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+async def ask(hass: HomeAssistant, entry_id: str, service: str, **data: Any) -> dict[str, Any]:
+    """Call an action that answers, and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        service,
+        {ATTR_CONFIG_ENTRY_ID: entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def act(hass: HomeAssistant, entry_id: str, service: str, **data: Any) -> None:
+    """Call an action without asking for a response."""
+    await hass.services.async_call(
+        DOMAIN, service, {ATTR_CONFIG_ENTRY_ID: entry_id, **data}, blocking=True
+    )
+
+
+async def playlists(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
+    """Return list_playlists' answer."""
+    return (await ask(hass, entry.entry_id, "list_playlists"))["playlists"]
+
+
+async def playlist(hass: HomeAssistant, entry: MockConfigEntry, playlist_id: str) -> dict[str, Any]:
+    """Return get_playlist's answer."""
+    return await ask(hass, entry.entry_id, "get_playlist", playlist_id=playlist_id)
+
+
+async def titles(hass: HomeAssistant, entry: MockConfigEntry, playlist_id: str) -> list[str]:
+    """Return the titles of a playlist's tracks, in order."""
+    return [track["title"] for track in (await playlist(hass, entry, playlist_id))["tracks"]]
+
+
+async def track_ids(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
+    """Return the library's track ids by title."""
+    ids: dict[str, str] = {}
+    for playlist_id in (ANIMALS, AUDIOBOOK):
+        for track in (await playlist(hass, entry, playlist_id))["tracks"]:
+            ids[track["title"]] = track["id"]
+    return ids
+
+
+async def everything(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str, Any]]:
+    """Every playlist with its tracks: a snapshot to compare before and after a call."""
+    return {p["id"]: await playlist(hass, entry, p["id"]) for p in await playlists(hass, entry)}
+
+
+async def browse(
+    hass: HomeAssistant, ws: WebSocketGenerator, media_content_id: str | None = None
+) -> dict[str, Any]:
+    """Browse the box through the frontend's websocket command."""
+    client = await ws(hass)
+    message: dict[str, Any] = {"type": "media_player/browse_media", "entity_id": ENTITY_ID}
+    if media_content_id is not None:
+        message |= {"media_content_id": media_content_id, "media_content_type": "playlist"}
+    await client.send_json_auto_id(message)
+    return await client.receive_json()  # type: ignore[no-any-return]
+
+
+async def play(hass: HomeAssistant, media_id: str) -> None:
+    """Play a media id on the box."""
+    await hass.services.async_call(
+        MP_DOMAIN,
+        SERVICE_PLAY_MEDIA,
+        {ATTR_ENTITY_ID: ENTITY_ID, ATTR_MEDIA_CONTENT_ID: media_id, ATTR_MEDIA_CONTENT_TYPE: "music"},
+        blocking=True,
+    )
+
+
+def state(hass: HomeAssistant) -> State:
+    """Return the box's state."""
+    current = hass.states.get(ENTITY_ID)
+    assert current is not None
+    return current
+
+
+async def flush_saves(hass: HomeAssistant) -> None:
+    """Write pending delayed saves now, as HA does when it stops (final write)."""
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+
+
+async def tick(hass: HomeAssistant, seconds: float) -> None:
+    """Let `seconds` pass for HA's timers (folder check, delayed save) and wait for the work."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done()
+
+
+def store_key(entry: MockConfigEntry) -> str:
+    """Return the storage key of a box."""
+    return f"{DOMAIN}.{entry.entry_id}"
+
+
+@pytest.fixture(autouse=True)
+def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give HA an existing media folder (browsing the box also lists HA's media sources)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.media_dirs = {"local": str(media)}
+    return media
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+async def test_list_playlists(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Folders and m3u files are read-only playlists, sorted by name, with their sizes."""
+    assert await playlists(hass, entry) == [
+        {"id": ANIMALS, "name": "Animals", "kind": "folder", "read_only": True, "track_count": 3},
+        {"id": AUDIOBOOK, "name": "Audiobook", "kind": "folder", "read_only": True, "track_count": 2},
+        {"id": MIX, "name": "Mix", "kind": "m3u", "read_only": True, "track_count": 2},
+    ]
+
+
+async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Tracks come in tag order with their tags; untagged files are named after the file."""
+    animals = await playlist(hass, entry, ANIMALS)
+    assert {k: v for k, v in animals.items() if k != "tracks"} == {
+        "id": ANIMALS,
+        "name": "Animals",
+        "kind": "folder",
+        "read_only": True,
+        "track_count": 3,
+    }
+    assert [(t["title"], t["artist"], t["album"]) for t in animals["tracks"]] == [
+        ("Dog", "Kids", "Animals"),
+        ("Cat", "Kids", "Animals"),
+        ("Cow", "Kids", "Animals"),
+    ]
+    assert [t["duration"] for t in animals["tracks"]] == pytest.approx([1.0, 1.0, 1.0], abs=0.05)
+    assert len({t["id"] for t in animals["tracks"]}) == 3
+
+    book = await playlist(hass, entry, AUDIOBOOK)
+    assert [(t["title"], t["artist"], t["album"]) for t in book["tracks"]] == [
+        ("Chapter 1", None, None),
+        ("Chapter 2", None, None),
+    ]
+    assert [t["duration"] for t in book["tracks"]] == pytest.approx([20.0, 20.0], abs=0.05)
+
+
+async def test_get_m3u_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """An m3u lists the same tracks as the folders (same ids); a file's own tags beat #EXTINF."""
+    mix = await playlist(hass, entry, MIX)
+    assert (mix["kind"], mix["read_only"], mix["track_count"]) == ("m3u", True, 2)
+    ids = await track_ids(hass, entry)
+    assert [t["id"] for t in mix["tracks"]] == [ids["Cow"], ids["Chapter 1"]]
+    assert [t["title"] for t in mix["tracks"]] == ["Cow", "Chapter 1"]  # not "The cow"
+
+
+async def test_m3u_extinf_titles(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path
+) -> None:
+    """#EXTINF names what has no tags of its own: an untagged file only the m3u lists, a URL."""
+    write_wav(library.parent / "elsewhere" / "untitled.wav", 1.0)  # allowed dir, not the library
+    (library / "Radio.m3u8").write_text(
+        "#EXTM3U\n"
+        "#EXTINF:1,Lullaby\n../elsewhere/untitled.wav\n"
+        "#EXTINF:-1,Kids radio\nhttp://radio.invalid/stream\n"
+        "#EXTINF:2,Dog again\nAnimals/01 Dog.wav\n"
+        "../elsewhere/untitled.wav\n",
+        "utf-8",
+    )
+    await act(hass, entry.entry_id, "rescan")
+
+    radio = await playlist(hass, entry, m3u_playlist_id("Radio.m3u8"))
+    assert (radio["name"], radio["kind"], radio["track_count"]) == ("Radio", "m3u", 4)
+    assert [t["title"] for t in radio["tracks"]] == ["Lullaby", "Kids radio", "Dog", "Lullaby"]
+    assert radio["tracks"][0]["id"] == radio["tracks"][3]["id"]  # an m3u may repeat an entry
+    assert radio["tracks"][1]["duration"] is None  # -1: unknown length
+
+
+# Creating and editing ------------------------------------------------------------------------
+
+
+async def test_create_playlist(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A new user playlist is listed, browsable and playable."""
+    ids = await track_ids(hass, entry)
+    created = await ask(
+        hass,
+        entry.entry_id,
+        "create_playlist",
+        name="  Favourites ",
+        track_ids=[ids["Cow"], ids["Dog"], ids["Cow"]],
+    )
+    user_id = created["id"]
+    assert created == {
+        "id": user_id,
+        "name": "Favourites",  # trimmed
+        "kind": "user",
+        "read_only": False,
+        "track_count": 3,
+    }
+    assert [p["name"] for p in await playlists(hass, entry)] == [
+        "Animals",
+        "Audiobook",
+        "Favourites",
+        "Mix",
+    ]
+    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cow"]
+
+    root = await browse(hass, hass_ws_client)
+    assert root["success"]
+    listed = [c for c in root["result"]["children"] if c["media_content_id"] == f"playlist:{user_id}"]
+    assert [(c["title"], c["can_play"], c["can_expand"]) for c in listed] == [
+        ("Favourites", True, True)
+    ]
+    opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
+    assert opened["success"]
+    assert [c["title"] for c in opened["result"]["children"]] == ["Cow", "Dog", "Cow"]
+    assert [c["media_content_id"] for c in opened["result"]["children"]] == [
+        f"track:{ids['Cow']}",
+        f"track:{ids['Dog']}",
+        f"track:{ids['Cow']}",
+    ]
+
+    await play(hass, f"playlist:{user_id}")
+    assert state(hass).state == STATE_PLAYING
+    assert state(hass).attributes["media_playlist"] == "Favourites"
+    assert state(hass).attributes["media_title"] == "Cow"
+
+
+async def test_create_playlist_without_response(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Asked for no response, create_playlist answers nothing; an empty playlist is fine."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_playlist",
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "name": "Empty"},
+        blocking=True,
+    )
+    assert response is None
+    empty = [p for p in await playlists(hass, entry) if p["name"] == "Empty"]
+    assert [(p["kind"], p["track_count"]) for p in empty] == [("user", 0)]
+    assert (await playlist(hass, entry, empty[0]["id"]))["tracks"] == []
+
+
+async def test_rename_playlist(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A rename moves the playlist in the sorted list and shows on the entity at once."""
+    ids = await track_ids(hass, entry)
+    user_id = (
+        await ask(hass, entry.entry_id, "create_playlist", name="aaa", track_ids=[ids["Chapter 2"]])
+    )["id"]
+    await play(hass, f"playlist:{user_id}")
+    assert state(hass).attributes["media_playlist"] == "aaa"
+
+    await act(hass, entry.entry_id, "rename_playlist", playlist_id=user_id, name=" zoo ")
+
+    assert [p["name"] for p in await playlists(hass, entry)] == [
+        "Animals",
+        "Audiobook",
+        "Mix",
+        "zoo",
+    ]
+    assert (await playlist(hass, entry, user_id))["name"] == "zoo"
+    assert state(hass).attributes["media_playlist"] == "zoo"
+    root = await browse(hass, hass_ws_client)
+    assert [c["title"] for c in root["result"]["children"][:4]] == [
+        "Animals",
+        "Audiobook",
+        "Mix",
+        "zoo",
+    ]
+
+
+async def test_delete_playlist(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A deleted playlist is gone everywhere: list, get, browse, play."""
+    ids = await track_ids(hass, entry)
+    user_id = (
+        await ask(hass, entry.entry_id, "create_playlist", name="Gone", track_ids=[ids["Dog"]])
+    )["id"]
+    await act(hass, entry.entry_id, "delete_playlist", playlist_id=user_id)
+
+    assert [p["id"] for p in await playlists(hass, entry)] == [ANIMALS, AUDIOBOOK, MIX]
+    with pytest.raises(ServiceValidationError) as err:
+        await playlist(hass, entry, user_id)
+    assert err.value.translation_key == "unknown_playlist"
+    assert not (await browse(hass, hass_ws_client, f"playlist:{user_id}"))["success"]
+    with pytest.raises(ServiceValidationError) as err:
+        await play(hass, f"playlist:{user_id}")
+    assert err.value.translation_key == "unknown_media"
+    assert (await titles(hass, entry, ANIMALS)) == ["Dog", "Cat", "Cow"]  # the tracks stay
+
+
+async def test_add_tracks(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Tracks go to the end, or before `position` (past the end means the end)."""
+    ids = await track_ids(hass, entry)
+    user_id = (
+        await ask(hass, entry.entry_id, "create_playlist", name="Mine", track_ids=[ids["Dog"]])
+    )["id"]
+
+    await act(hass, entry.entry_id, "add_tracks", playlist_id=user_id, track_ids=[ids["Cat"]])
+    assert await titles(hass, entry, user_id) == ["Dog", "Cat"]
+    await act(
+        hass, entry.entry_id, "add_tracks", playlist_id=user_id, track_ids=ids["Cow"], position=0
+    )
+    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cat"]
+    await act(
+        hass,
+        entry.entry_id,
+        "add_tracks",
+        playlist_id=user_id,
+        track_ids=[ids["Chapter 1"], ids["Dog"]],
+        position=2,
+    )
+    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Chapter 1", "Dog", "Cat"]
+    await act(
+        hass,
+        entry.entry_id,
+        "add_tracks",
+        playlist_id=user_id,
+        track_ids=[ids["Chapter 2"]],
+        position=99,
+    )
+    expected = ["Cow", "Dog", "Chapter 1", "Dog", "Cat", "Chapter 2"]
+    assert await titles(hass, entry, user_id) == expected
+    assert (await playlist(hass, entry, user_id))["track_count"] == 6
+
+    opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
+    assert [c["title"] for c in opened["result"]["children"]] == expected
+    await play(hass, f"playlist:{user_id}")
+    assert state(hass).attributes["media_title"] == "Cow"
+
+
+async def test_remove_tracks(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Every occurrence of each given track goes."""
+    ids = await track_ids(hass, entry)
+    dog, cat, cow = ids["Dog"], ids["Cat"], ids["Cow"]
+    user_id = (
+        await ask(
+            hass, entry.entry_id, "create_playlist", name="M", track_ids=[dog, cat, dog, cow, cat]
+        )
+    )["id"]
+    await act(hass, entry.entry_id, "remove_tracks", playlist_id=user_id, track_ids=[dog])
+    assert await titles(hass, entry, user_id) == ["Cat", "Cow", "Cat"]
+    await act(hass, entry.entry_id, "remove_tracks", playlist_id=user_id, track_ids=[cat, cow])
+    assert await playlist(hass, entry, user_id) == {
+        "id": user_id,
+        "name": "M",
+        "kind": "user",
+        "read_only": False,
+        "track_count": 0,
+        "tracks": [],
+    }
+
+
+async def test_reorder_playlist(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A permutation of the entries (repeats included) becomes the new order."""
+    ids = await track_ids(hass, entry)
+    dog, cat, cow = ids["Dog"], ids["Cat"], ids["Cow"]
+    user_id = (
+        await ask(hass, entry.entry_id, "create_playlist", name="M", track_ids=[dog, cat, dog, cow])
+    )["id"]
+    await act(
+        hass,
+        entry.entry_id,
+        "reorder_playlist",
+        playlist_id=user_id,
+        track_ids=[cow, dog, dog, cat],
+    )
+    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Dog", "Cat"]
+    opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
+    assert [c["title"] for c in opened["result"]["children"]] == ["Cow", "Dog", "Dog", "Cat"]
+    await play(hass, f"playlist:{user_id}")
+    assert state(hass).attributes["media_title"] == "Cow"
+
+
+async def test_move_track(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """move_track takes the first occurrence out of one user playlist into another."""
+    ids = await track_ids(hass, entry)
+    dog, cat, cow, ch1 = ids["Dog"], ids["Cat"], ids["Cow"], ids["Chapter 1"]
+    one = (
+        await ask(hass, entry.entry_id, "create_playlist", name="One", track_ids=[dog, cat, dog])
+    )["id"]
+    two = (await ask(hass, entry.entry_id, "create_playlist", name="Two", track_ids=[cow, ch1]))[
+        "id"
+    ]
+
+    await act(
+        hass, entry.entry_id, "move_track", source_playlist_id=one, target_playlist_id=two,
+        track_id=dog,
+    )  # fmt: skip
+    assert await titles(hass, entry, one) == ["Cat", "Dog"]
+    assert await titles(hass, entry, two) == ["Cow", "Chapter 1", "Dog"]
+
+    await act(
+        hass, entry.entry_id, "move_track", source_playlist_id=one, target_playlist_id=two,
+        track_id=cat, position=1,
+    )  # fmt: skip
+    assert await titles(hass, entry, one) == ["Dog"]
+    assert await titles(hass, entry, two) == ["Cow", "Cat", "Chapter 1", "Dog"]
+
+    # Within one playlist it is a move to another place.
+    await act(
+        hass, entry.entry_id, "move_track", source_playlist_id=two, target_playlist_id=two,
+        track_id=ch1, position=0,
+    )  # fmt: skip
+    assert await titles(hass, entry, two) == ["Chapter 1", "Cow", "Cat", "Dog"]
+
+    counts = {p["name"]: p["track_count"] for p in await playlists(hass, entry)}
+    assert (counts["One"], counts["Two"]) == (1, 4)
+
+
+async def test_user_playlist_keeps_entries_of_vanished_files(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path
+) -> None:
+    """A file deleted from disk drops out of the tracks, not out of the stored playlist."""
+    ids = await track_ids(hass, entry)
+    only = (
+        await ask(hass, entry.entry_id, "create_playlist", name="Only", track_ids=[ids["Cat"]])
+    )["id"]
+    (library / "Animals" / "02 Cat.wav").unlink()
+    await act(hass, entry.entry_id, "rescan")
+
+    gone = await playlist(hass, entry, only)
+    assert (gone["track_count"], gone["tracks"]) == (1, [])
+    with pytest.raises(ServiceValidationError) as err:
+        await play(hass, f"playlist:{only}")
+    assert err.value.translation_key == "empty_playlist"
+
+    make_track(library / "Animals" / "02 Cat.wav", 1.0, title="Cat", artist="Kids", track=2)
+    await act(hass, entry.entry_id, "rescan")
+    assert await titles(hass, entry, only) == ["Cat"]  # same path, same id: it is back
+
+
+# Bad input ---------------------------------------------------------------------------------
+
+Ctx = dict[str, str]
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "key"),
+    [
+        ("get_playlist", lambda c: {"playlist_id": "nope"}, "unknown_playlist"),
+        ("rename_playlist", lambda c: {"playlist_id": "nope", "name": "x"}, "unknown_playlist"),
+        ("delete_playlist", lambda c: {"playlist_id": "nope"}, "unknown_playlist"),
+        (
+            "add_tracks",
+            lambda c: {"playlist_id": "nope", "track_ids": [c["dog"]]},
+            "unknown_playlist",
+        ),
+        ("remove_tracks", lambda c: {"playlist_id": "nope", "track_ids": [c["dog"]]}, "unknown_playlist"),
+        ("reorder_playlist", lambda c: {"playlist_id": "nope", "track_ids": []}, "unknown_playlist"),
+        (
+            "move_track",
+            lambda c: {"source_playlist_id": "nope", "target_playlist_id": c["one"], "track_id": c["dog"]},
+            "unknown_playlist",
+        ),
+        (
+            "move_track",
+            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": "nope", "track_id": c["dog"]},
+            "unknown_playlist",
+        ),
+        ("create_playlist", lambda c: {"name": "New", "track_ids": [c["dog"], "tnope"]}, "unknown_track"),
+        (
+            "add_tracks",
+            lambda c: {"playlist_id": c["one"], "track_ids": [c["cow"], "tnope"]},
+            "unknown_track",
+        ),
+        ("rename_playlist", lambda c: {"playlist_id": c["folder"], "name": "x"}, "read_only_playlist"),
+        ("rename_playlist", lambda c: {"playlist_id": c["m3u"], "name": "x"}, "read_only_playlist"),
+        ("delete_playlist", lambda c: {"playlist_id": c["folder"]}, "read_only_playlist"),
+        ("delete_playlist", lambda c: {"playlist_id": c["m3u"]}, "read_only_playlist"),
+        (
+            "add_tracks",
+            lambda c: {"playlist_id": c["folder"], "track_ids": [c["cow"]]},
+            "read_only_playlist",
+        ),
+        (
+            "remove_tracks",
+            lambda c: {"playlist_id": c["m3u"], "track_ids": [c["cow"]]},
+            "read_only_playlist",
+        ),
+        (
+            "reorder_playlist",
+            lambda c: {"playlist_id": c["folder"], "track_ids": [c["cow"], c["cat"], c["dog"]]},
+            "read_only_playlist",
+        ),
+        (
+            "move_track",
+            lambda c: {"source_playlist_id": c["folder"], "target_playlist_id": c["one"], "track_id": c["cow"]},
+            "read_only_playlist",
+        ),
+        (
+            "move_track",
+            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": c["m3u"], "track_id": c["dog"]},
+            "read_only_playlist",
+        ),
+        ("create_playlist", lambda c: {"name": "   "}, "invalid_playlist_name"),
+        ("rename_playlist", lambda c: {"playlist_id": c["one"], "name": " \t "}, "invalid_playlist_name"),
+        (
+            "reorder_playlist",
+            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["dog"]]},
+            "not_a_permutation",
+        ),
+        (
+            "reorder_playlist",
+            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["dog"], c["dog"], c["dog"]]},
+            "not_a_permutation",
+        ),
+        (
+            "reorder_playlist",
+            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["cat"], c["dog"]]},
+            "not_a_permutation",
+        ),
+        (
+            "remove_tracks",
+            lambda c: {"playlist_id": c["one"], "track_ids": [c["dog"], c["cow"]]},
+            "track_not_in_playlist",
+        ),
+        (
+            "move_track",
+            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": c["two"], "track_id": c["cow"]},
+            "track_not_in_playlist",
+        ),
+    ],
+)
+async def test_bad_input_changes_nothing(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    service: str,
+    data: Callable[[Ctx], dict[str, Any]],
+    key: str,
+) -> None:
+    """Each mistake is a translated validation error, and no playlist changes or is saved."""
+    ids = await track_ids(hass, entry)
+    one = (
+        await ask(
+            hass, entry.entry_id, "create_playlist", name="One",
+            track_ids=[ids["Dog"], ids["Cat"], ids["Dog"]],
+        )  # fmt: skip
+    )["id"]
+    two = (await ask(hass, entry.entry_id, "create_playlist", name="Two"))["id"]
+    ctx = {
+        "one": one,
+        "two": two,
+        "folder": ANIMALS,
+        "m3u": MIX,
+        "dog": ids["Dog"],
+        "cat": ids["Cat"],
+        "cow": ids["Cow"],
+    }
+    await flush_saves(hass)
+    assert hass_storage.pop(store_key(entry))["data"]["playlists"].keys() == {one, two}
+    before = await everything(hass, entry)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data(ctx)},
+            blocking=True,
+            return_response=service == "get_playlist",
+        )
+
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    assert await everything(hass, entry) == before
+    await flush_saves(hass)
+    assert store_key(entry) not in hass_storage  # nothing was saved either
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("create_playlist", {"name": ""}),
+        ("create_playlist", {"name": "x" * 101}),
+        ("create_playlist", {"name": 5j}),
+        ("create_playlist", {}),
+        ("create_playlist", {"name": "Big", "track_ids": ["t0"] * (MAX_TRACKS_PER_CALL + 1)}),
+        ("create_playlist", {"name": "Long id", "track_ids": ["t" * 65]}),
+        ("create_playlist", {"name": "Empty id", "track_ids": [""]}),
+        ("rename_playlist", {"playlist_id": "{one}", "name": ""}),
+        ("rename_playlist", {"playlist_id": "{one}", "name": "y" * 101}),
+        ("rename_playlist", {"playlist_id": "{one}"}),
+        ("get_playlist", {}),
+        ("get_playlist", {"playlist_id": ""}),
+        ("add_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "position": -1}),
+        ("add_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "position": "first"}),
+        ("add_tracks", {"playlist_id": "{one}"}),
+        ("remove_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "extra": 1}),
+        ("reorder_playlist", {"playlist_id": "{one}", "track_ids": ["t0"] * (MAX_TRACKS_PER_CALL + 1)}),
+        ("move_track", {"source_playlist_id": "{one}", "target_playlist_id": "{one}"}),
+        (
+            "move_track",
+            {"source_playlist_id": "{one}", "target_playlist_id": "{one}", "track_id": "{dog}", "position": -2},
+        ),
+    ],
+)
+async def test_schema_rejects(
+    hass: HomeAssistant, entry: MockConfigEntry, service: str, data: dict[str, Any]
+) -> None:
+    """Malformed calls never reach the box: voluptuous rejects them, nothing changes."""
+    ids = await track_ids(hass, entry)
+    one = (await ask(hass, entry.entry_id, "create_playlist", name="One", track_ids=[ids["Dog"]]))[
+        "id"
+    ]
+    before = await everything(hass, entry)
+    filled = {
+        k: [i.format(one=one, dog=ids["Dog"]) for i in v]
+        if isinstance(v, list) and len(v) == 1
+        else v.format(one=one, dog=ids["Dog"])
+        if isinstance(v, str)
+        else v
+        for k, v in data.items()
+    }
+    with pytest.raises(vol.Invalid):
+        await act(hass, entry.entry_id, service, **filled)
+    assert await everything(hass, entry) == before
+
+
+async def test_longest_name_is_accepted(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """100 characters is the limit, inclusive."""
+    created = await ask(hass, entry.entry_id, "create_playlist", name="n" * 100)
+    assert created["name"] == "n" * 100
+
+
+@pytest.mark.parametrize("service", ALL_SERVICES)
+async def test_unknown_entry(hass: HomeAssistant, entry: MockConfigEntry, service: str) -> None:
+    """An entry id that is not a music box is refused by every action."""
+    other = MockConfigEntry(domain="other_domain", title="Other")
+    other.add_to_hass(hass)
+    data = {
+        "playlist_id": ANIMALS,
+        "name": "x",
+        "track_ids": [],
+        "source_playlist_id": ANIMALS,
+        "target_playlist_id": ANIMALS,
+        "track_id": "t1",
+    }
+    wanted = {k: v for k, v in data.items() if k in _fields(hass, service)}
+    for entry_id in ("no_such_entry", other.entry_id):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN,
+                service,
+                {ATTR_CONFIG_ENTRY_ID: entry_id, **wanted},
+                blocking=True,
+                return_response=service in ("list_playlists", "get_playlist"),
+            )
+        assert (err.value.translation_domain, err.value.translation_key) == (
+            DOMAIN,
+            "entry_not_found",
+        )
+        assert err.value.translation_placeholders == {"entry_id": entry_id}
+
+
+def _fields(hass: HomeAssistant, service: str) -> set[str]:
+    """Return the field names an action's schema knows."""
+    schema = hass.services.async_services_for_domain(DOMAIN)[service].schema
+    assert isinstance(schema, vol.Schema)
+    return {str(key) for key in schema.schema}
+
+
+async def test_entry_not_loaded(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """A box that is not loaded answers no action (the actions stay registered)."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    with pytest.raises(ServiceValidationError) as err:
+        await playlists(hass, entry)
+    assert err.value.translation_key == "entry_not_loaded"
+    assert err.value.translation_placeholders == {"name": "Music Box"}
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, entry.entry_id, "create_playlist", name="x")
+    assert err.value.translation_key == "entry_not_loaded"
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(await playlists(hass, entry)) == 3
+
+
+def test_error_keys_are_translated() -> None:
+    """Every error the actions raise has a message (en, fr) using its placeholders."""
+    placeholders = {
+        "entry_not_found": {"entry_id"},
+        "entry_not_loaded": {"name"},
+        "unknown_playlist": {"playlist_id"},
+        "unknown_track": {"track_id"},
+        "read_only_playlist": {"name"},
+        "invalid_playlist_name": {"max"},
+        "not_a_permutation": set(),
+        "track_not_in_playlist": {"track_id"},
+        "unknown_media": {"media_id"},
+        "empty_playlist": {"media_id"},
+    }
+    for name in ("strings.json", "translations/en.json", "translations/fr.json"):
+        exceptions = json.loads((COMPONENT / name).read_text("utf-8")).get("exceptions", {})
+        for key, wanted in placeholders.items():
+            assert key in exceptions, f"{name}: exceptions.{key} is missing"
+            message = exceptions[key]["message"]
+            for placeholder in wanted:
+                assert "{" + placeholder + "}" in message, f"{name}: {key} lacks {placeholder}"
+        issues = json.loads((COMPONENT / name).read_text("utf-8")).get("issues", {})
+        assert "library_missing" in issues, f"{name}: issues.library_missing is missing"
+        assert "{path}" in issues["library_missing"]["description"]
+
+
+# Rescan and the library folder -------------------------------------------------------------
+
+
+def issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """Return the box's "library folder missing" repair issue, if any."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"library_missing_{entry.entry_id}")
+
+
+async def test_rescan_finds_new_folder(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path
+) -> None:
+    """A folder added on disk becomes a playlist at the next rescan."""
+    make_track(library / "Songs" / "Hello.wav", 1.0, title="Hello")
+    assert "Songs" not in [p["name"] for p in await playlists(hass, entry)]
+
+    await act(hass, entry.entry_id, "rescan")
+
+    songs = await playlist(hass, entry, folder_playlist_id("Songs"))
+    assert (songs["name"], songs["kind"]) == ("Songs", "folder")
+    assert [t["title"] for t in songs["tracks"]] == ["Hello"]
+    await play(hass, f"playlist:{songs['id']}")
+    assert state(hass).attributes["media_title"] == "Hello"
+
+
+async def test_rescan_missing_folder(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path
+) -> None:
+    """A vanished library makes the box unavailable with a repair issue, until it is back."""
+    ids = await track_ids(hass, entry)
+    mine = (await ask(hass, entry.entry_id, "create_playlist", name="Mine", track_ids=[ids["Dog"]]))[
+        "id"
+    ]
+    assert state(hass).state != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
+
+    shutil.rmtree(library)
+    await act(hass, entry.entry_id, "rescan")
+
+    assert state(hass).state == STATE_UNAVAILABLE
+    found = issue(hass, entry)
+    assert found is not None
+    assert (found.severity, found.translation_key, found.is_fixable) == (
+        ir.IssueSeverity.ERROR,
+        "library_missing",
+        False,
+    )
+    assert found.translation_placeholders == {"name": "Music Box", "path": str(library)}
+    # The last scan and the user's playlists are still known (the folder may be remounted).
+    assert len(await playlists(hass, entry)) == 4
+    assert await titles(hass, entry, mine) == ["Dog"]
+
+    build_library(library)
+    await act(hass, entry.entry_id, "rescan")
+
+    assert state(hass).state != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
+    await play(hass, f"playlist:{mine}")
+    assert state(hass).state == STATE_PLAYING
+
+
+async def test_folder_check(hass: HomeAssistant, entry: MockConfigEntry, library: Path) -> None:
+    """The periodic check notices the folder vanish and come back, without any rescan call."""
+    interval = LIBRARY_CHECK_INTERVAL_SECONDS + 1
+    await tick(hass, interval)  # folder present: nothing happens
+    assert state(hass).state != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
+
+    shutil.rmtree(library)
+    await tick(hass, 2 * interval)
+    assert state(hass).state == STATE_UNAVAILABLE
+    assert issue(hass, entry) is not None
+    await tick(hass, 3 * interval)  # still gone: still unavailable
+    assert state(hass).state == STATE_UNAVAILABLE
+    assert issue(hass, entry) is not None
+
+    build_library(library)
+    make_track(library / "Songs" / "Hello.wav", 1.0, title="Hello")
+    await tick(hass, 4 * interval)
+
+    assert state(hass).state != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
+    # Coming back rescans: what was added meanwhile is there.
+    assert await titles(hass, entry, folder_playlist_id("Songs")) == ["Hello"]
+
+
+async def test_folder_check_after_rescan_found_it_missing(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path
+) -> None:
+    """A folder found missing by a rescan comes back through the periodic check."""
+    shutil.rmtree(library)
+    await act(hass, entry.entry_id, "rescan")
+    assert state(hass).state == STATE_UNAVAILABLE
+
+    build_library(library)
+    await tick(hass, LIBRARY_CHECK_INTERVAL_SECONDS + 1)
+
+    assert state(hass).state != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
+
+
+# play_media ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "media_id", ["playlist:nope", "track:nope", "something", "media-source://media_source/local/no.wav"]
+)
+async def test_play_unknown_media(
+    hass: HomeAssistant, entry: MockConfigEntry, media_id: str
+) -> None:
+    """An id the box does not know is a translated error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await play(hass, media_id)
+    assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "unknown_media")
+    assert err.value.translation_placeholders == {"media_id": media_id}
+    assert state(hass).state != STATE_PLAYING
+
+
+async def test_play_empty_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """An empty user playlist cannot be played."""
+    empty = (await ask(hass, entry.entry_id, "create_playlist", name="Empty"))["id"]
+    with pytest.raises(ServiceValidationError) as err:
+        await play(hass, f"playlist:{empty}")
+    assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "empty_playlist")
+    assert state(hass).state != STATE_PLAYING
+
+
+async def test_play_media_source_file(
+    hass: HomeAssistant, entry: MockConfigEntry, media_dir: Path
+) -> None:
+    """A file of HA's media folder plays through the box."""
+    write_wav(media_dir / "sounds" / "bell.wav", 2.0)
+    await play(hass, "media-source://media_source/local/sounds/bell.wav")
+    assert state(hass).state == STATE_PLAYING
+    assert state(hass).attributes["media_title"] == "bell"
+
