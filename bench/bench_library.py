@@ -61,7 +61,6 @@ def build_library(
             shutil.copyfile(template, path)
             audio = WAVE(path)
             audio.add_tags()
-            assert audio.tags is not None
             audio.tags.add(TIT2(encoding=3, text=[f"Song {album}-{number}"]))
             audio.tags.add(TPE1(encoding=3, text=[f"Artist {album % 37:02d}"]))
             audio.tags.add(TALB(encoding=3, text=[f"Album {album:04d}"]))

@@ -39,7 +39,10 @@ import wave
 import zlib
 
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK
+from mutagen.id3 import ID3
+
+# The frame classes are public, but mutagen.id3 does not re-export them for type checkers.
+from mutagen.id3._frames import APIC, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK
 from mutagen.oggvorbis import OggVorbis
 
 ROOT = Path(__file__).resolve().parent.parent

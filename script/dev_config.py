@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 from homeassistant import components
+from homeassistant.bootstrap import DEFAULT_INTEGRATIONS
 from homeassistant.util.package import is_installed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +34,9 @@ BLUEPRINTS = ROOT / "blueprints" / "automation" / "open_music_box"
 # What configuration.yaml sets up; their dependencies come along (frontend brings auth,
 # onboarding, the config panels and the config entries API, lovelace, repairs, ...).
 LOADED = ("frontend", "config", "media_source", "tag", "automation", "blueprint", "conversation")
-# Also set up, but not by configuration.yaml: the platform of our entity, and analytics,
-# which onboarding's core_config step sets up.
-ALSO_LOADED = ("media_player", "analytics")
+# Also set up, but not by configuration.yaml: the platform of our entity, and what Home
+# Assistant always sets up (bootstrap.DEFAULT_INTEGRATIONS: analytics, backup, person, helpers).
+ALSO_LOADED = ("media_player", *sorted(DEFAULT_INTEGRATIONS))
 
 CONFIGURATION = """\
 # Written by script/dev_config.py on every start of script/develop: changes here are lost.

@@ -277,6 +277,11 @@ def banner(port: int, entity_line: str) -> None:
     print(f"\n\033[1;32m{rule}\n  Open Music Box development instance\n{body}\n{rule}\033[0m\n")
 
 
+def _refused(err: Exception) -> bool:
+    """urllib wraps a refused connection in URLError(reason=ConnectionRefusedError)."""
+    return isinstance(err, error.URLError) and isinstance(err.reason, ConnectionError)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
@@ -307,8 +312,8 @@ def main() -> int:
         if pending and "core_config" in pending:
             remove_onboarding_extras(api, 90)
     except (SetupError, OSError, HTTPException) as err:
-        if not alive():
-            return 0
+        if not alive() or isinstance(err, ConnectionError) or _refused(err):
+            return 0  # Home Assistant stopped under us: nothing to say
         say(f"automatic set-up stopped: {err}")
         banner(args.port, f"{ENTITY_ID}: not set up automatically (see above)")
         return 1

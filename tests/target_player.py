@@ -80,6 +80,16 @@ class TargetPlayer(MediaPlayerEntity):
         self._attr_state = state
         self.async_write_ha_state()
 
+    def set_position(self, position: float) -> None:
+        """Report progress, as players that poll their device do."""
+        self._set_position(position)
+        self.async_write_ha_state()
+
+    def set_volume(self, volume: float) -> None:
+        """Change the volume with the speaker's own knob."""
+        self._attr_volume_level = volume
+        self.async_write_ha_state()
+
     def set_available(self, available: bool) -> None:
         """Go unavailable (device unreachable) or come back."""
         self._attr_available = available

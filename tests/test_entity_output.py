@@ -43,6 +43,8 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.models import Track
+from custom_components.open_music_box.outputs.base import OutputEvent, OutputEventType
+from custom_components.open_music_box.outputs.entity import EntityOutput
 
 from .conftest import ENTITY_ID
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
@@ -115,7 +117,7 @@ async def box(
         await hass.config_entries.async_unload(config_entry.entry_id)
 
 
-# Helpers ----------------------------------------------------------------------------------------
+# Helpers -----------------------------------------------------------------------------------------
 
 
 def _box(config_entry: MockConfigEntry) -> MusicBox:
@@ -170,7 +172,7 @@ def _track_path(config_entry: MockConfigEntry, track: Track) -> str:
     return media_url_path(config_entry.entry_id, track.id)
 
 
-# Tracks as signed URLs ----------------------------------------------------------------------------
+# Tracks as signed URLs ---------------------------------------------------------------------------
 
 
 async def test_play_playlist_sends_signed_url_served_by_the_view(
@@ -219,7 +221,8 @@ async def test_view_serves_only_library_files_of_loaded_boxes(
 
     async def status(path: str) -> int:
         signed = async_sign_path(hass, path, timedelta(minutes=5))
-        return (await client.get(signed)).status
+        response = await client.get(signed)
+        return int(response.status)
 
     assert await status(_track_path(box, dog)) == 200
     assert await status(media_url_path(box.entry_id, "nosuchtrack")) == 404
@@ -255,7 +258,7 @@ async def test_url_tracks_go_to_the_target_as_they_are(
     await hass.config_entries.async_unload(config_entry.entry_id)
 
 
-# Following the target's state -----------------------------------------------------------------------
+# Following the target's state --------------------------------------------------------------------
 
 
 async def test_pause_and_resume_by_someone_else(
@@ -276,10 +279,26 @@ async def test_pause_and_resume_by_someone_else(
     assert len(target.calls) == calls  # following the speaker sends it nothing
 
 
+async def test_attribute_updates_of_the_target_are_no_news(
+    hass: HomeAssistant, box: MockConfigEntry, target: TargetPlayer
+) -> None:
+    """Position or volume updates of the speaker do not rewrite the box's state."""
+    await _play_playlist(hass, box, "Audiobook")
+    before = _state(hass)
+
+    target.set_position(3)  # a speaker reporting its progress
+    target.set_volume(0.2)  # someone turns the speaker's own knob
+    await _settle(hass)
+
+    after = _state(hass)
+    assert after.state == MediaPlayerState.PLAYING
+    assert after.last_updated == before.last_updated
+
+
 async def test_end_of_track_starts_the_next_one_then_idle(
     hass: HomeAssistant, box: MockConfigEntry, target: TargetPlayer
 ) -> None:
-    dog, cat, cow = _tracks(box, "Animals")
+    dog, cat, _cow = _tracks(box, "Animals")
     target.blip_on_load = True  # idle while opening each URL: never an end of track
 
     await _play_playlist(hass, box, "Animals")
@@ -342,7 +361,7 @@ async def test_buffering_is_neither_pause_nor_end(
     assert state.attributes["media_position"] == 7
 
 
-# Commands -----------------------------------------------------------------------------------------
+# Commands ----------------------------------------------------------------------------------------
 
 
 async def test_startup_applies_the_capped_default_volume(
@@ -433,7 +452,34 @@ async def test_target_without_position(
     assert _state(hass).state == MediaPlayerState.PLAYING
 
 
-# Availability -------------------------------------------------------------------------------------
+async def test_output_resumes_a_track_at_a_position(
+    hass: HomeAssistant, add_target: AddEntitiesCallback
+) -> None:
+    """The Output contract on its own: load at a position (resume, recovery) seeks the target."""
+    target = await _add(hass, add_target)
+    events: list[OutputEvent] = []
+    output = EntityOutput(hass, TARGET_ID, lambda track: f"{INTERNAL_URL}/{track.id}")
+    await output.async_start(events.append)
+    chapter = Track(id="c1", path="/books/c1.wav", title="Chapter", duration=20.0)
+
+    await output.async_load(chapter, 12.5, False, None)
+    await hass.async_block_till_done()
+
+    assert [(c.service, c.data) for c in target.calls] == [
+        ("play_media", {"media_type": MediaType.MUSIC, "media_id": f"{INTERNAL_URL}/c1"}),
+        ("media_seek", {"position": 12.5}),
+    ]
+    assert [e.type for e in events] == [OutputEventType.RESTARTED]
+    assert await output.async_get_position() is not None
+
+    await output.async_close()
+    await output.async_close()  # closing twice is harmless
+    target.set_state(MediaPlayerState.IDLE)
+    await hass.async_block_till_done()
+    assert len(events) == 1  # no longer following the target
+
+
+# Availability ------------------------------------------------------------------------------------
 
 
 async def test_target_unavailable_makes_the_box_unavailable(
@@ -490,7 +536,7 @@ async def test_target_that_appears_later_gets_the_capped_volume(
     assert target.services("volume_set")
 
 
-# Errors -------------------------------------------------------------------------------------------
+# Errors ------------------------------------------------------------------------------------------
 
 
 async def test_target_errors_are_translated_and_the_box_keeps_working(
@@ -509,7 +555,7 @@ async def test_target_errors_are_translated_and_the_box_keeps_working(
             await _call(hass, service, **data)
         assert err.value.translation_domain == DOMAIN
         assert err.value.translation_key == "output_failed"
-        assert TARGET_ID in err.value.translation_placeholders["detail"]
+        assert TARGET_ID in (err.value.translation_placeholders or {})["detail"]
         assert _state(hass).state == MediaPlayerState.PLAYING
 
     target.fail = False
@@ -560,7 +606,7 @@ async def test_target_without_volume_control(
     await hass.config_entries.async_unload(config_entry.entry_id)
 
 
-# Diagnostics --------------------------------------------------------------------------------------
+# Diagnostics -------------------------------------------------------------------------------------
 
 
 async def test_diagnostics_of_an_entity_output_box(

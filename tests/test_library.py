@@ -326,8 +326,10 @@ def test_m3u_entries(lib: Path, tmp_path: Path) -> None:
         "../Other/gone.wav",
         "../Other/readme.txt",
         "../Album",
-        "rtsp://camera.invalid/live",
         "..\\Album\\01 first.wav",
+        "rtsp://camera.invalid/live",
+        "HTTP://Radio.invalid/Upper",
+        "file:" + str(lib / "Other" / "my song.wav"),
     ]
     (playlists / "Mix.m3u").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
 
@@ -345,6 +347,8 @@ def test_m3u_entries(lib: Path, tmp_path: Path) -> None:
         "Radio One",  # one URL, one track: the first title stays
         "From Extinf",
         "01 first",
+        "http://Radio.invalid/Upper",
+        "my song",
     ]
     radio = result.tracks[mix.track_ids[3]]
     assert radio.is_url
@@ -358,6 +362,8 @@ def test_m3u_entries(lib: Path, tmp_path: Path) -> None:
     # The same files seen by the folder scan are the same tracks.
     assert mix.track_ids[0] == by_name(result, "Album").track_ids[0]
     assert mix.track_ids[0] == mix.track_ids[7]
+    assert result.tracks[mix.track_ids[8]].is_url
+    assert mix.track_ids[2] == mix.track_ids[9]
     assert reasons(result) == {
         ("gone.wav", "missing", "Mix"),
         ("readme.txt", "not_audio", "Mix"),

@@ -150,7 +150,7 @@ async def flush_saves(hass: HomeAssistant) -> None:
 async def tick(hass: HomeAssistant, seconds: float) -> None:
     """Let `seconds` pass for HA's timers (folder check, delayed save) and wait for the work."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def store_key(entry: MockConfigEntry) -> str:
@@ -348,6 +348,7 @@ async def test_delete_playlist(
     with pytest.raises(ServiceValidationError) as err:
         await playlist(hass, entry, user_id)
     assert err.value.translation_key == "unknown_playlist"
+    assert user_id in str(err.value)
     assert not (await browse(hass, hass_ws_client, f"playlist:{user_id}"))["success"]
     with pytest.raises(ServiceValidationError) as err:
         await play(hass, f"playlist:{user_id}")
@@ -633,6 +634,7 @@ async def test_bad_input_changes_nothing(
 
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
+    assert str(err.value) not in ("", key)  # the English message, not the bare key
     assert await everything(hass, entry) == before
     await flush_saves(hass)
     assert store_key(entry) not in hass_storage  # nothing was saved either
@@ -643,7 +645,7 @@ async def test_bad_input_changes_nothing(
     [
         ("create_playlist", {"name": ""}),
         ("create_playlist", {"name": "x" * 101}),
-        ("create_playlist", {"name": 5j}),
+        ("create_playlist", {"name": ["a", "b"]}),
         ("create_playlist", {}),
         ("create_playlist", {"name": "Big", "track_ids": ["t0"] * (MAX_TRACKS_PER_CALL + 1)}),
         ("create_playlist", {"name": "Long id", "track_ids": ["t" * 65]}),
@@ -683,7 +685,13 @@ async def test_schema_rejects(
         for k, v in data.items()
     }
     with pytest.raises(vol.Invalid):
-        await act(hass, entry.entry_id, service, **filled)
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **filled},
+            blocking=True,
+            return_response=service == "get_playlist",
+        )
     assert await everything(hass, entry) == before
 
 
@@ -760,6 +768,7 @@ def test_error_keys_are_translated() -> None:
         "track_not_in_playlist": {"track_id"},
         "unknown_media": {"media_id"},
         "empty_playlist": {"media_id"},
+        "file_not_found": {"path"},
     }
     for name in ("strings.json", "translations/en.json", "translations/fr.json"):
         exceptions = json.loads((COMPONENT / name).read_text("utf-8")).get("exceptions", {})
@@ -877,7 +886,8 @@ async def test_folder_check_after_rescan_found_it_missing(
 
 
 @pytest.mark.parametrize(
-    "media_id", ["playlist:nope", "track:nope", "something", "media-source://media_source/local/no.wav"]
+    "media_id",
+    ["playlist:nope", "track:nope", "something", "media-source://media_source/nowhere/x.wav"],
 )
 async def test_play_unknown_media(
     hass: HomeAssistant, entry: MockConfigEntry, media_id: str
@@ -908,3 +918,11 @@ async def test_play_media_source_file(
     assert state(hass).state == STATE_PLAYING
     assert state(hass).attributes["media_title"] == "bell"
 
+
+
+async def test_play_missing_media_source_file(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """A media-source id of a file that is not there is a translated error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await play(hass, "media-source://media_source/local/no.wav")
+    assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "file_not_found")
+    assert state(hass).state != STATE_PLAYING

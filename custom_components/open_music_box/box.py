@@ -116,10 +116,11 @@ class MusicBox:
         )
 
     async def async_close(self) -> None:
-        """Stop watching and release the output."""
+        """Stop watching, write pending edits, release the output."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        await self.store.async_flush()
         await self.player.async_close()
 
     async def async_rescan(self) -> None:

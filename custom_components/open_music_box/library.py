@@ -19,7 +19,9 @@ import stat
 from typing import IO, Any, Final
 from urllib.parse import unquote, urlsplit
 
-import mutagen
+# mutagen 1.47's package root re-exports these implicitly, which mypy --strict refuses.
+from mutagen._file import File as mutagen_file
+from mutagen._util import MutagenError
 from mutagen.asf import ASFTags
 from mutagen.flac import Picture
 from mutagen.id3 import ID3
@@ -170,7 +172,7 @@ def _load_audio(path: str) -> Any:
     when mutagen finds it corrupt.
     """
     with _open_regular(path) as fileobj:
-        return mutagen.File(fileobj)
+        return mutagen_file(fileobj)
 
 
 def read_metadata(path: str) -> FileMeta:
@@ -182,7 +184,7 @@ def read_metadata(path: str) -> FileMeta:
     try:
         audio = _load_audio(path)
         return FileMeta() if audio is None else _meta_from(audio)
-    except mutagen.MutagenError as err:
+    except MutagenError as err:
         # mutagen wraps I/O errors of the read itself: those are "unreadable", not "corrupt".
         cause = err.__cause__ if err.__cause__ is not None else (err.args[0] if err.args else None)
         if isinstance(cause, OSError):
@@ -430,7 +432,6 @@ def _parse_extinf(value: str) -> tuple[str | None, float | None]:
 @dataclass(slots=True)
 class _Folder:
     rel: str  # POSIX path relative to the root ("" for the root)
-    path: str  # as walked (may contain symlinks)
     real: str
     audio: list[os.DirEntry[str]]
 
@@ -534,7 +535,7 @@ class _Scanner:
                 elif suffix in PLAYLIST_EXTENSIONS:
                     m3us.append(_M3UFile(entry_rel, entry.path))
             if audio:
-                folders.append(_Folder(rel, path, real, audio))
+                folders.append(_Folder(rel, real, audio))
             stack.extend(reversed(subdirs))
         return folders, m3us
 
@@ -572,7 +573,7 @@ class _Scanner:
             id=folder_playlist_id(folder.rel),
             name=name,
             kind=PlaylistKind.FOLDER,
-            track_ids=_dedupe(track_id for _key, track_id in items),
+            track_ids=_dedupe(tid for _key, tid in items),
         )
 
     def _m3u_playlist(self, m3u: _M3UFile, name: str) -> Playlist | None:
@@ -600,7 +601,7 @@ class _Scanner:
         location = entry.location
         if location.lower().startswith(_URL_PREFIXES):
             return self._url_track(entry)
-        if location.lower().startswith("file://"):
+        if location.lower().startswith("file:"):  # file:///a/b, file://localhost/a/b, file:/a/b
             location = unquote(urlsplit(location).path)
         elif _SCHEME_RE.match(location):
             self._skip(location, REASON_UNSUPPORTED, playlist)
@@ -628,7 +629,8 @@ class _Scanner:
         return found[0].id
 
     def _url_track(self, entry: M3UEntry) -> str:
-        url = entry.location
+        scheme, separator, rest = entry.location.partition("://")
+        url = scheme.lower() + separator + rest  # Track.is_url expects a lower-case scheme
         tid = track_id(url)
         if tid not in self.tracks:
             self.tracks[tid] = Track(

@@ -42,6 +42,7 @@ class BoxStore:
             minor_version=STORAGE_MINOR_VERSION,
         )
         self.data: StoredData = empty_data()
+        self._pending = False  # a delayed save is scheduled and has not run yet
 
     async def async_load(self) -> StoredData:
         """Load the stored data (empty when nothing was saved yet)."""
@@ -50,7 +51,17 @@ class BoxStore:
 
     def schedule_save(self) -> None:
         """Save soon; several changes within the delay are written once."""
-        self._store.async_delay_save(lambda: self.data, SAVE_DELAY_SECONDS)
+        self._pending = True
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY_SECONDS)
+
+    def _data_to_save(self) -> StoredData:
+        self._pending = False
+        return self.data
+
+    async def async_flush(self) -> None:
+        """Write a pending save now (unload): a reload or removal must not race the delayed one."""
+        if self._pending:
+            await self._store.async_save(self._data_to_save())
 
     async def async_remove(self) -> None:
         """Delete the file (the entry was removed)."""

@@ -49,9 +49,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # A player may pass through idle while it opens a new URL; that is not the end of the track.
 LOAD_GRACE_SECONDS = 2.0
-ENDED_STATES = frozenset(
-    {MediaPlayerState.IDLE, MediaPlayerState.OFF, MediaPlayerState.ON}
-)
+ENDED_STATES = frozenset({MediaPlayerState.IDLE, MediaPlayerState.OFF, MediaPlayerState.ON})
 
 UrlFor = Callable[[Track], str]
 
@@ -107,16 +105,18 @@ class EntityOutput:
         if new is None or not available or not self._active:
             return
         state = new.state
+        old = event.data["old_state"]
+        moved = old is None or old.state != state
         if state == MediaPlayerState.PLAYING:
             self._loading_until = 0.0
-            self._paused_report(paused=False)
+            self._paused_report(paused=False, moved=moved)
         elif state == MediaPlayerState.PAUSED:
-            self._paused_report(paused=True)
+            self._paused_report(paused=True, moved=moved)
         elif state in ENDED_STATES and time.monotonic() > self._loading_until:
             self._hass.async_create_task(self._async_track_ended(), eager_start=True)
 
     @callback
-    def _paused_report(self, paused: bool) -> None:
+    def _paused_report(self, paused: bool, moved: bool) -> None:
         if self._expect_paused is not None:
             # State changes reach us after our calls return: until the target reports what we
             # asked for last, other reports are steps on the way (play_media, then pause).
@@ -125,7 +125,8 @@ class EntityOutput:
                 if not paused:
                     self._emit(OutputEvent(OutputEventType.RESTARTED, position=self._position()))
             return
-        self._emit(OutputEvent(OutputEventType.PAUSE, paused=paused))
+        if moved:  # attribute updates (position, volume, title) are neither pause nor resume
+            self._emit(OutputEvent(OutputEventType.PAUSE, paused=paused))
 
     async def _async_track_ended(self) -> None:
         if not self._active:

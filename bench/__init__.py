@@ -1,0 +1,1 @@
+"""Benchmarks (scripts; run each with .venv/bin/python bench/<name>.py)."""

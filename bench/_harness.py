@@ -1,0 +1,38 @@
+"""Run a benchmark file under pytest, whose `hass` fixture gives a real Home Assistant core.
+
+A benchmark script starts with:
+    if __name__ == "__main__":
+        from _harness import run_under_pytest
+        run_under_pytest(__file__)
+and measures in `test_*` functions. Options are passed through the environment (BENCH_*).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_under_pytest(path: str, env: dict[str, str] | None = None) -> None:
+    """Run `path` with pytest (output shown, quiet logs) and exit with its code."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        path,
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        "-o",
+        "log_level=WARNING",
+        "-W",
+        "ignore",
+    ]
+    sys.exit(subprocess.call(command, cwd=ROOT, env={**os.environ, **(env or {})}))
