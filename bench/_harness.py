@@ -17,8 +17,8 @@ import sys
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_under_pytest(path: str, env: dict[str, str] | None = None) -> None:
-    """Run `path` with pytest (output shown, quiet logs) and exit with its code."""
+def run_pytest(path: str, env: dict[str, str] | None = None) -> int:
+    """Run `path` with pytest (output shown, quiet logs); return its exit code."""
     command = [
         sys.executable,
         "-m",
@@ -35,4 +35,9 @@ def run_under_pytest(path: str, env: dict[str, str] | None = None) -> None:
         "-W",
         "ignore",
     ]
-    sys.exit(subprocess.call(command, cwd=ROOT, env={**os.environ, **(env or {})}))
+    return subprocess.call(command, cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def run_under_pytest(path: str, env: dict[str, str] | None = None) -> None:
+    """Run `path` with pytest and exit with its code."""
+    sys.exit(run_pytest(path, env))

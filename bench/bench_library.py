@@ -1,6 +1,10 @@
-"""Benchmark of the library scan: a generated library of tagged tiny WAV files.
+"""Benchmark of the library scan and of browse_media, on a generated library of tagged tiny WAVs.
 
 Run: .venv/bin/python bench/bench_library.py [--playlists 200] [--per-playlist 50]
+
+browse_media is measured through a real Home Assistant core (the test harness's `hass`
+fixture, run by bench/_harness.py) over its real WebSocket API, alternating the root (every
+playlist) and one playlist (its tracks).
 
 "Cold" is a scan without a metadata cache (every file's tags read with mutagen); the OS page
 cache is warm after generation, as it would be on a box that has been running. "Warm" is a
@@ -11,6 +15,7 @@ The last line is `RESULT {json}` for scripts.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 import datetime as dt
 import importlib.metadata
@@ -31,12 +36,19 @@ if str(ROOT) not in sys.path:
 
 from mutagen.id3 import TALB, TIT2, TPE1, TRCK  # noqa: E402
 from mutagen.wave import WAVE  # noqa: E402
+import pytest  # noqa: E402
 
 from custom_components.open_music_box.library import (  # noqa: E402
     MetadataCache,
     scan_library,
 )
 from tests.audio import write_wav  # noqa: E402
+from tests.conftest import box_entry  # noqa: E402
+
+BROWSE_ROUNDS = 200
+
+# Collected by pytest only when main() runs the browse part (tests/conftest.py is not loaded).
+pytestmark = pytest.mark.usefixtures("enable_custom_integrations")
 
 
 def build_library(
@@ -122,6 +134,50 @@ def print_figures(label: str, figures: dict[str, float]) -> None:
     )
 
 
+def measure_browse(library: Path) -> dict[str, float]:
+    """Run test_browse under pytest on `library`; return its figures."""
+    from _harness import run_pytest  # noqa: PLC0415 - bench/ is on sys.path when run as a script
+
+    out = library.parent / "browse.json"
+    code = run_pytest(__file__, {"BENCH_LIBRARY": str(library), "BENCH_OUT": str(out)})
+    if code != 0:
+        raise SystemExit(f"browse benchmark failed ({code})")
+    figures: dict[str, float] = json.loads(out.read_text())
+    return figures
+
+
+async def test_browse(hass: Any, hass_ws_client: Any) -> None:
+    """browse_media over the WebSocket API: root and one playlist, alternately."""
+    library = Path(os.environ["BENCH_LIBRARY"])
+    hass.config.allowlist_external_dirs = {str(library.parent)}
+    entry = box_entry(library)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    playlist = entry.runtime_data.catalog.playlists()[0]
+    client = await hass_ws_client(hass)
+    samples = []
+    for index in range(BROWSE_ROUNDS):
+        command: dict[str, Any] = {
+            "type": "media_player/browse_media",
+            "entity_id": "media_player.music_box",
+        }
+        if index % 2:
+            command |= {
+                "media_content_type": "playlist",
+                "media_content_id": f"playlist:{playlist.id}",
+            }
+        start = time.perf_counter()
+        await client.send_json_auto_id(command)
+        reply = await client.receive_json()
+        samples.append((time.perf_counter() - start) * 1000)
+        assert reply["success"], reply
+        assert reply["result"]["children"]
+    await hass.config_entries.async_unload(entry.entry_id)
+    out = Path(os.environ["BENCH_OUT"])
+    await asyncio.to_thread(out.write_text, json.dumps(summarize(samples)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--playlists", type=int, default=200)
@@ -159,7 +215,13 @@ def main() -> None:
         )
         print_figures("scan cold", cold)
         print_figures("scan warm", warm)
-        figures = {"scan_ms": round(cold["median"], 1), "scan_warm_ms": round(warm["median"], 1)}
+        browse = measure_browse(library)
+        print_figures("browse", browse)
+        figures = {
+            "scan_ms": round(cold["median"], 1),
+            "scan_warm_ms": round(warm["median"], 1),
+            "browse_p95_ms": round(browse["p95"], 2),
+        }
         print("RESULT " + json.dumps(figures))
     finally:
         shutil.rmtree(parent)

@@ -7,7 +7,8 @@ Waits for the HTTP API, then only what is not done yet, through Home Assistant's
      integration steps. core_config also starts onboarding flows for google_translate,
      radio_browser, shopping_list and met; the entries they create are removed again, as this
      instance loads only what the music box needs.
-  2. the "Music Box" config entry: library <config>/media/open_music_box, output mpv, device auto.
+  2. the "Music Box" config entry: library <config>/media/open_music_box, output mpv, device auto
+     (also re-added at the next start if deleted; OMB_DEV_NO_ENTRY=1 skips it, to try the flow).
 Then prints the URL and the login. Exits when the process --watch-pid is gone (Home Assistant
 stopped). Only the standard library is used.
 """
@@ -307,7 +308,10 @@ def main() -> int:
     try:
         pending = wait_for_api(api, alive, args.timeout)
         refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
-        add_music_box(api)
+        if os.environ.get("OMB_DEV_NO_ENTRY") == "1":
+            say("OMB_DEV_NO_ENTRY=1: not adding the Music Box (add it in Settings > Devices)")
+        else:
+            add_music_box(api)
         banner(args.port, wait_for_entity(api, 60))
         if pending and "core_config" in pending:
             remove_onboarding_extras(api, 90)

@@ -520,10 +520,6 @@ async def test_target_that_appears_after_the_box(
     await hass.config_entries.async_unload(config_entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="volume set while the target is missing never reaches it (see report: EntityOutput)",
-)
 async def test_target_that_appears_later_gets_the_capped_volume(
     hass: HomeAssistant, library: Path, add_target: AddEntitiesCallback
 ) -> None:

@@ -87,7 +87,7 @@ async def wait_position(entry: MockConfigEntry, minimum: float) -> None:
     """Wait (bounded: 15 s) until mpv itself reports at least `minimum` seconds."""
     output = entry.runtime_data.player.output
     async with asyncio.timeout(15):
-        while ((await output.async_get_position()) or 0) < minimum:
+        while ((await output.async_get_position()) or 0) < minimum:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
@@ -384,6 +384,15 @@ async def test_media_source_and_browse(
         await play(hass, "media-source://nope/x")
     assert err.value.translation_key == "unknown_media"
     assert state(hass).attributes["media_title"] == "hello"
+
+
+async def test_browse_without_media_folder(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """A missing HA media folder leaves the library browsable (no Media child)."""
+    hass.config.media_dirs.clear()
+    hass.config.media_dirs["local"] = "/nonexistent/media"
+    entity = hass.data[MP_DOMAIN].get_entity(ENTITY_ID)
+    root = await entity.async_browse_media()
+    assert [child.title for child in root.children] == ["Animals", "Audiobook", "Mix"]
 
 
 async def test_mpv_death_is_recovered(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 import logging
 from pathlib import Path
@@ -39,6 +40,7 @@ class Catalog:
         self.scan = LibraryScan()
         self.available = False
         self._listeners: list[Callable[[], None]] = []
+        self._scan_lock = asyncio.Lock()  # the metadata cache serves one scan at a time
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -54,9 +56,10 @@ class Catalog:
     async def async_rescan(self) -> bool:
         """Scan the library folder in the executor; return False (unavailable) if it is gone."""
         try:
-            self.scan = await self._hass.async_add_executor_job(
-                scan_library, self.root, self._hass.config.is_allowed_path, self._cache
-            )
+            async with self._scan_lock:
+                self.scan = await self._hass.async_add_executor_job(
+                    scan_library, self.root, self._hass.config.is_allowed_path, self._cache
+                )
         except LibraryMissingError:
             _LOGGER.warning("Library folder %s is missing", self.root)
             self.available = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from .const import (
 from .library import read_cover
 from .models import Playlist, Track
 from .player import Enqueue, PlayState, Repeat
+
+_LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
@@ -318,9 +321,15 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     async def _browse_root(self) -> BrowseMedia:
         children = [self._browse_playlist(p, False) for p in self._box.catalog.playlists()]
-        sources = await media_source.async_browse_media(self.hass, None, content_filter=_audio_only)
-        sources.title = "Media"
-        children.append(sources)
+        try:
+            sources = await media_source.async_browse_media(
+                self.hass, None, content_filter=_audio_only
+            )
+        except BrowseError as err:  # e.g. HA's media folder is missing: the library still browses
+            _LOGGER.debug("Media sources not browsable: %s", err)
+        else:
+            sources.title = "Media"
+            children.append(sources)
         return BrowseMedia(
             media_class=MediaClass.DIRECTORY,
             media_content_id=MEDIA_TYPE_LIBRARY,

@@ -53,7 +53,7 @@ class SkippedEntry:
     """Something the scan could not use, with the reason (shown in diagnostics)."""
 
     path: str
-    reason: str  # "missing", "outside_allowed", "unreadable", "corrupt"
+    reason: str  # missing, outside_allowed, not_audio, unsupported, unreadable, corrupt
     playlist: str | None = None
 
 

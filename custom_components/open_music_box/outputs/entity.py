@@ -61,7 +61,9 @@ class EntityOutput:
         self._hass = hass
         self.entity_id = entity_id
         self._url_for = url_for
-        self._listener: OutputListener | None = None
+        self._listener: OutputListener = lambda _event: None
+        self._volume: float | None = None
+        self._muted: bool | None = None
         self._unsub: Callable[[], None] | None = None
         self._current: Track | None = None
         self._next: Track | None = None
@@ -102,6 +104,8 @@ class EntityOutput:
         if available != self._available:
             self._available = available
             self._emit(OutputEvent(OutputEventType.AVAILABLE, available=available))
+            if available:  # e.g. its integration loaded after ours: it gets the capped volume now
+                self._hass.async_create_task(self._async_reapply_volume(), eager_start=True)
         if new is None or not available or not self._active:
             return
         state = new.state
@@ -128,9 +132,16 @@ class EntityOutput:
         if moved:  # attribute updates (position, volume, title) are neither pause nor resume
             self._emit(OutputEvent(OutputEventType.PAUSE, paused=paused))
 
+    async def _async_reapply_volume(self) -> None:
+        try:
+            if self._volume is not None:
+                await self.async_set_volume(self._volume)
+            if self._muted is not None:
+                await self.async_set_mute(self._muted)
+        except OutputError as err:
+            _LOGGER.warning("Cannot set the volume of %s: %s", self.entity_id, err)
+
     async def _async_track_ended(self) -> None:
-        if not self._active:
-            return
         if self._next is None:
             self._active = False
             self._current = None
@@ -149,8 +160,7 @@ class EntityOutput:
 
     @callback
     def _emit(self, event: OutputEvent) -> None:
-        if self._listener is not None:
-            self._listener(event)
+        self._listener(event)
 
     def _position(self) -> float | None:
         state = self._hass.states.get(self.entity_id)
@@ -226,12 +236,14 @@ class EntityOutput:
         await self._call(SERVICE_MEDIA_SEEK, **{ATTR_MEDIA_SEEK_POSITION: position})
 
     async def async_set_volume(self, level: float) -> None:
-        """Set the target's volume (skipped while it is unavailable or has no volume control)."""
+        """Set the target's volume (kept for when it comes back; skipped without control)."""
+        self._volume = level
         if self._available and self._supports(MediaPlayerEntityFeature.VOLUME_SET):
             await self._call(SERVICE_VOLUME_SET, **{ATTR_MEDIA_VOLUME_LEVEL: level})
 
     async def async_set_mute(self, muted: bool) -> None:
-        """Mute the target (skipped while it is unavailable or cannot mute)."""
+        """Mute the target (kept for later while it is unavailable; skipped if it cannot mute)."""
+        self._muted = muted
         if self._available and self._supports(MediaPlayerEntityFeature.VOLUME_MUTE):
             await self._call(SERVICE_VOLUME_MUTE, **{ATTR_MEDIA_VOLUME_MUTED: muted})
 

@@ -24,6 +24,9 @@ from ..models import Track
 from ..mpv_loader import load_mpv
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
+# No RESTARTED events from mpv: it does exactly what it is told, so the player's anchors taken
+# at command time are right, while a late playback-restart of an earlier load could undo a seek.
+
 _LOGGER = logging.getLogger(__name__)
 
 # A short silence played once at start: tells whether the audio device can be opened at all.
@@ -178,8 +181,6 @@ class MpvOutput:
                     self._current_id = None
             if finished:
                 self._emit(OutputEvent(OutputEventType.END))
-        elif kind == b"playback-restart":
-            self._emit(OutputEvent(OutputEventType.RESTARTED, position=self._read_position()))
         elif kind == b"shutdown" and not self._closing:
             _LOGGER.warning("mpv shut down unexpectedly")
             self._emit(OutputEvent(OutputEventType.DIED))
