@@ -309,10 +309,11 @@ def main() -> int:
         pending = wait_for_api(api, alive, args.timeout)
         refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
         if os.environ.get("OMB_DEV_NO_ENTRY") == "1":
-            say("OMB_DEV_NO_ENTRY=1: not adding the Music Box (add it in Settings > Devices)")
+            entity_line = "Music Box not added (OMB_DEV_NO_ENTRY=1): Settings > Devices & services"
         else:
             add_music_box(api)
-        banner(args.port, wait_for_entity(api, 60))
+            entity_line = wait_for_entity(api, 60)
+        banner(args.port, entity_line)
         if pending and "core_config" in pending:
             remove_onboarding_extras(api, 90)
     except (SetupError, OSError, HTTPException) as err:

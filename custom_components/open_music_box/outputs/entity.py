@@ -105,7 +105,10 @@ class EntityOutput:
             self._available = available
             self._emit(OutputEvent(OutputEventType.AVAILABLE, available=available))
             if available:  # e.g. its integration loaded after ours: it gets the capped volume now
+                _LOGGER.info("Target media player %s is available", self.entity_id)
                 self._hass.async_create_task(self._async_reapply_volume(), eager_start=True)
+            else:
+                _LOGGER.warning("Target media player %s is unavailable", self.entity_id)
         if new is None or not available or not self._active:
             return
         state = new.state
