@@ -23,6 +23,7 @@ from homeassistant.components.media_player import (
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_STOP,
     SERVICE_MEDIA_NEXT_TRACK,
     SERVICE_MEDIA_PAUSE,
     SERVICE_MEDIA_PLAY,
@@ -462,3 +463,13 @@ async def test_unload_releases_mpv(hass: HomeAssistant, entry: MockConfigEntry) 
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert output.mpv is None
     assert state(hass).state == STATE_UNAVAILABLE
+
+
+async def test_home_assistant_stop_releases_mpv(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """HA does not unload entries when it stops: the box releases libmpv itself."""
+    output = entry.runtime_data.player.output
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert output.mpv is None

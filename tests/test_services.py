@@ -15,7 +15,7 @@ from homeassistant.components.media_player import (
     DOMAIN as MP_DOMAIN,
     SERVICE_PLAY_MEDIA,
 )
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_ENTITY_ID,
@@ -46,6 +46,7 @@ COMPONENT = Path(__file__).parents[1] / "custom_components" / DOMAIN
 ANIMALS = folder_playlist_id("Animals")
 AUDIOBOOK = folder_playlist_id("Audiobook")
 MIX = m3u_playlist_id("Mix.m3u")
+RESPONDING = frozenset({"list_playlists", "get_playlist"})  # they only answer
 ALL_SERVICES = (
     "rescan",
     "list_playlists",
@@ -60,15 +61,26 @@ ALL_SERVICES = (
 )
 
 
-# Helpers -----------------------------------------------------------------------------------
+# Helpers (test_persistence uses them too) ----------------------------------------------------
 
 
-async def ask(hass: HomeAssistant, entry_id: str, service: str, **data: Any) -> dict[str, Any]:
+async def call(hass: HomeAssistant, entry_id: str, service: str, data: dict[str, Any]) -> Any:
+    """Call one of the box's actions as an automation would (a response where it is the point)."""
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        {ATTR_CONFIG_ENTRY_ID: entry_id, **data},
+        blocking=True,
+        return_response=service in RESPONDING,
+    )
+
+
+async def ask(hass: HomeAssistant, entry: ConfigEntry, service: str, **data: Any) -> dict[str, Any]:
     """Call an action that answers, and return its response."""
     response = await hass.services.async_call(
         DOMAIN,
         service,
-        {ATTR_CONFIG_ENTRY_ID: entry_id, **data},
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
         blocking=True,
         return_response=True,
     )
@@ -76,30 +88,54 @@ async def ask(hass: HomeAssistant, entry_id: str, service: str, **data: Any) -> 
     return response
 
 
-async def act(hass: HomeAssistant, entry_id: str, service: str, **data: Any) -> None:
+async def act(hass: HomeAssistant, entry: ConfigEntry, service: str, **data: Any) -> None:
     """Call an action without asking for a response."""
-    await hass.services.async_call(
-        DOMAIN, service, {ATTR_CONFIG_ENTRY_ID: entry_id, **data}, blocking=True
+    await call(hass, entry.entry_id, service, data)
+
+
+async def create(hass: HomeAssistant, entry: ConfigEntry, name: str, *track_ids: str) -> str:
+    """Create a user playlist; return its id."""
+    created = await ask(hass, entry, "create_playlist", name=name, track_ids=list(track_ids))
+    return str(created["id"])
+
+
+async def move(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    source: str,
+    target: str,
+    track_id: str,
+    **extra: Any,
+) -> None:
+    """Move a track from one user playlist to another."""
+    await act(
+        hass,
+        entry,
+        "move_track",
+        source_playlist_id=source,
+        target_playlist_id=target,
+        track_id=track_id,
+        **extra,
     )
 
 
-async def playlists(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
+async def playlists(hass: HomeAssistant, entry: ConfigEntry) -> list[dict[str, Any]]:
     """Return list_playlists' answer."""
-    return (await ask(hass, entry.entry_id, "list_playlists"))["playlists"]
+    return list((await ask(hass, entry, "list_playlists"))["playlists"])
 
 
-async def playlist(hass: HomeAssistant, entry: MockConfigEntry, playlist_id: str) -> dict[str, Any]:
+async def playlist(hass: HomeAssistant, entry: ConfigEntry, playlist_id: str) -> dict[str, Any]:
     """Return get_playlist's answer."""
-    return await ask(hass, entry.entry_id, "get_playlist", playlist_id=playlist_id)
+    return await ask(hass, entry, "get_playlist", playlist_id=playlist_id)
 
 
-async def titles(hass: HomeAssistant, entry: MockConfigEntry, playlist_id: str) -> list[str]:
+async def titles(hass: HomeAssistant, entry: ConfigEntry, playlist_id: str) -> list[str]:
     """Return the titles of a playlist's tracks, in order."""
     return [track["title"] for track in (await playlist(hass, entry, playlist_id))["tracks"]]
 
 
-async def track_ids(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """Return the library's track ids by title."""
+async def track_ids(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str]:
+    """Return the generated library's track ids by title."""
     ids: dict[str, str] = {}
     for playlist_id in (ANIMALS, AUDIOBOOK):
         for track in (await playlist(hass, entry, playlist_id))["tracks"]:
@@ -107,7 +143,7 @@ async def track_ids(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, st
     return ids
 
 
-async def everything(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str, Any]]:
+async def everything(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, dict[str, Any]]:
     """Every playlist with its tracks: a snapshot to compare before and after a call."""
     return {p["id"]: await playlist(hass, entry, p["id"]) for p in await playlists(hass, entry)}
 
@@ -115,13 +151,20 @@ async def everything(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, d
 async def browse(
     hass: HomeAssistant, ws: WebSocketGenerator, media_content_id: str | None = None
 ) -> dict[str, Any]:
-    """Browse the box through the frontend's websocket command."""
+    """Browse the box through the frontend's websocket command; return the raw result message."""
     client = await ws(hass)
     message: dict[str, Any] = {"type": "media_player/browse_media", "entity_id": ENTITY_ID}
     if media_content_id is not None:
         message |= {"media_content_id": media_content_id, "media_content_type": "playlist"}
     await client.send_json_auto_id(message)
-    return await client.receive_json()  # type: ignore[no-any-return]
+    result: dict[str, Any] = await client.receive_json()
+    return result
+
+
+def child_titles(result: dict[str, Any]) -> list[str]:
+    """Return the titles of a browse result's children."""
+    assert result["success"], result
+    return [child["title"] for child in result["result"]["children"]]
 
 
 async def play(hass: HomeAssistant, media_id: str) -> None:
@@ -129,7 +172,11 @@ async def play(hass: HomeAssistant, media_id: str) -> None:
     await hass.services.async_call(
         MP_DOMAIN,
         SERVICE_PLAY_MEDIA,
-        {ATTR_ENTITY_ID: ENTITY_ID, ATTR_MEDIA_CONTENT_ID: media_id, ATTR_MEDIA_CONTENT_TYPE: "music"},
+        {
+            ATTR_ENTITY_ID: ENTITY_ID,
+            ATTR_MEDIA_CONTENT_ID: media_id,
+            ATTR_MEDIA_CONTENT_TYPE: "music",
+        },
         blocking=True,
     )
 
@@ -153,9 +200,14 @@ async def tick(hass: HomeAssistant, seconds: float) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-def store_key(entry: MockConfigEntry) -> str:
+def store_key(entry: ConfigEntry) -> str:
     """Return the storage key of a box."""
     return f"{DOMAIN}.{entry.entry_id}"
+
+
+def library_issue(hass: HomeAssistant, entry: ConfigEntry) -> ir.IssueEntry | None:
+    """Return the box's "library folder missing" repair issue, if any."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"library_missing_{entry.entry_id}")
 
 
 @pytest.fixture(autouse=True)
@@ -176,26 +228,27 @@ async def test_list_playlists(hass: HomeAssistant, entry: MockConfigEntry) -> No
         {"id": ANIMALS, "name": "Animals", "kind": "folder", "read_only": True, "track_count": 3},
         {"id": AUDIOBOOK, "name": "Audiobook", "kind": "folder", "read_only": True, "track_count": 2},
         {"id": MIX, "name": "Mix", "kind": "m3u", "read_only": True, "track_count": 2},
-    ]
+    ]  # fmt: skip
 
 
 async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Tracks come in tag order with their tags; untagged files are named after the file."""
     animals = await playlist(hass, entry, ANIMALS)
-    assert {k: v for k, v in animals.items() if k != "tracks"} == {
+    tracks = animals.pop("tracks")
+    assert animals == {
         "id": ANIMALS,
         "name": "Animals",
         "kind": "folder",
         "read_only": True,
         "track_count": 3,
     }
-    assert [(t["title"], t["artist"], t["album"]) for t in animals["tracks"]] == [
+    assert [(t["title"], t["artist"], t["album"]) for t in tracks] == [
         ("Dog", "Kids", "Animals"),
         ("Cat", "Kids", "Animals"),
         ("Cow", "Kids", "Animals"),
     ]
-    assert [t["duration"] for t in animals["tracks"]] == pytest.approx([1.0, 1.0, 1.0], abs=0.05)
-    assert len({t["id"] for t in animals["tracks"]}) == 3
+    assert [t["duration"] for t in tracks] == pytest.approx([1.0, 1.0, 1.0], abs=0.05)
+    assert len({t["id"] for t in tracks}) == 3
 
     book = await playlist(hass, entry, AUDIOBOOK)
     assert [(t["title"], t["artist"], t["album"]) for t in book["tracks"]] == [
@@ -208,7 +261,12 @@ async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) 
 async def test_get_m3u_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """An m3u lists the same tracks as the folders (same ids); a file's own tags beat #EXTINF."""
     mix = await playlist(hass, entry, MIX)
-    assert (mix["kind"], mix["read_only"], mix["track_count"]) == ("m3u", True, 2)
+    assert (mix["name"], mix["kind"], mix["read_only"], mix["track_count"]) == (
+        "Mix",
+        "m3u",
+        True,
+        2,
+    )
     ids = await track_ids(hass, entry)
     assert [t["id"] for t in mix["tracks"]] == [ids["Cow"], ids["Chapter 1"]]
     assert [t["title"] for t in mix["tracks"]] == ["Cow", "Chapter 1"]  # not "The cow"
@@ -218,7 +276,7 @@ async def test_m3u_extinf_titles(
     hass: HomeAssistant, entry: MockConfigEntry, library: Path
 ) -> None:
     """#EXTINF names what has no tags of its own: an untagged file only the m3u lists, a URL."""
-    write_wav(library.parent / "elsewhere" / "untitled.wav", 1.0)  # allowed dir, not the library
+    write_wav(library.parent / "elsewhere" / "untitled.wav", 1.0)  # allowed, outside the library
     (library / "Radio.m3u8").write_text(
         "#EXTM3U\n"
         "#EXTINF:1,Lullaby\n../elsewhere/untitled.wav\n"
@@ -227,7 +285,7 @@ async def test_m3u_extinf_titles(
         "../elsewhere/untitled.wav\n",
         "utf-8",
     )
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
 
     radio = await playlist(hass, entry, m3u_playlist_id("Radio.m3u8"))
     assert (radio["name"], radio["kind"], radio["track_count"]) == ("Radio", "m3u", 4)
@@ -246,7 +304,7 @@ async def test_create_playlist(
     ids = await track_ids(hass, entry)
     created = await ask(
         hass,
-        entry.entry_id,
+        entry,
         "create_playlist",
         name="  Favourites ",
         track_ids=[ids["Cow"], ids["Dog"], ids["Cow"]],
@@ -259,23 +317,20 @@ async def test_create_playlist(
         "read_only": False,
         "track_count": 3,
     }
-    assert [p["name"] for p in await playlists(hass, entry)] == [
-        "Animals",
-        "Audiobook",
-        "Favourites",
-        "Mix",
-    ]
+    names = [p["name"] for p in await playlists(hass, entry)]
+    assert names == ["Animals", "Audiobook", "Favourites", "Mix"]
     assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cow"]
 
     root = await browse(hass, hass_ws_client)
-    assert root["success"]
-    listed = [c for c in root["result"]["children"] if c["media_content_id"] == f"playlist:{user_id}"]
-    assert [(c["title"], c["can_play"], c["can_expand"]) for c in listed] == [
-        ("Favourites", True, True)
-    ]
+    assert child_titles(root)[:4] == names
+    listed = root["result"]["children"][2]
+    assert (listed["media_content_id"], listed["can_play"], listed["can_expand"]) == (
+        f"playlist:{user_id}",
+        True,
+        True,
+    )
     opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
-    assert opened["success"]
-    assert [c["title"] for c in opened["result"]["children"]] == ["Cow", "Dog", "Cow"]
+    assert child_titles(opened) == ["Cow", "Dog", "Cow"]
     assert [c["media_content_id"] for c in opened["result"]["children"]] == [
         f"track:{ids['Cow']}",
         f"track:{ids['Dog']}",
@@ -292,16 +347,16 @@ async def test_create_playlist_without_response(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """Asked for no response, create_playlist answers nothing; an empty playlist is fine."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "create_playlist",
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "name": "Empty"},
-        blocking=True,
-    )
-    assert response is None
+    assert await call(hass, entry.entry_id, "create_playlist", {"name": "Empty"}) is None
     empty = [p for p in await playlists(hass, entry) if p["name"] == "Empty"]
     assert [(p["kind"], p["track_count"]) for p in empty] == [("user", 0)]
     assert (await playlist(hass, entry, empty[0]["id"]))["tracks"] == []
+
+
+async def test_longest_name_is_accepted(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """100 characters is the limit, inclusive."""
+    created = await ask(hass, entry, "create_playlist", name="n" * 100)
+    assert created["name"] == "n" * 100
 
 
 async def test_rename_playlist(
@@ -309,29 +364,17 @@ async def test_rename_playlist(
 ) -> None:
     """A rename moves the playlist in the sorted list and shows on the entity at once."""
     ids = await track_ids(hass, entry)
-    user_id = (
-        await ask(hass, entry.entry_id, "create_playlist", name="aaa", track_ids=[ids["Chapter 2"]])
-    )["id"]
+    user_id = await create(hass, entry, "aaa", ids["Chapter 2"])
     await play(hass, f"playlist:{user_id}")
     assert state(hass).attributes["media_playlist"] == "aaa"
 
-    await act(hass, entry.entry_id, "rename_playlist", playlist_id=user_id, name=" zoo ")
+    await act(hass, entry, "rename_playlist", playlist_id=user_id, name=" zoo ")
 
-    assert [p["name"] for p in await playlists(hass, entry)] == [
-        "Animals",
-        "Audiobook",
-        "Mix",
-        "zoo",
-    ]
+    names = ["Animals", "Audiobook", "Mix", "zoo"]  # case-insensitive order
+    assert [p["name"] for p in await playlists(hass, entry)] == names
     assert (await playlist(hass, entry, user_id))["name"] == "zoo"
     assert state(hass).attributes["media_playlist"] == "zoo"
-    root = await browse(hass, hass_ws_client)
-    assert [c["title"] for c in root["result"]["children"][:4]] == [
-        "Animals",
-        "Audiobook",
-        "Mix",
-        "zoo",
-    ]
+    assert child_titles(await browse(hass, hass_ws_client))[:4] == names
 
 
 async def test_delete_playlist(
@@ -339,21 +382,19 @@ async def test_delete_playlist(
 ) -> None:
     """A deleted playlist is gone everywhere: list, get, browse, play."""
     ids = await track_ids(hass, entry)
-    user_id = (
-        await ask(hass, entry.entry_id, "create_playlist", name="Gone", track_ids=[ids["Dog"]])
-    )["id"]
-    await act(hass, entry.entry_id, "delete_playlist", playlist_id=user_id)
+    user_id = await create(hass, entry, "Gone", ids["Dog"])
+    await act(hass, entry, "delete_playlist", playlist_id=user_id)
 
     assert [p["id"] for p in await playlists(hass, entry)] == [ANIMALS, AUDIOBOOK, MIX]
     with pytest.raises(ServiceValidationError) as err:
         await playlist(hass, entry, user_id)
     assert err.value.translation_key == "unknown_playlist"
-    assert user_id in str(err.value)
+    assert user_id in str(err.value)  # the translated message names it
     assert not (await browse(hass, hass_ws_client, f"playlist:{user_id}"))["success"]
     with pytest.raises(ServiceValidationError) as err:
         await play(hass, f"playlist:{user_id}")
     assert err.value.translation_key == "unknown_media"
-    assert (await titles(hass, entry, ANIMALS)) == ["Dog", "Cat", "Cow"]  # the tracks stay
+    assert await titles(hass, entry, ANIMALS) == ["Dog", "Cat", "Cow"]  # the tracks stay
 
 
 async def test_add_tracks(
@@ -361,39 +402,22 @@ async def test_add_tracks(
 ) -> None:
     """Tracks go to the end, or before `position` (past the end means the end)."""
     ids = await track_ids(hass, entry)
-    user_id = (
-        await ask(hass, entry.entry_id, "create_playlist", name="Mine", track_ids=[ids["Dog"]])
-    )["id"]
+    user_id = await create(hass, entry, "Mine", ids["Dog"])
 
-    await act(hass, entry.entry_id, "add_tracks", playlist_id=user_id, track_ids=[ids["Cat"]])
+    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=[ids["Cat"]])
     assert await titles(hass, entry, user_id) == ["Dog", "Cat"]
-    await act(
-        hass, entry.entry_id, "add_tracks", playlist_id=user_id, track_ids=ids["Cow"], position=0
-    )
+    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=ids["Cow"], position=0)
     assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cat"]
-    await act(
-        hass,
-        entry.entry_id,
-        "add_tracks",
-        playlist_id=user_id,
-        track_ids=[ids["Chapter 1"], ids["Dog"]],
-        position=2,
-    )
+    both = [ids["Chapter 1"], ids["Dog"]]
+    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=both, position=2)
     assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Chapter 1", "Dog", "Cat"]
-    await act(
-        hass,
-        entry.entry_id,
-        "add_tracks",
-        playlist_id=user_id,
-        track_ids=[ids["Chapter 2"]],
-        position=99,
-    )
+    last = [ids["Chapter 2"]]
+    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=last, position=99)
+
     expected = ["Cow", "Dog", "Chapter 1", "Dog", "Cat", "Chapter 2"]
     assert await titles(hass, entry, user_id) == expected
     assert (await playlist(hass, entry, user_id))["track_count"] == 6
-
-    opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
-    assert [c["title"] for c in opened["result"]["children"]] == expected
+    assert child_titles(await browse(hass, hass_ws_client, f"playlist:{user_id}")) == expected
     await play(hass, f"playlist:{user_id}")
     assert state(hass).attributes["media_title"] == "Cow"
 
@@ -402,14 +426,11 @@ async def test_remove_tracks(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     """Every occurrence of each given track goes."""
     ids = await track_ids(hass, entry)
     dog, cat, cow = ids["Dog"], ids["Cat"], ids["Cow"]
-    user_id = (
-        await ask(
-            hass, entry.entry_id, "create_playlist", name="M", track_ids=[dog, cat, dog, cow, cat]
-        )
-    )["id"]
-    await act(hass, entry.entry_id, "remove_tracks", playlist_id=user_id, track_ids=[dog])
+    user_id = await create(hass, entry, "M", dog, cat, dog, cow, cat)
+
+    await act(hass, entry, "remove_tracks", playlist_id=user_id, track_ids=[dog])
     assert await titles(hass, entry, user_id) == ["Cat", "Cow", "Cat"]
-    await act(hass, entry.entry_id, "remove_tracks", playlist_id=user_id, track_ids=[cat, cow])
+    await act(hass, entry, "remove_tracks", playlist_id=user_id, track_ids=[cat, cow])
     assert await playlist(hass, entry, user_id) == {
         "id": user_id,
         "name": "M",
@@ -426,19 +447,13 @@ async def test_reorder_playlist(
     """A permutation of the entries (repeats included) becomes the new order."""
     ids = await track_ids(hass, entry)
     dog, cat, cow = ids["Dog"], ids["Cat"], ids["Cow"]
-    user_id = (
-        await ask(hass, entry.entry_id, "create_playlist", name="M", track_ids=[dog, cat, dog, cow])
-    )["id"]
-    await act(
-        hass,
-        entry.entry_id,
-        "reorder_playlist",
-        playlist_id=user_id,
-        track_ids=[cow, dog, dog, cat],
-    )
+    user_id = await create(hass, entry, "M", dog, cat, dog, cow)
+
+    await act(hass, entry, "reorder_playlist", playlist_id=user_id, track_ids=[cow, dog, dog, cat])
+
     assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Dog", "Cat"]
     opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
-    assert [c["title"] for c in opened["result"]["children"]] == ["Cow", "Dog", "Dog", "Cat"]
+    assert child_titles(opened) == ["Cow", "Dog", "Dog", "Cat"]
     await play(hass, f"playlist:{user_id}")
     assert state(hass).attributes["media_title"] == "Cow"
 
@@ -447,36 +462,24 @@ async def test_move_track(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """move_track takes the first occurrence out of one user playlist into another."""
     ids = await track_ids(hass, entry)
     dog, cat, cow, ch1 = ids["Dog"], ids["Cat"], ids["Cow"], ids["Chapter 1"]
-    one = (
-        await ask(hass, entry.entry_id, "create_playlist", name="One", track_ids=[dog, cat, dog])
-    )["id"]
-    two = (await ask(hass, entry.entry_id, "create_playlist", name="Two", track_ids=[cow, ch1]))[
-        "id"
-    ]
+    one = await create(hass, entry, "One", dog, cat, dog)
+    two = await create(hass, entry, "Two", cow, ch1)
 
-    await act(
-        hass, entry.entry_id, "move_track", source_playlist_id=one, target_playlist_id=two,
-        track_id=dog,
-    )  # fmt: skip
+    await move(hass, entry, one, two, dog)
     assert await titles(hass, entry, one) == ["Cat", "Dog"]
     assert await titles(hass, entry, two) == ["Cow", "Chapter 1", "Dog"]
 
-    await act(
-        hass, entry.entry_id, "move_track", source_playlist_id=one, target_playlist_id=two,
-        track_id=cat, position=1,
-    )  # fmt: skip
+    await move(hass, entry, one, two, cat, position=1)
     assert await titles(hass, entry, one) == ["Dog"]
     assert await titles(hass, entry, two) == ["Cow", "Cat", "Chapter 1", "Dog"]
 
-    # Within one playlist it is a move to another place.
-    await act(
-        hass, entry.entry_id, "move_track", source_playlist_id=two, target_playlist_id=two,
-        track_id=ch1, position=0,
-    )  # fmt: skip
+    await move(hass, entry, two, two, ch1, position=0)  # within one playlist: a move in place
     assert await titles(hass, entry, two) == ["Chapter 1", "Cow", "Cat", "Dog"]
 
     counts = {p["name"]: p["track_count"] for p in await playlists(hass, entry)}
     assert (counts["One"], counts["Two"]) == (1, 4)
+    await play(hass, f"playlist:{two}")
+    assert state(hass).attributes["media_title"] == "Chapter 1"
 
 
 async def test_user_playlist_keeps_entries_of_vanished_files(
@@ -484,11 +487,9 @@ async def test_user_playlist_keeps_entries_of_vanished_files(
 ) -> None:
     """A file deleted from disk drops out of the tracks, not out of the stored playlist."""
     ids = await track_ids(hass, entry)
-    only = (
-        await ask(hass, entry.entry_id, "create_playlist", name="Only", track_ids=[ids["Cat"]])
-    )["id"]
+    only = await create(hass, entry, "Only", ids["Cat"])
     (library / "Animals" / "02 Cat.wav").unlink()
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
 
     gone = await playlist(hass, entry, only)
     assert (gone["track_count"], gone["tracks"]) == (1, [])
@@ -497,238 +498,166 @@ async def test_user_playlist_keeps_entries_of_vanished_files(
     assert err.value.translation_key == "empty_playlist"
 
     make_track(library / "Animals" / "02 Cat.wav", 1.0, title="Cat", artist="Kids", track=2)
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
     assert await titles(hass, entry, only) == ["Cat"]  # same path, same id: it is back
 
 
 # Bad input ---------------------------------------------------------------------------------
 
-Ctx = dict[str, str]
+type Ids = dict[str, str]
+type Data = Callable[[Ids], dict[str, Any]]
 
 
-@pytest.mark.parametrize(
-    ("service", "data", "key"),
-    [
-        ("get_playlist", lambda c: {"playlist_id": "nope"}, "unknown_playlist"),
-        ("rename_playlist", lambda c: {"playlist_id": "nope", "name": "x"}, "unknown_playlist"),
-        ("delete_playlist", lambda c: {"playlist_id": "nope"}, "unknown_playlist"),
-        (
-            "add_tracks",
-            lambda c: {"playlist_id": "nope", "track_ids": [c["dog"]]},
-            "unknown_playlist",
-        ),
-        ("remove_tracks", lambda c: {"playlist_id": "nope", "track_ids": [c["dog"]]}, "unknown_playlist"),
-        ("reorder_playlist", lambda c: {"playlist_id": "nope", "track_ids": []}, "unknown_playlist"),
-        (
-            "move_track",
-            lambda c: {"source_playlist_id": "nope", "target_playlist_id": c["one"], "track_id": c["dog"]},
-            "unknown_playlist",
-        ),
-        (
-            "move_track",
-            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": "nope", "track_id": c["dog"]},
-            "unknown_playlist",
-        ),
-        ("create_playlist", lambda c: {"name": "New", "track_ids": [c["dog"], "tnope"]}, "unknown_track"),
-        (
-            "add_tracks",
-            lambda c: {"playlist_id": c["one"], "track_ids": [c["cow"], "tnope"]},
-            "unknown_track",
-        ),
-        ("rename_playlist", lambda c: {"playlist_id": c["folder"], "name": "x"}, "read_only_playlist"),
-        ("rename_playlist", lambda c: {"playlist_id": c["m3u"], "name": "x"}, "read_only_playlist"),
-        ("delete_playlist", lambda c: {"playlist_id": c["folder"]}, "read_only_playlist"),
-        ("delete_playlist", lambda c: {"playlist_id": c["m3u"]}, "read_only_playlist"),
-        (
-            "add_tracks",
-            lambda c: {"playlist_id": c["folder"], "track_ids": [c["cow"]]},
-            "read_only_playlist",
-        ),
-        (
-            "remove_tracks",
-            lambda c: {"playlist_id": c["m3u"], "track_ids": [c["cow"]]},
-            "read_only_playlist",
-        ),
-        (
-            "reorder_playlist",
-            lambda c: {"playlist_id": c["folder"], "track_ids": [c["cow"], c["cat"], c["dog"]]},
-            "read_only_playlist",
-        ),
-        (
-            "move_track",
-            lambda c: {"source_playlist_id": c["folder"], "target_playlist_id": c["one"], "track_id": c["cow"]},
-            "read_only_playlist",
-        ),
-        (
-            "move_track",
-            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": c["m3u"], "track_id": c["dog"]},
-            "read_only_playlist",
-        ),
-        ("create_playlist", lambda c: {"name": "   "}, "invalid_playlist_name"),
-        ("rename_playlist", lambda c: {"playlist_id": c["one"], "name": " \t "}, "invalid_playlist_name"),
-        (
-            "reorder_playlist",
-            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["dog"]]},
-            "not_a_permutation",
-        ),
-        (
-            "reorder_playlist",
-            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["dog"], c["dog"], c["dog"]]},
-            "not_a_permutation",
-        ),
-        (
-            "reorder_playlist",
-            lambda c: {"playlist_id": c["one"], "track_ids": [c["cat"], c["cat"], c["dog"]]},
-            "not_a_permutation",
-        ),
-        (
-            "remove_tracks",
-            lambda c: {"playlist_id": c["one"], "track_ids": [c["dog"], c["cow"]]},
-            "track_not_in_playlist",
-        ),
-        (
-            "move_track",
-            lambda c: {"source_playlist_id": c["one"], "target_playlist_id": c["two"], "track_id": c["cow"]},
-            "track_not_in_playlist",
-        ),
-    ],
-)
+@pytest.fixture
+async def ids(hass: HomeAssistant, entry: MockConfigEntry) -> Ids:
+    """Two user playlists ("one": Dog Cat Dog, "two": empty) and ids to build calls with."""
+    tracks = await track_ids(hass, entry)
+    dog, cat, cow = tracks["Dog"], tracks["Cat"], tracks["Cow"]
+    return {
+        "one": await create(hass, entry, "One", dog, cat, dog),
+        "two": await create(hass, entry, "Two"),
+        "folder": ANIMALS,
+        "m3u": MIX,
+        "dog": dog,
+        "cat": cat,
+        "cow": cow,
+    }
+
+
+BAD_INPUT: list[tuple[str, Data, str]] = [
+    ("get_playlist", lambda i: {"playlist_id": "nope"}, "unknown_playlist"),
+    ("rename_playlist", lambda i: {"playlist_id": "nope", "name": "x"}, "unknown_playlist"),
+    ("delete_playlist", lambda i: {"playlist_id": "nope"}, "unknown_playlist"),
+    ("add_tracks", lambda i: {"playlist_id": "nope", "track_ids": [i["dog"]]}, "unknown_playlist"),
+    ("remove_tracks", lambda i: {"playlist_id": "nope", "track_ids": [i["dog"]]}, "unknown_playlist"),
+    ("reorder_playlist", lambda i: {"playlist_id": "nope", "track_ids": []}, "unknown_playlist"),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": "nope", "target_playlist_id": i["one"], "track_id": i["dog"]},
+        "unknown_playlist",
+    ),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": "nope", "track_id": i["dog"]},
+        "unknown_playlist",
+    ),
+    ("create_playlist", lambda i: {"name": "New", "track_ids": [i["dog"], "tnope"]}, "unknown_track"),
+    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["cow"], "tnope"]}, "unknown_track"),
+    ("rename_playlist", lambda i: {"playlist_id": i["folder"], "name": "x"}, "read_only_playlist"),
+    ("rename_playlist", lambda i: {"playlist_id": i["m3u"], "name": "x"}, "read_only_playlist"),
+    ("delete_playlist", lambda i: {"playlist_id": i["folder"]}, "read_only_playlist"),
+    ("delete_playlist", lambda i: {"playlist_id": i["m3u"]}, "read_only_playlist"),
+    ("add_tracks", lambda i: {"playlist_id": i["folder"], "track_ids": [i["cow"]]}, "read_only_playlist"),
+    ("remove_tracks", lambda i: {"playlist_id": i["m3u"], "track_ids": [i["cow"]]}, "read_only_playlist"),
+    (
+        "reorder_playlist",
+        lambda i: {"playlist_id": i["folder"], "track_ids": [i["cow"], i["cat"], i["dog"]]},
+        "read_only_playlist",
+    ),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": i["folder"], "target_playlist_id": i["one"], "track_id": i["cow"]},
+        "read_only_playlist",
+    ),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["m3u"], "track_id": i["dog"]},
+        "read_only_playlist",
+    ),
+    ("create_playlist", lambda i: {"name": "   "}, "invalid_playlist_name"),
+    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": " \t "}, "invalid_playlist_name"),
+    (
+        "reorder_playlist",
+        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["dog"]]},
+        "not_a_permutation",
+    ),
+    (
+        "reorder_playlist",
+        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["dog"], i["dog"], i["dog"]]},
+        "not_a_permutation",
+    ),
+    (
+        "reorder_playlist",
+        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["cat"], i["dog"]]},
+        "not_a_permutation",
+    ),
+    (
+        "remove_tracks",
+        lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"], i["cow"]]},
+        "track_not_in_playlist",
+    ),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"], "track_id": i["cow"]},
+        "track_not_in_playlist",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("service", "data", "key"), BAD_INPUT)
 async def test_bad_input_changes_nothing(
     hass: HomeAssistant,
     entry: MockConfigEntry,
     hass_storage: dict[str, Any],
+    ids: Ids,
+    *,
     service: str,
-    data: Callable[[Ctx], dict[str, Any]],
+    data: Data,
     key: str,
 ) -> None:
     """Each mistake is a translated validation error, and no playlist changes or is saved."""
-    ids = await track_ids(hass, entry)
-    one = (
-        await ask(
-            hass, entry.entry_id, "create_playlist", name="One",
-            track_ids=[ids["Dog"], ids["Cat"], ids["Dog"]],
-        )  # fmt: skip
-    )["id"]
-    two = (await ask(hass, entry.entry_id, "create_playlist", name="Two"))["id"]
-    ctx = {
-        "one": one,
-        "two": two,
-        "folder": ANIMALS,
-        "m3u": MIX,
-        "dog": ids["Dog"],
-        "cat": ids["Cat"],
-        "cow": ids["Cow"],
-    }
     await flush_saves(hass)
-    assert hass_storage.pop(store_key(entry))["data"]["playlists"].keys() == {one, two}
+    assert hass_storage.pop(store_key(entry))["data"]["playlists"].keys() == {
+        ids["one"],
+        ids["two"],
+    }
     before = await everything(hass, entry)
 
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            service,
-            {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data(ctx)},
-            blocking=True,
-            return_response=service == "get_playlist",
-        )
+        await call(hass, entry.entry_id, service, data(ids))
 
-    assert err.value.translation_domain == DOMAIN
-    assert err.value.translation_key == key
+    assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, key)
     assert str(err.value) not in ("", key)  # the English message, not the bare key
     assert await everything(hass, entry) == before
     await flush_saves(hass)
-    assert store_key(entry) not in hass_storage  # nothing was saved either
+    assert store_key(entry) not in hass_storage  # no save was even scheduled
 
 
-@pytest.mark.parametrize(
-    ("service", "data"),
-    [
-        ("create_playlist", {"name": ""}),
-        ("create_playlist", {"name": "x" * 101}),
-        ("create_playlist", {"name": ["a", "b"]}),
-        ("create_playlist", {}),
-        ("create_playlist", {"name": "Big", "track_ids": ["t0"] * (MAX_TRACKS_PER_CALL + 1)}),
-        ("create_playlist", {"name": "Long id", "track_ids": ["t" * 65]}),
-        ("create_playlist", {"name": "Empty id", "track_ids": [""]}),
-        ("rename_playlist", {"playlist_id": "{one}", "name": ""}),
-        ("rename_playlist", {"playlist_id": "{one}", "name": "y" * 101}),
-        ("rename_playlist", {"playlist_id": "{one}"}),
-        ("get_playlist", {}),
-        ("get_playlist", {"playlist_id": ""}),
-        ("add_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "position": -1}),
-        ("add_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "position": "first"}),
-        ("add_tracks", {"playlist_id": "{one}"}),
-        ("remove_tracks", {"playlist_id": "{one}", "track_ids": ["{dog}"], "extra": 1}),
-        ("reorder_playlist", {"playlist_id": "{one}", "track_ids": ["t0"] * (MAX_TRACKS_PER_CALL + 1)}),
-        ("move_track", {"source_playlist_id": "{one}", "target_playlist_id": "{one}"}),
-        (
-            "move_track",
-            {"source_playlist_id": "{one}", "target_playlist_id": "{one}", "track_id": "{dog}", "position": -2},
-        ),
-    ],
-)
+SCHEMA_REJECTS: list[tuple[str, Data]] = [
+    ("create_playlist", lambda i: {"name": ""}),
+    ("create_playlist", lambda i: {"name": "x" * 101}),
+    ("create_playlist", lambda i: {"name": ["a", "b"]}),
+    ("create_playlist", lambda i: {}),
+    ("create_playlist", lambda i: {"name": "Big", "track_ids": [i["dog"]] * (MAX_TRACKS_PER_CALL + 1)}),
+    ("create_playlist", lambda i: {"name": "Long id", "track_ids": ["t" * 65]}),
+    ("create_playlist", lambda i: {"name": "Empty id", "track_ids": [""]}),
+    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": ""}),
+    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": "y" * 101}),
+    ("rename_playlist", lambda i: {"playlist_id": i["one"]}),
+    ("get_playlist", lambda i: {}),
+    ("get_playlist", lambda i: {"playlist_id": ""}),
+    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "position": -1}),
+    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "position": "first"}),
+    ("add_tracks", lambda i: {"playlist_id": i["one"]}),
+    ("remove_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "extra": 1}),
+    ("reorder_playlist", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]] * (MAX_TRACKS_PER_CALL + 1)}),
+    ("move_track", lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"]}),
+    (
+        "move_track",
+        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"], "track_id": i["dog"], "position": -2},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("service", "data"), SCHEMA_REJECTS)
 async def test_schema_rejects(
-    hass: HomeAssistant, entry: MockConfigEntry, service: str, data: dict[str, Any]
+    hass: HomeAssistant, entry: MockConfigEntry, ids: Ids, service: str, data: Data
 ) -> None:
     """Malformed calls never reach the box: voluptuous rejects them, nothing changes."""
-    ids = await track_ids(hass, entry)
-    one = (await ask(hass, entry.entry_id, "create_playlist", name="One", track_ids=[ids["Dog"]]))[
-        "id"
-    ]
     before = await everything(hass, entry)
-    filled = {
-        k: [i.format(one=one, dog=ids["Dog"]) for i in v]
-        if isinstance(v, list) and len(v) == 1
-        else v.format(one=one, dog=ids["Dog"])
-        if isinstance(v, str)
-        else v
-        for k, v in data.items()
-    }
     with pytest.raises(vol.Invalid):
-        await hass.services.async_call(
-            DOMAIN,
-            service,
-            {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **filled},
-            blocking=True,
-            return_response=service == "get_playlist",
-        )
+        await call(hass, entry.entry_id, service, data(ids))
     assert await everything(hass, entry) == before
-
-
-async def test_longest_name_is_accepted(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """100 characters is the limit, inclusive."""
-    created = await ask(hass, entry.entry_id, "create_playlist", name="n" * 100)
-    assert created["name"] == "n" * 100
-
-
-@pytest.mark.parametrize("service", ALL_SERVICES)
-async def test_unknown_entry(hass: HomeAssistant, entry: MockConfigEntry, service: str) -> None:
-    """An entry id that is not a music box is refused by every action."""
-    other = MockConfigEntry(domain="other_domain", title="Other")
-    other.add_to_hass(hass)
-    data = {
-        "playlist_id": ANIMALS,
-        "name": "x",
-        "track_ids": [],
-        "source_playlist_id": ANIMALS,
-        "target_playlist_id": ANIMALS,
-        "track_id": "t1",
-    }
-    wanted = {k: v for k, v in data.items() if k in _fields(hass, service)}
-    for entry_id in ("no_such_entry", other.entry_id):
-        with pytest.raises(ServiceValidationError) as err:
-            await hass.services.async_call(
-                DOMAIN,
-                service,
-                {ATTR_CONFIG_ENTRY_ID: entry_id, **wanted},
-                blocking=True,
-                return_response=service in ("list_playlists", "get_playlist"),
-            )
-        assert (err.value.translation_domain, err.value.translation_key) == (
-            DOMAIN,
-            "entry_not_found",
-        )
-        assert err.value.translation_placeholders == {"entry_id": entry_id}
 
 
 def _fields(hass: HomeAssistant, service: str) -> set[str]:
@@ -738,17 +667,39 @@ def _fields(hass: HomeAssistant, service: str) -> set[str]:
     return {str(key) for key in schema.schema}
 
 
+@pytest.mark.parametrize("service", ALL_SERVICES)
+async def test_unknown_entry(hass: HomeAssistant, entry: MockConfigEntry, service: str) -> None:
+    """An entry id that is not a music box is refused by every action."""
+    other = MockConfigEntry(domain="other_domain", title="Other")
+    other.add_to_hass(hass)
+    valid = {
+        "playlist_id": ANIMALS,
+        "name": "x",
+        "track_ids": [],
+        "source_playlist_id": ANIMALS,
+        "target_playlist_id": ANIMALS,
+        "track_id": "t1",
+    }
+    data = {k: v for k, v in valid.items() if k in _fields(hass, service)}
+    for entry_id in ("no_such_entry", other.entry_id):
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, entry_id, service, data)
+        assert (err.value.translation_domain, err.value.translation_key) == (
+            DOMAIN,
+            "entry_not_found",
+        )
+        assert err.value.translation_placeholders == {"entry_id": entry_id}
+
+
 async def test_entry_not_loaded(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """A box that is not loaded answers no action (the actions stay registered)."""
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
-    with pytest.raises(ServiceValidationError) as err:
-        await playlists(hass, entry)
-    assert err.value.translation_key == "entry_not_loaded"
-    assert err.value.translation_placeholders == {"name": "Music Box"}
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry.entry_id, "create_playlist", name="x")
-    assert err.value.translation_key == "entry_not_loaded"
+    for service, data in (("list_playlists", {}), ("create_playlist", {"name": "x"})):
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, entry.entry_id, service, data)
+        assert err.value.translation_key == "entry_not_loaded"
+        assert err.value.translation_placeholders == {"name": "Music Box"}
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -756,7 +707,7 @@ async def test_entry_not_loaded(hass: HomeAssistant, entry: MockConfigEntry) -> 
 
 
 def test_error_keys_are_translated() -> None:
-    """Every error the actions raise has a message (en, fr) using its placeholders."""
+    """Every error the actions and play_media raise has a message (en, fr) with its fields."""
     placeholders = {
         "entry_not_found": {"entry_id"},
         "entry_not_loaded": {"name"},
@@ -771,23 +722,19 @@ def test_error_keys_are_translated() -> None:
         "file_not_found": {"path"},
     }
     for name in ("strings.json", "translations/en.json", "translations/fr.json"):
-        exceptions = json.loads((COMPONENT / name).read_text("utf-8")).get("exceptions", {})
-        for key, wanted in placeholders.items():
+        strings = json.loads((COMPONENT / name).read_text("utf-8"))
+        exceptions = strings.get("exceptions", {})
+        for key, fields in placeholders.items():
             assert key in exceptions, f"{name}: exceptions.{key} is missing"
             message = exceptions[key]["message"]
-            for placeholder in wanted:
-                assert "{" + placeholder + "}" in message, f"{name}: {key} lacks {placeholder}"
-        issues = json.loads((COMPONENT / name).read_text("utf-8")).get("issues", {})
-        assert "library_missing" in issues, f"{name}: issues.library_missing is missing"
-        assert "{path}" in issues["library_missing"]["description"]
+            for field in fields:
+                assert f"{{{field}}}" in message, f"{name}: {key} does not show {{{field}}}"
+        issue = strings.get("issues", {}).get("library_missing")
+        assert issue is not None, f"{name}: issues.library_missing is missing"
+        assert "{path}" in issue["description"]
 
 
 # Rescan and the library folder -------------------------------------------------------------
-
-
-def issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    """Return the box's "library folder missing" repair issue, if any."""
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"library_missing_{entry.entry_id}")
 
 
 async def test_rescan_finds_new_folder(
@@ -797,10 +744,10 @@ async def test_rescan_finds_new_folder(
     make_track(library / "Songs" / "Hello.wav", 1.0, title="Hello")
     assert "Songs" not in [p["name"] for p in await playlists(hass, entry)]
 
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
 
     songs = await playlist(hass, entry, folder_playlist_id("Songs"))
-    assert (songs["name"], songs["kind"]) == ("Songs", "folder")
+    assert (songs["name"], songs["kind"], songs["read_only"]) == ("Songs", "folder", True)
     assert [t["title"] for t in songs["tracks"]] == ["Hello"]
     await play(hass, f"playlist:{songs['id']}")
     assert state(hass).attributes["media_title"] == "Hello"
@@ -811,33 +758,31 @@ async def test_rescan_missing_folder(
 ) -> None:
     """A vanished library makes the box unavailable with a repair issue, until it is back."""
     ids = await track_ids(hass, entry)
-    mine = (await ask(hass, entry.entry_id, "create_playlist", name="Mine", track_ids=[ids["Dog"]]))[
-        "id"
-    ]
+    mine = await create(hass, entry, "Mine", ids["Dog"])
     assert state(hass).state != STATE_UNAVAILABLE
-    assert issue(hass, entry) is None
+    assert library_issue(hass, entry) is None
 
     shutil.rmtree(library)
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
 
     assert state(hass).state == STATE_UNAVAILABLE
-    found = issue(hass, entry)
-    assert found is not None
-    assert (found.severity, found.translation_key, found.is_fixable) == (
+    issue = library_issue(hass, entry)
+    assert issue is not None
+    assert (issue.severity, issue.translation_key, issue.is_fixable) == (
         ir.IssueSeverity.ERROR,
         "library_missing",
         False,
     )
-    assert found.translation_placeholders == {"name": "Music Box", "path": str(library)}
-    # The last scan and the user's playlists are still known (the folder may be remounted).
+    assert issue.translation_placeholders == {"name": "Music Box", "path": str(library)}
+    # The last scan and the user's playlists stay known (the folder may be remounted).
     assert len(await playlists(hass, entry)) == 4
     assert await titles(hass, entry, mine) == ["Dog"]
 
     build_library(library)
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
 
     assert state(hass).state != STATE_UNAVAILABLE
-    assert issue(hass, entry) is None
+    assert library_issue(hass, entry) is None
     await play(hass, f"playlist:{mine}")
     assert state(hass).state == STATE_PLAYING
 
@@ -847,22 +792,22 @@ async def test_folder_check(hass: HomeAssistant, entry: MockConfigEntry, library
     interval = LIBRARY_CHECK_INTERVAL_SECONDS + 1
     await tick(hass, interval)  # folder present: nothing happens
     assert state(hass).state != STATE_UNAVAILABLE
-    assert issue(hass, entry) is None
+    assert library_issue(hass, entry) is None
 
-    shutil.rmtree(library)
+    shutil.rmtree(library)  # between two checks
     await tick(hass, 2 * interval)
     assert state(hass).state == STATE_UNAVAILABLE
-    assert issue(hass, entry) is not None
+    assert library_issue(hass, entry) is not None
     await tick(hass, 3 * interval)  # still gone: still unavailable
     assert state(hass).state == STATE_UNAVAILABLE
-    assert issue(hass, entry) is not None
+    assert library_issue(hass, entry) is not None
 
     build_library(library)
     make_track(library / "Songs" / "Hello.wav", 1.0, title="Hello")
     await tick(hass, 4 * interval)
 
     assert state(hass).state != STATE_UNAVAILABLE
-    assert issue(hass, entry) is None
+    assert library_issue(hass, entry) is None
     # Coming back rescans: what was added meanwhile is there.
     assert await titles(hass, entry, folder_playlist_id("Songs")) == ["Hello"]
 
@@ -872,14 +817,14 @@ async def test_folder_check_after_rescan_found_it_missing(
 ) -> None:
     """A folder found missing by a rescan comes back through the periodic check."""
     shutil.rmtree(library)
-    await act(hass, entry.entry_id, "rescan")
+    await act(hass, entry, "rescan")
     assert state(hass).state == STATE_UNAVAILABLE
 
     build_library(library)
     await tick(hass, LIBRARY_CHECK_INTERVAL_SECONDS + 1)
 
     assert state(hass).state != STATE_UNAVAILABLE
-    assert issue(hass, entry) is None
+    assert library_issue(hass, entry) is None
 
 
 # play_media ---------------------------------------------------------------------------------
@@ -902,7 +847,7 @@ async def test_play_unknown_media(
 
 async def test_play_empty_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """An empty user playlist cannot be played."""
-    empty = (await ask(hass, entry.entry_id, "create_playlist", name="Empty"))["id"]
+    empty = await create(hass, entry, "Empty")
     with pytest.raises(ServiceValidationError) as err:
         await play(hass, f"playlist:{empty}")
     assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "empty_playlist")
@@ -917,7 +862,6 @@ async def test_play_media_source_file(
     await play(hass, "media-source://media_source/local/sounds/bell.wav")
     assert state(hass).state == STATE_PLAYING
     assert state(hass).attributes["media_title"] == "bell"
-
 
 
 async def test_play_missing_media_source_file(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
@@ -57,6 +57,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
     ir.async_delete_issue(hass, DOMAIN, ISSUE_LIBMPV_MISSING)
     entry.runtime_data = box
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+
+    async def _async_close_at_stop(_event: Event) -> None:
+        # HA does not unload entries when it stops: release libmpv's threads ourselves.
+        await box.async_close()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_at_stop)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -38,15 +38,3 @@ def list_audio_devices() -> dict[str, str]:
         player.terminate()
     return {dev["name"]: dev.get("description") or dev["name"] for dev in devices}
 
-
-def libmpv_version() -> str | None:
-    """Return the libmpv version string, or None when libmpv is missing. Blocking."""
-    try:
-        mpv = load_mpv()
-    except LibmpvMissingError:
-        return None
-    player: Any = mpv.MPV(ao="null", vo="null", video=False, idle=True)
-    try:
-        return str(player.mpv_version)
-    finally:
-        player.terminate()
