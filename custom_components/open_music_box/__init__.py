@@ -15,6 +15,7 @@ from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
 from .services import async_setup_services
 from .storage import BoxStore
+from .websocket_api import async_register_commands
 
 PLATFORMS = [Platform.MEDIA_PLAYER]
 
@@ -24,6 +25,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and the media view once."""
     async_setup_services(hass)
+    async_register_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
     return True
 

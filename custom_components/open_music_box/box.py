@@ -34,6 +34,7 @@ from .const import (
     PLAYLIST_PREFIX,
     TRACK_PREFIX,
 )
+from .hub import Hub
 from .models import Track
 from .outputs.base import Output
 from .outputs.entity import EntityOutput
@@ -80,6 +81,7 @@ class MusicBox:
         self.store = BoxStore(hass, entry.entry_id)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
         self.player = Player(hass, self._make_output, settings_from_options(entry))
+        self.hub = Hub(hass, self)
         self._unsubs: list[Callable[[], None]] = []
 
     def _make_output(self) -> Output:
@@ -106,6 +108,7 @@ class MusicBox:
         await self.catalog.async_rescan()
         self._sync_folder_issue()
         await self.player.async_start()
+        await self.hub.async_start()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
 import logging
 from pathlib import Path
 import uuid
@@ -21,7 +23,24 @@ _LOGGER = logging.getLogger(__name__)
 MAX_NAME_LENGTH = 100
 
 
-def _error(key: str, **placeholders: str) -> ServiceValidationError:
+class ChangeKind(StrEnum):
+    """What changed in the catalog."""
+
+    LIBRARY = "library"  # a rescan finished (or the folder vanished): everything may differ
+    PLAYLISTS = "playlists"  # the index: a playlist was created, renamed or deleted
+    PLAYLIST = "playlist"  # the tracks of the playlists named in `playlist_ids`
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChange:
+    """One change, for listeners that publish it (the live-state hub)."""
+
+    kind: ChangeKind
+    playlist_ids: tuple[str, ...] = ()
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated error about bad input."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
@@ -39,19 +58,31 @@ class Catalog:
         self._cache = MetadataCache()
         self.scan = LibraryScan()
         self.available = False
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[CatalogChange], None]] = []
         self._scan_lock = asyncio.Lock()  # the metadata cache serves one scan at a time
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` whenever playlists, tracks or availability change."""
+        return self.async_add_change_listener(lambda _change: listener())
+
+    @callback
+    def async_add_change_listener(
+        self, listener: Callable[[CatalogChange], None]
+    ) -> Callable[[], None]:
+        """Call `listener` with what changed."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
     @callback
-    def _changed(self) -> None:
+    def _changed(self, change: CatalogChange) -> None:
         for listener in list(self._listeners):
-            listener()
+            listener(change)
+
+    def playlist_seq(self, playlist_id: str) -> int:
+        """Return how many times a user playlist's tracks changed (0 for disk playlists)."""
+        stored = self._store.data["playlists"].get(playlist_id)
+        return stored.get("seq", 0) if stored else 0
 
     async def async_rescan(self) -> bool:
         """Scan the library folder in the executor; return False (unavailable) if it is gone."""
@@ -65,7 +96,7 @@ class Catalog:
             self.available = False
         else:
             self.available = True
-        self._changed()
+        self._changed(CatalogChange(ChangeKind.LIBRARY))
         return self.available
 
     async def async_folder_exists(self) -> bool:
@@ -77,7 +108,7 @@ class Catalog:
         """Mark the folder as vanished; the last scan is kept (it comes back with the folder)."""
         if self.available:
             self.available = False
-            self._changed()
+            self._changed(CatalogChange(ChangeKind.LIBRARY))
 
     # Lookups -----------------------------------------------------------------
 
@@ -108,7 +139,7 @@ class Catalog:
     def require_playlist(self, playlist_id: str) -> Playlist:
         """Return a playlist or raise a translated error."""
         if (found := self.playlist(playlist_id)) is None:
-            raise _error("unknown_playlist", playlist_id=playlist_id)
+            raise validation_error("unknown_playlist", playlist_id=playlist_id)
         return found
 
     def require_tracks(self, track_ids: Iterable[str]) -> list[str]:
@@ -116,7 +147,7 @@ class Catalog:
         ids = list(track_ids)
         for track_id in ids:
             if track_id not in self.scan.tracks:
-                raise _error("unknown_track", track_id=track_id)
+                raise validation_error("unknown_track", track_id=track_id)
         return ids
 
     # User playlists ------------------------------------------------------------
@@ -124,20 +155,23 @@ class Catalog:
     def _editable(self, playlist_id: str) -> list[str]:
         playlist = self.require_playlist(playlist_id)
         if playlist.read_only:
-            raise _error("read_only_playlist", name=playlist.name)
+            raise validation_error("read_only_playlist", name=playlist.name)
         return self._store.data["playlists"][playlist_id]["track_ids"]
 
     @staticmethod
     def _valid_name(name: str) -> str:
         clean = name.strip()
         if not clean or len(clean) > MAX_NAME_LENGTH:
-            raise _error("invalid_playlist_name", max=str(MAX_NAME_LENGTH))
+            raise validation_error("invalid_playlist_name", max=str(MAX_NAME_LENGTH))
         return clean
 
     @callback
-    def _saved(self) -> None:
+    def _saved(self, change: CatalogChange) -> None:
+        for playlist_id in change.playlist_ids:
+            stored = self._store.data["playlists"][playlist_id]
+            stored["seq"] = stored.get("seq", 0) + 1
         self._store.schedule_save()
-        self._changed()
+        self._changed(change)
 
     @callback
     def create_playlist(self, name: str, track_ids: Iterable[str] = ()) -> Playlist:
@@ -146,7 +180,7 @@ class Catalog:
         ids = self.require_tracks(track_ids)
         playlist_id = "u" + uuid.uuid4().hex[:12]
         self._store.data["playlists"][playlist_id] = {"name": clean, "track_ids": ids}
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLISTS))
         return self.require_playlist(playlist_id)
 
     @callback
@@ -154,14 +188,14 @@ class Catalog:
         """Rename a user playlist."""
         self._editable(playlist_id)
         self._store.data["playlists"][playlist_id]["name"] = self._valid_name(name)
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLISTS))
 
     @callback
     def delete_playlist(self, playlist_id: str) -> None:
         """Delete a user playlist (folder and m3u playlists live on disk)."""
         self._editable(playlist_id)
         del self._store.data["playlists"][playlist_id]
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLISTS))
 
     @callback
     def add_tracks(
@@ -172,7 +206,7 @@ class Catalog:
         ids = self.require_tracks(track_ids)
         at = len(tracks) if position is None else max(0, min(position, len(tracks)))
         tracks[at:at] = ids
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLIST, (playlist_id,)))
 
     @callback
     def remove_tracks(self, playlist_id: str, track_ids: Iterable[str]) -> None:
@@ -181,18 +215,18 @@ class Catalog:
         drop = set(track_ids)
         missing = drop.difference(tracks)
         if missing:
-            raise _error("track_not_in_playlist", track_id=sorted(missing)[0])
+            raise validation_error("track_not_in_playlist", track_id=sorted(missing)[0])
         tracks[:] = [t for t in tracks if t not in drop]
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLIST, (playlist_id,)))
 
     @callback
     def reorder(self, playlist_id: str, track_ids: list[str]) -> None:
         """Set a new order; it must hold exactly the same entries."""
         tracks = self._editable(playlist_id)
         if sorted(track_ids) != sorted(tracks):
-            raise _error("not_a_permutation")
+            raise validation_error("not_a_permutation")
         tracks[:] = track_ids
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLIST, (playlist_id,)))
 
     @callback
     def move_track(
@@ -202,8 +236,8 @@ class Catalog:
         source = self._editable(source_id)
         target = self._editable(target_id)
         if track_id not in source:
-            raise _error("track_not_in_playlist", track_id=track_id)
+            raise validation_error("track_not_in_playlist", track_id=track_id)
         source.remove(track_id)
         at = len(target) if position is None else max(0, min(position, len(target)))
         target.insert(at, track_id)
-        self._saved()
+        self._saved(CatalogChange(ChangeKind.PLAYLIST, (source_id, target_id)))

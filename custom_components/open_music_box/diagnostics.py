@@ -33,6 +33,7 @@ async def async_get_config_entry_diagnostics(
             ],
         },
         "output": {"available": player.available, **player.output.diagnostics()},
+        "hub": box.hub.diagnostics(),
         "player": {
             "state": player.state.value,
             "queue_length": len(player.queue),

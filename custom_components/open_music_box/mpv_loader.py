@@ -37,4 +37,3 @@ def list_audio_devices() -> dict[str, str]:
     finally:
         player.terminate()
     return {dev["name"]: dev.get("description") or dev["name"] for dev in devices}
-

@@ -83,6 +83,7 @@ class Player:
         self.position = 0.0
         self.position_updated_at: datetime = dt_util.utcnow()
         self._listeners: list[Callable[[], None]] = []
+        self._finished_listeners: list[Callable[[str | None], None]] = []
         self._lock = asyncio.Lock()
         self._recovering = False
         self._closed = False
@@ -94,6 +95,14 @@ class Player:
         """Call `listener` after every state change."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_add_finished_listener(
+        self, listener: Callable[[str | None], None]
+    ) -> Callable[[], None]:
+        """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
+        self._finished_listeners.append(listener)
+        return lambda: self._finished_listeners.remove(listener)
 
     @callback
     def _notify(self) -> None:
@@ -357,6 +366,8 @@ class Player:
                     self.pos = 0
                     self._anchor(0.0)
                     self._notify()
+                    for listener in list(self._finished_listeners):
+                        listener(self.playlist_id)
             case OutputEventType.RESTARTED:
                 if event.position is not None and self.state is not PlayState.IDLE:
                     self._anchor(event.position)

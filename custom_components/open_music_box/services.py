@@ -15,7 +15,7 @@ import voluptuous as vol
 from .box import MusicBox
 from .catalog import MAX_NAME_LENGTH
 from .const import DOMAIN
-from .models import Playlist
+from .hub import playlist_summary
 
 ATTR_NAME = "name"
 ATTR_PLAYLIST_ID = "playlist_id"
@@ -87,17 +87,6 @@ def loaded_box(hass: HomeAssistant, entry_id: str) -> MusicBox:
         )
     box: MusicBox = entry.runtime_data
     return box
-
-
-def playlist_summary(playlist: Playlist) -> dict[str, Any]:
-    """Describe a playlist without its tracks."""
-    return {
-        "id": playlist.id,
-        "name": playlist.name,
-        "kind": playlist.kind.value,
-        "read_only": playlist.read_only,
-        "track_count": len(playlist.track_ids),
-    }
 
 
 async def _rescan(box: MusicBox, call: ServiceCall) -> ServiceResponse:

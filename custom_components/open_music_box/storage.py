@@ -17,13 +17,14 @@ class StoredPlaylist(TypedDict):
 
     name: str
     track_ids: list[str]
+    seq: NotRequired[int]  # playlist_seq: how many times its tracks changed
 
 
 class StoredData(TypedDict):
     """Everything one box stores."""
 
     playlists: dict[str, StoredPlaylist]
-    player: NotRequired[dict[str, Any]]
+    hub: NotRequired[dict[str, Any]]  # the live-state hub's seq reservation
 
 
 def empty_data() -> StoredData:
@@ -62,6 +63,10 @@ class BoxStore:
         """Write a pending save now (unload): a reload or removal must not race the delayed one."""
         if self._pending:
             await self._store.async_save(self._data_to_save())
+
+    async def async_save_now(self) -> None:
+        """Save at once (the hub's seq reservation must be on disk before it is used)."""
+        await self._store.async_save(self.data)
 
     async def async_remove(self) -> None:
         """Delete the file (the entry was removed)."""

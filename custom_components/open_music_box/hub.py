@@ -1,0 +1,395 @@
+"""Live state of one box: every change stamped with a sequence number and fanned out.
+
+The player and the catalog stay the one source of truth (the entity reads them too); the hub
+watches them, turns each change into an envelope {seq, event_id, type, server_time, data}, keeps
+the last ones for replay, sends them to WebSocket subscribers, and puts transitions (never
+positions: the recorder stores every bus event) on the event bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+import homeassistant.util.dt as dt_util
+
+from .catalog import CatalogChange, ChangeKind
+from .const import DOMAIN
+from .player import PlayState
+
+if TYPE_CHECKING:
+    from .box import MusicBox
+
+_LOGGER = logging.getLogger(__name__)
+
+REPLAY_BUFFER_SIZE = 1000
+POSITION_INTERVAL = 0.2  # seconds between position events while playing
+POSITION_MIN_GAP = 0.15  # never two position events closer than this
+SEQ_BLOCK = 1000  # seqs reserved in storage ahead of use, so a restart never reuses one
+OP_TTL_SECONDS = 300.0
+OP_CACHE_SIZE = 2000
+
+EVENT_TRACK_STARTED = f"{DOMAIN}_track_started"
+EVENT_PLAYBACK_STATE = f"{DOMAIN}_playback_state"
+EVENT_PLAYLIST_FINISHED = f"{DOMAIN}_playlist_finished"
+
+Sender = Callable[[dict[str, Any]], None]
+
+
+class OperationCache:
+    """Results of mutating commands by client_op_id: a repeat within the TTL gets the first result.
+
+    A future is stored at once, so a repeat that arrives while the first is still running waits
+    for that result instead of acting twice. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, ttl: float = OP_TTL_SECONDS, size: int = OP_CACHE_SIZE) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str], tuple[float, asyncio.Future[Any]]] = (
+            OrderedDict()
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _expire(self, now: float) -> None:
+        while self._entries:
+            key, (expires, _) = next(iter(self._entries.items()))
+            if expires > now and len(self._entries) <= self._size:
+                break
+            del self._entries[key]
+
+    async def run(self, key: tuple[str, str], action: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `action` once per key within the TTL; repeats get the same result or error."""
+        now = time.monotonic()
+        self._expire(now)
+        if (found := self._entries.get(key)) is not None:
+            return await asyncio.shield(found[1])
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._entries[key] = (now + self._ttl, future)
+        try:
+            result = await action()
+        except Exception as err:
+            future.set_exception(err)
+            future.exception()  # retrieved here: repeats re-raise it
+            raise
+        future.set_result(result)
+        return result
+
+
+class Hub:
+    """Sequenced events of one box, with replay, subscribers and the bus transitions."""
+
+    def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
+        self._hass = hass
+        self._box = box
+        self.seq = 0
+        self._reserved = 0
+        self.buffer: deque[dict[str, Any]] = deque(maxlen=REPLAY_BUFFER_SIZE)
+        self._subscribers: dict[int, Sender] = {}
+        self._next_subscriber = 0
+        self.ops = OperationCache()
+        self._last_player: dict[str, Any] | None = None
+        self._last_track_id: str | None = None
+        self._last_state: PlayState | None = None
+        self._position_timer: asyncio.TimerHandle | None = None
+        self._last_position_at = 0.0
+        self._unsubs: list[CALLBACK_TYPE] = []
+
+    # Life cycle -----------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Continue the sequence after the stored reservation; follow the player and catalog."""
+        stored = self._box.store.data.get("hub", {})
+        self.seq = self._reserved = int(stored.get("seq_reserved", 0))
+        self._reserve()
+        await self._box.store.async_save_now()
+        player, catalog = self._box.player, self._box.catalog
+        self._last_player = self.player_state()
+        self._last_track_id = self._current_track_id()
+        self._last_state = player.state
+        self._unsubs += [
+            player.async_add_listener(self._on_player),
+            player.async_add_finished_listener(self._on_finished),
+            catalog.async_add_change_listener(self._on_catalog),
+        ]
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop listening; subscribers are closed by their connections."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        self._stop_positions()
+
+    def _reserve(self) -> None:
+        self._reserved = self.seq + SEQ_BLOCK
+        self._box.store.data["hub"] = {"seq_reserved": self._reserved}
+
+    # Publishing -----------------------------------------------------------------
+
+    @callback
+    def publish(
+        self, event_type: str, data: dict[str, Any], playlist_seq: int | None = None
+    ) -> int:
+        """Stamp, buffer and fan out one event; return its seq."""
+        self.seq += 1
+        if self.seq >= self._reserved - SEQ_BLOCK // 2:
+            self._reserve()  # saved long before the old reservation runs out
+            self._box.store.schedule_save()
+        envelope: dict[str, Any] = {
+            "seq": self.seq,
+            "event_id": uuid.uuid4().hex,
+            "type": event_type,
+            "server_time": dt_util.utcnow().isoformat(),
+            "data": data,
+        }
+        if playlist_seq is not None:
+            envelope["playlist_seq"] = playlist_seq
+        self.buffer.append(envelope)
+        for send in list(self._subscribers.values()):
+            send(envelope)
+        return self.seq
+
+    @callback
+    def subscribe(self, send: Sender, since_seq: int | None) -> CALLBACK_TYPE:
+        """Send the missed events (or a snapshot), then every new one; return the unsubscribe."""
+        oldest = self.buffer[0]["seq"] if self.buffer else self.seq + 1
+        if since_seq is not None and oldest - 1 <= since_seq <= self.seq:
+            for envelope in self.buffer:
+                if envelope["seq"] > since_seq:
+                    send(envelope)
+        else:
+            send(self._snapshot_envelope())
+        key = self._next_subscriber
+        self._next_subscriber += 1
+        self._subscribers[key] = send
+        self._sync_positions()
+
+        @callback
+        def unsubscribe() -> None:
+            self._subscribers.pop(key, None)
+            self._sync_positions()
+
+        return unsubscribe
+
+    @property
+    def subscriber_count(self) -> int:
+        """Return how many subscriptions are open."""
+        return len(self._subscribers)
+
+    def _snapshot_envelope(self) -> dict[str, Any]:
+        """Return a snapshot: the state at `seq`, sent to one subscriber, never buffered."""
+        return {
+            "seq": self.seq,
+            "event_id": uuid.uuid4().hex,
+            "type": "snapshot",
+            "server_time": dt_util.utcnow().isoformat(),
+            "data": self.snapshot(),
+        }
+
+    # State -----------------------------------------------------------------
+
+    def _current_track_id(self) -> str | None:
+        track = self._box.player.current
+        return (
+            track.id if track is not None and self._box.player.state is not PlayState.IDLE else None
+        )
+
+    def player_state(self) -> dict[str, Any]:
+        """Return the player's state as clients see it."""
+        player = self._box.player
+        track = player.current
+        return {
+            "available": self._box.available,
+            "state": player.state.value,
+            "track": None if track is None else track_dict(track),
+            "queue_position": player.pos if player.order else None,
+            "queue": [player.queue[i].id for i in player.order],
+            "playlist_id": player.playlist_id,
+            "volume": round(player.volume, 4),
+            "max_volume": player.settings.max_volume,
+            "muted": player.muted,
+            "shuffle": player.shuffle,
+            "repeat": player.repeat.value,
+            "position_ms": round(player.position * 1000),
+            "position_updated_at": player.position_updated_at.isoformat(),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the full state: the player and the playlists index."""
+        return {"player": self.player_state(), "playlists": self.playlists_index()}
+
+    def playlists_index(self) -> list[dict[str, Any]]:
+        """Return every playlist without its tracks."""
+        return [playlist_summary(p) for p in self._box.catalog.playlists()]
+
+    def _position_data(self) -> dict[str, Any]:
+        player = self._box.player
+        track = player.current if player.state is not PlayState.IDLE else None
+        duration = track.duration if track is not None else None
+        return {
+            "position_ms": round(player.current_position() * 1000) if track else 0,
+            "duration_ms": None if duration is None else round(duration * 1000),
+            "track_id": None if track is None else track.id,
+            "playing": player.state is PlayState.PLAYING,
+        }
+
+    # Watching the player -----------------------------------------------------------------
+
+    @callback
+    def _on_player(self) -> None:
+        state = self.player_state()
+        if state == self._last_player:
+            return
+        previous = self._last_player or {}
+        self._last_player = state
+        self.publish("player", state)
+        moved = (
+            state["state"] != previous.get("state")
+            or state["position_updated_at"] != previous.get("position_updated_at")
+            or state["track"] != previous.get("track")
+        )
+        if moved and self._subscribers:
+            self._publish_position()
+        self._bus_transitions()
+        self._sync_positions()
+
+    @callback
+    def _bus_transitions(self) -> None:
+        player = self._box.player
+        track_id = self._current_track_id()
+        if track_id is not None and track_id != self._last_track_id and player.current:
+            self._fire(
+                EVENT_TRACK_STARTED,
+                {**track_dict(player.current), "playlist_id": player.playlist_id},
+            )
+        self._last_track_id = track_id
+        if player.state is not self._last_state:
+            self._last_state = player.state
+            self._fire(EVENT_PLAYBACK_STATE, {"state": player.state.value})
+
+    @callback
+    def _on_finished(self, playlist_id: str | None) -> None:
+        self._fire(EVENT_PLAYLIST_FINISHED, {"playlist_id": playlist_id})
+
+    @callback
+    def _fire(self, event_type: str, data: dict[str, Any]) -> None:
+        entry_id = self._box.entry.entry_id
+        device = dr.async_get(self._hass).async_get_device(identifiers={(DOMAIN, entry_id)})
+        self._hass.bus.async_fire(
+            event_type,
+            {"entry_id": entry_id, "device_id": device.id if device else None, **data},
+        )
+
+    # Watching the catalog -----------------------------------------------------------------
+
+    @callback
+    def _on_catalog(self, change: CatalogChange) -> None:
+        if change.kind is ChangeKind.LIBRARY:
+            scan = self._box.catalog.scan
+            self.publish(
+                "library",
+                {
+                    "available": self._box.catalog.available,
+                    "tracks": len(scan.tracks),
+                    "playlists": len(self._box.catalog.playlists()),
+                    "skipped": len(scan.skipped),
+                },
+            )
+            self.publish("playlists", {"playlists": self.playlists_index()})
+            self._on_player()  # availability may have changed
+        elif change.kind is ChangeKind.PLAYLISTS:
+            self.publish("playlists", {"playlists": self.playlists_index()})
+        else:
+            for playlist_id in change.playlist_ids:
+                self._publish_playlist(playlist_id)
+
+    @callback
+    def _publish_playlist(self, playlist_id: str) -> None:
+        catalog = self._box.catalog
+        playlist = catalog.playlist(playlist_id)
+        if playlist is None:
+            return
+        self.publish(
+            "playlist",
+            {**playlist_summary(playlist), "track_ids": list(playlist.track_ids)},
+            playlist_seq=catalog.playlist_seq(playlist_id),
+        )
+
+    # Position stream -----------------------------------------------------------------
+
+    @callback
+    def _publish_position(self) -> None:
+        self._last_position_at = time.monotonic()
+        self.publish("position", self._position_data())
+
+    @callback
+    def _sync_positions(self) -> None:
+        """Run the 200 ms stream only while playing and somebody listens."""
+        wanted = bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
+        if wanted and self._position_timer is None:
+            self._schedule_position(POSITION_INTERVAL)
+        elif not wanted:
+            self._stop_positions()
+
+    @callback
+    def _schedule_position(self, delay: float) -> None:
+        self._position_timer = self._hass.loop.call_later(delay, self._position_tick)
+
+    @callback
+    def _position_tick(self) -> None:
+        self._position_timer = None
+        since = time.monotonic() - self._last_position_at
+        if since >= POSITION_MIN_GAP:
+            self._publish_position()
+            since = 0.0
+        if self._subscribers and self._box.player.state is PlayState.PLAYING:
+            self._schedule_position(POSITION_INTERVAL - since)
+
+    @callback
+    def _stop_positions(self) -> None:
+        if self._position_timer is not None:
+            self._position_timer.cancel()
+            self._position_timer = None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the hub's figures."""
+        return {
+            "seq": self.seq,
+            "seq_reserved": self._reserved,
+            "buffer": len(self.buffer),
+            "buffer_size": REPLAY_BUFFER_SIZE,
+            "subscribers": self.subscriber_count,
+            "op_dedup": len(self.ops),
+        }
+
+
+def track_dict(track: Any) -> dict[str, Any]:
+    """Describe a track for clients and bus events."""
+    return {
+        "track_id": track.id,
+        "title": track.title,
+        "artist": track.artist,
+        "album": track.album,
+        "duration_ms": None if track.duration is None else round(track.duration * 1000),
+    }
+
+
+def playlist_summary(playlist: Any) -> dict[str, Any]:
+    """Describe a playlist without its tracks."""
+    return {
+        "id": playlist.id,
+        "name": playlist.name,
+        "kind": playlist.kind.value,
+        "read_only": playlist.read_only,
+        "track_count": len(playlist.track_ids),
+    }

@@ -1,0 +1,331 @@
+"""Open Music Box over Home Assistant's WebSocket API: live-state subscription and commands.
+
+Every command names its box by `entry_id`. Mutating commands may carry a `client_op_id`: a repeat
+within 300 s returns the first result without acting twice. Results carry the `seq` of the last
+event the command caused. Errors are `send_error` with a specific code and a translated message;
+the connection always stays open.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+import math
+import time
+from typing import Any
+
+from homeassistant.components import websocket_api
+from homeassistant.components.websocket_api import ActiveConnection
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+import voluptuous as vol
+
+from .box import MusicBox
+from .catalog import MAX_NAME_LENGTH, validation_error
+from .const import DOMAIN
+from .hub import playlist_summary, track_dict
+from .player import Enqueue, Repeat
+from .services import MAX_TRACKS_PER_CALL, loaded_box
+
+RATE_LIMIT_PER_SECOND = 30
+MAX_POSITION_MS = 24 * 3600 * 1000
+
+ERR_RATE_LIMITED = "rate_limited"
+
+SchemaDict = dict[str | vol.Marker, Any]
+
+Action = Callable[[HomeAssistant, MusicBox, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise vol.Invalid("must be a finite number")
+    return value
+
+
+_ID = vol.All(str, vol.Length(min=1, max=64))
+_IDS = vol.All([_ID], vol.Length(max=MAX_TRACKS_PER_CALL))
+_NAME = vol.All(str, vol.Length(min=1, max=MAX_NAME_LENGTH))
+_INDEX = vol.All(int, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))
+_BASE: SchemaDict = {vol.Required("entry_id"): _ID}
+_MUTATING: SchemaDict = {**_BASE, vol.Optional("client_op_id"): _ID}
+
+# Command times per open connection; HA calls connection.subscriptions' callables at close.
+_rate_windows: dict[int, deque[float]] = {}
+_RATE_WINDOW_KEY = f"{DOMAIN}_rate_window"
+
+
+def _rate_limited(connection: ActiveConnection) -> bool:
+    """Allow RATE_LIMIT_PER_SECOND commands in any one-second window per connection."""
+    key = id(connection)
+    if (window := _rate_windows.get(key)) is None:
+        window = _rate_windows[key] = deque()
+        connection.subscriptions[_RATE_WINDOW_KEY] = lambda: _rate_windows.pop(key, None)
+    now = time.monotonic()
+    while window and now - window[0] >= 1.0:
+        window.popleft()
+    if len(window) >= RATE_LIMIT_PER_SECOND:
+        return True
+    window.append(now)
+    return False
+
+
+def _send_error(connection: ActiveConnection, msg_id: int, err: HomeAssistantError) -> None:
+    """Send a translated error whose code is its translation key."""
+    connection.send_error(
+        msg_id,
+        err.translation_key or websocket_api.ERR_HOME_ASSISTANT_ERROR,
+        str(err),
+        translation_key=err.translation_key,
+        translation_domain=err.translation_domain,
+        translation_placeholders=err.translation_placeholders,
+    )
+
+
+def _command(
+    name: str,
+    schema: SchemaDict,
+    action: Action,
+    *,
+    admin: bool = False,
+    mutating: bool = True,
+) -> websocket_api.const.WebSocketCommandHandler:
+    """Build one command: entry lookup, rate limit, de-duplication, errors, result with seq."""
+
+    @websocket_api.websocket_command(
+        {vol.Required("type"): f"{DOMAIN}/{name}", **(_MUTATING if mutating else _BASE), **schema}
+    )
+    @websocket_api.async_response
+    async def handler(
+        hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+    ) -> None:
+        if _rate_limited(connection):
+            connection.send_error(
+                msg["id"], ERR_RATE_LIMITED, "Too many commands; at most 30 per second"
+            )
+            return
+        try:
+            box = loaded_box(hass, msg["entry_id"])
+
+            async def run() -> dict[str, Any]:
+                result = await action(hass, box, msg) or {}
+                return {**result, "seq": box.hub.seq}
+
+            op_id = msg.get("client_op_id")
+            if op_id is None:
+                result = await run()
+            else:
+                user = connection.user.id if connection.user else ""
+                result = await box.hub.ops.run((user, op_id), run)
+        except HomeAssistantError as err:
+            _send_error(connection, msg["id"], err)
+            return
+        connection.send_result(msg["id"], result)
+
+    return websocket_api.require_admin(handler) if admin else handler
+
+
+# Subscription -----------------------------------------------------------------
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/subscribe",
+        **_BASE,
+        vol.Optional("since_seq"): vol.All(int, vol.Range(min=0)),
+    }
+)
+@callback
+def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Replay from since_seq (or send a snapshot), then stream live events."""
+    try:
+        box = loaded_box(hass, msg["entry_id"])
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
+    msg_id = msg["id"]
+
+    @callback
+    def send(envelope: dict[str, Any]) -> None:
+        # Queued per connection by HA: a subscriber that stops reading does not slow the others.
+        connection.send_message(websocket_api.event_message(msg_id, envelope))
+
+    connection.send_result(msg_id, {"seq": box.hub.seq})
+    connection.subscriptions[msg_id] = box.hub.subscribe(send, msg.get("since_seq"))
+
+
+# Player -----------------------------------------------------------------
+
+
+def _simple(method: str) -> Action:
+    async def action(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+        await getattr(box.player, method)()
+
+    return action
+
+
+async def _seek(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.player.async_seek(msg["position_ms"] / 1000)
+
+
+async def _volume(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.player.async_set_volume(msg["volume"])
+
+
+async def _mute(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.player.async_set_mute(msg["muted"])
+
+
+async def _shuffle(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.player.async_set_shuffle(msg["shuffle"])
+
+
+async def _repeat(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.player.async_set_repeat(Repeat(msg["repeat"]))
+
+
+async def _play_playlist(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    playlist = box.catalog.require_playlist(msg["playlist_id"])
+    tracks = box.catalog.tracks_of(playlist)
+    start = 0
+    if (start_id := msg.get("start_track_id")) is not None:
+        ids = [t.id for t in tracks]
+        if start_id not in ids:
+            raise validation_error("track_not_in_playlist", track_id=start_id)
+        start = ids.index(start_id)
+    if not tracks:
+        raise validation_error("empty_playlist", media_id=playlist.id)
+    await box.player.async_play_tracks(tracks, Enqueue.REPLACE, start, playlist.id)
+
+
+# Playlists -----------------------------------------------------------------
+
+
+async def _list(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return {"playlists": box.hub.playlists_index()}
+
+
+async def _get(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    catalog = box.catalog
+    playlist = catalog.require_playlist(msg["playlist_id"])
+    return {
+        **playlist_summary(playlist),
+        "playlist_seq": catalog.playlist_seq(playlist.id),
+        "track_ids": list(playlist.track_ids),
+        "tracks": [track_dict(t) for t in catalog.tracks_of(playlist)],
+    }
+
+
+async def _create(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    playlist = box.catalog.create_playlist(msg["name"], msg.get("track_ids", []))
+    return playlist_summary(playlist)
+
+
+async def _rename(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.rename_playlist(msg["playlist_id"], msg["name"])
+
+
+async def _delete(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.delete_playlist(msg["playlist_id"])
+
+
+async def _add(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.add_tracks(msg["playlist_id"], msg["track_ids"], msg.get("position"))
+
+
+async def _remove(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.remove_tracks(msg["playlist_id"], msg["track_ids"])
+
+
+async def _reorder(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.reorder(msg["playlist_id"], msg["track_ids"])
+
+
+async def _move(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.catalog.move_track(
+        msg["source_playlist_id"], msg["target_playlist_id"], msg["track_id"], msg.get("position")
+    )
+
+
+async def _rescan(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    await box.async_rescan()
+
+
+_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): _ID}
+
+COMMANDS = [
+    ws_subscribe,
+    *(
+        _command(f"player/{name}", {}, _simple(method))
+        for name, method in (
+            ("play", "async_play"),
+            ("pause", "async_pause"),
+            ("toggle", "async_toggle"),
+            ("stop", "async_stop"),
+            ("next", "async_next"),
+            ("previous", "async_previous"),
+        )
+    ),
+    _command(
+        "player/seek",
+        {vol.Required("position_ms"): vol.All(int, vol.Range(min=0, max=MAX_POSITION_MS))},
+        _seek,
+    ),
+    _command(
+        "player/volume",
+        {vol.Required("volume"): vol.All(vol.Coerce(float), _finite, vol.Range(min=0, max=1))},
+        _volume,
+    ),
+    _command("player/mute", {vol.Required("muted"): bool}, _mute),
+    _command("player/shuffle", {vol.Required("shuffle"): bool}, _shuffle),
+    _command("player/repeat", {vol.Required("repeat"): vol.In([r.value for r in Repeat])}, _repeat),
+    _command(
+        "player/play_playlist",
+        {**_PLAYLIST, vol.Optional("start_track_id"): _ID},
+        _play_playlist,
+    ),
+    _command("playlists/list", {}, _list, mutating=False),
+    _command("playlists/get", _PLAYLIST, _get, mutating=False),
+    _command(
+        "playlists/create",
+        {vol.Required("name"): _NAME, vol.Optional("track_ids"): _IDS},
+        _create,
+        admin=True,
+    ),
+    _command("playlists/rename", {**_PLAYLIST, vol.Required("name"): _NAME}, _rename, admin=True),
+    _command("playlists/delete", _PLAYLIST, _delete, admin=True),
+    _command(
+        "playlists/add_tracks",
+        {**_PLAYLIST, vol.Required("track_ids"): _IDS, vol.Optional("position"): _INDEX},
+        _add,
+        admin=True,
+    ),
+    _command(
+        "playlists/remove_tracks",
+        {**_PLAYLIST, vol.Required("track_ids"): _IDS},
+        _remove,
+        admin=True,
+    ),
+    _command(
+        "playlists/reorder", {**_PLAYLIST, vol.Required("track_ids"): _IDS}, _reorder, admin=True
+    ),
+    _command(
+        "playlists/move_track",
+        {
+            vol.Required("source_playlist_id"): _ID,
+            vol.Required("target_playlist_id"): _ID,
+            vol.Required("track_id"): _ID,
+            vol.Optional("position"): _INDEX,
+        },
+        _move,
+        admin=True,
+    ),
+    _command("rescan", {}, _rescan, admin=True),
+]
+
+
+@callback
+def async_register_commands(hass: HomeAssistant) -> None:
+    """Register every command once (from async_setup)."""
+    for command in COMMANDS:
+        websocket_api.async_register_command(hass, command)
