@@ -17,7 +17,7 @@ from typing import Any
 from homeassistant.components import websocket_api
 from homeassistant.components.websocket_api import ActiveConnection
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import voluptuous as vol
 
 from .box import MusicBox
@@ -70,16 +70,41 @@ def _rate_limited(connection: ActiveConnection) -> bool:
     return False
 
 
-def _send_error(connection: ActiveConnection, msg_id: int, err: HomeAssistantError) -> None:
-    """Send a translated error whose code is its translation key."""
+def _send_error(
+    connection: ActiveConnection, msg_id: int, err: HomeAssistantError, code: str | None = None
+) -> None:
+    """Send a translated error whose code is its translation key (unless given)."""
     connection.send_error(
         msg_id,
-        err.translation_key or websocket_api.ERR_HOME_ASSISTANT_ERROR,
+        code or err.translation_key or websocket_api.ERR_HOME_ASSISTANT_ERROR,
         str(err),
         translation_key=err.translation_key,
         translation_domain=err.translation_domain,
         translation_placeholders=err.translation_placeholders,
     )
+
+
+def _passthrough(name: str) -> vol.All:
+    """Let HA route the command but leave validation to `_validator` (translated errors)."""
+    return vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/{name}"}, extra=vol.ALLOW_EXTRA))
+
+
+def _validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Validate a message ourselves, so malformed input gets a translated error too."""
+    checked = vol.Schema({vol.Required("id"): int, vol.Required("type"): str, **schema})
+
+    def validate(msg: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = checked(msg)
+        except vol.Invalid as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_input",
+                translation_placeholders={"details": vol.humanize.humanize_error(msg, err)},
+            ) from err
+        return result
+
+    return validate
 
 
 def _command(
@@ -91,10 +116,9 @@ def _command(
     mutating: bool = True,
 ) -> websocket_api.const.WebSocketCommandHandler:
     """Build one command: entry lookup, rate limit, de-duplication, errors, result with seq."""
+    validate = _validator({**(_MUTATING if mutating else _BASE), **schema})
 
-    @websocket_api.websocket_command(
-        {vol.Required("type"): f"{DOMAIN}/{name}", **(_MUTATING if mutating else _BASE), **schema}
-    )
+    @websocket_api.websocket_command(_passthrough(name))
     @websocket_api.async_response
     async def handler(
         hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
@@ -103,6 +127,11 @@ def _command(
             connection.send_error(
                 msg["id"], ERR_RATE_LIMITED, "Too many commands; at most 30 per second"
             )
+            return
+        try:
+            msg = validate(msg)
+        except ServiceValidationError as err:
+            _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
             return
         try:
             box = loaded_box(hass, msg["entry_id"])
@@ -128,16 +157,20 @@ def _command(
 # Subscription -----------------------------------------------------------------
 
 
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/subscribe",
-        **_BASE,
-        vol.Optional("since_seq"): vol.All(int, vol.Range(min=0)),
-    }
+_validate_subscribe = _validator(
+    {**_BASE, vol.Optional("since_seq"): vol.All(int, vol.Range(min=0))}
 )
+
+
+@websocket_api.websocket_command(_passthrough("subscribe"))
 @callback
 def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Replay from since_seq (or send a snapshot), then stream live events."""
+    try:
+        msg = _validate_subscribe(msg)
+    except ServiceValidationError as err:
+        _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
+        return
     try:
         box = loaded_box(hass, msg["entry_id"])
     except HomeAssistantError as err:
