@@ -67,16 +67,17 @@ def library(tmp_path: Path) -> Path:
     return build_library(tmp_path / "library")
 
 
-def box_entry(library: Path, **options: Any) -> MockConfigEntry:
-    """A config entry for a box playing `library` through mpv."""
+def box_entry(
+    library: Path, output: dict[str, str] | None = None, **options: Any
+) -> MockConfigEntry:
+    """A config entry for a box playing `library` through mpv (or the given output data)."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Music Box",
         unique_id=str(library),
         data={
             CONF_LIBRARY_PATH: str(library),
-            CONF_OUTPUT: OUTPUT_MPV,
-            CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO,
+            **(output or {CONF_OUTPUT: OUTPUT_MPV, CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO}),
         },
         options={
             CONF_MAX_VOLUME: 100,

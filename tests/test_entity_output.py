@@ -32,10 +32,8 @@ from yarl import URL
 from custom_components.open_music_box.box import MusicBox, media_url_path
 from custom_components.open_music_box.const import (
     CONF_DEFAULT_VOLUME,
-    CONF_LIBRARY_PATH,
     CONF_MAX_VOLUME,
     CONF_OUTPUT,
-    CONF_PREVIOUS_RESTART_SECONDS,
     CONF_TARGET_ENTITY,
     DOMAIN,
     OUTPUT_ENTITY,
@@ -46,7 +44,7 @@ from custom_components.open_music_box.models import Track
 from custom_components.open_music_box.outputs.base import OutputEvent, OutputEventType
 from custom_components.open_music_box.outputs.entity import EntityOutput
 
-from .conftest import ENTITY_ID
+from .conftest import ENTITY_ID, box_entry
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 
 INTERNAL_URL = "http://192.0.2.10:8123"
@@ -58,21 +56,8 @@ STREAM_URL = "http://radio.invalid/stream.mp3"
 
 def entity_box_entry(library: Path, **options: Any) -> MockConfigEntry:
     """A config entry for a box playing `library` through TARGET_ID."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Music Box",
-        unique_id=str(library),
-        data={
-            CONF_LIBRARY_PATH: str(library),
-            CONF_OUTPUT: OUTPUT_ENTITY,
-            CONF_TARGET_ENTITY: TARGET_ID,
-        },
-        options={
-            CONF_MAX_VOLUME: 100,
-            CONF_DEFAULT_VOLUME: 50,
-            CONF_PREVIOUS_RESTART_SECONDS: 3,
-            **options,
-        },
+    return box_entry(
+        library, {CONF_OUTPUT: OUTPUT_ENTITY, CONF_TARGET_ENTITY: TARGET_ID}, **options
     )
 
 

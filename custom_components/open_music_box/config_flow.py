@@ -124,23 +124,27 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return OpenMusicBoxOptionsFlow()
 
+    async def _async_folder(self, user_input: dict[str, Any], errors: dict[str, str]) -> str | None:
+        """Check the folder in the executor; on failure, put the error key in `errors`."""
+        try:
+            path: str = await self.hass.async_add_executor_job(
+                resolve_library_folder, self.hass, user_input[CONF_LIBRARY_PATH]
+            )
+        except LibraryFolderError as err:
+            errors[CONF_LIBRARY_PATH] = str(err)
+            return None
+        return path
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the name, the library folder and the kind of output."""
         await self._async_probe_mpv()
         errors = self._base_errors()
-        if user_input is not None:
-            try:
-                path = await self.hass.async_add_executor_job(
-                    resolve_library_folder, self.hass, user_input[CONF_LIBRARY_PATH]
-                )
-            except LibraryFolderError as err:
-                errors[CONF_LIBRARY_PATH] = str(err)
-            else:
-                await self.async_set_unique_id(path)
-                self._abort_if_unique_id_configured()
-                self._name = user_input[CONF_NAME].strip() or DEFAULT_NAME
-                self._library_path = path
-                return await self._async_step_output(user_input[CONF_OUTPUT])
+        if user_input is not None and (path := await self._async_folder(user_input, errors)):
+            await self.async_set_unique_id(path)
+            self._abort_if_unique_id_configured()
+            self._name = user_input[CONF_NAME].strip() or DEFAULT_NAME
+            self._library_path = path
+            return await self._async_step_output(user_input[CONF_OUTPUT])
 
         values = user_input or {
             CONF_NAME: DEFAULT_NAME,
@@ -165,18 +169,11 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         await self._async_probe_mpv()
         errors = self._base_errors()
-        if user_input is not None:
-            try:
-                path = await self.hass.async_add_executor_job(
-                    resolve_library_folder, self.hass, user_input[CONF_LIBRARY_PATH]
-                )
-            except LibraryFolderError as err:
-                errors[CONF_LIBRARY_PATH] = str(err)
-            else:
-                if self._folder_used_elsewhere(path):
-                    return self.async_abort(reason="already_configured")
-                self._library_path = path
-                return await self._async_step_output(user_input[CONF_OUTPUT])
+        if user_input is not None and (path := await self._async_folder(user_input, errors)):
+            if self._folder_used_elsewhere(path):
+                return self.async_abort(reason="already_configured")
+            self._library_path = path
+            return await self._async_step_output(user_input[CONF_OUTPUT])
 
         values = user_input or {
             CONF_LIBRARY_PATH: entry.data[CONF_LIBRARY_PATH],

@@ -107,6 +107,19 @@ def _validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]
     return validate
 
 
+def _checked(
+    connection: ActiveConnection,
+    msg: dict[str, Any],
+    validate: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Return the validated message, or answer `invalid_format` and return None."""
+    try:
+        return validate(msg)
+    except ServiceValidationError as err:
+        _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
+        return None
+
+
 def _command(
     name: str,
     schema: SchemaDict,
@@ -128,11 +141,9 @@ def _command(
                 msg["id"], ERR_RATE_LIMITED, "Too many commands; at most 30 per second"
             )
             return
-        try:
-            msg = validate(msg)
-        except ServiceValidationError as err:
-            _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
+        if (valid := _checked(connection, msg, validate)) is None:
             return
+        msg = valid
         try:
             box = loaded_box(hass, msg["entry_id"])
 
@@ -166,11 +177,9 @@ _validate_subscribe = _validator(
 @callback
 def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Replay from since_seq (or send a snapshot), then stream live events."""
-    try:
-        msg = _validate_subscribe(msg)
-    except ServiceValidationError as err:
-        _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
+    if (valid := _checked(connection, msg, _validate_subscribe)) is None:
         return
+    msg = valid
     try:
         box = loaded_box(hass, msg["entry_id"])
     except HomeAssistantError as err:

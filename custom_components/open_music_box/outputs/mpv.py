@@ -53,6 +53,9 @@ class MpvOutput:
         self._finishing = False
         self._closing = False
         self._file_loaded = threading.Event()
+        # Cleared by a load or a seek until mpv's playback-restart: until then time-pos still
+        # reports the old position, so the position is unknown (the player uses its anchor).
+        self._settled = threading.Event()
         self.mpv_version: str | None = None
 
     @property
@@ -181,11 +184,15 @@ class MpvOutput:
                     self._current_id = None
             if finished:
                 self._emit(OutputEvent(OutputEventType.END))
+        elif kind == b"playback-restart":
+            self._settled.set()
         elif kind == b"shutdown" and not self._closing:
             _LOGGER.warning("mpv shut down unexpectedly")
             self._emit(OutputEvent(OutputEventType.DIED))
 
     def _read_position(self) -> float | None:
+        if not self._settled.is_set():
+            return None
         try:
             position = self._player.time_pos
         except Exception:
@@ -210,6 +217,7 @@ class MpvOutput:
         with self._ids_lock:
             self._finishing = False
             self._file_loaded.clear()
+            self._settled.clear()
             player.loadfile(path, "replace", start=f"{position:.3f}")
             self._current_id = self._entry_id(0)
             self._next_id = None
@@ -238,6 +246,7 @@ class MpvOutput:
 
     def _seek(self, position: float) -> None:
         self._file_loaded.wait(LOAD_TIMEOUT_SECONDS)
+        self._settled.clear()
         self._player.seek(position, "absolute", "exact")
 
     def _set(self, name: str, value: Any) -> None:
