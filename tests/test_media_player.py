@@ -50,7 +50,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.open_music_box.const import CONF_MAX_VOLUME, DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 
-from .audio import write_wav
+from .audio import make_track, write_wav
 from .conftest import ENTITY_ID, box_entry
 
 
@@ -474,3 +474,32 @@ async def test_home_assistant_stop_releases_mpv(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     assert output.mpv is None
+
+
+async def test_every_format_plays_through(hass: HomeAssistant, tmp_path: Any, library: Any) -> None:
+    """mp3, flac, ogg, opus, m4a and wav each play to their end in one queue (real libmpv)."""
+    formats = ["mp3", "flac", "ogg", "opus", "m4a", "wav"]
+    folder = library / "Formats"
+    for number, ext in enumerate(formats, start=1):
+        make_track(folder / f"{number:02d} {ext}.{ext}", 0.6, title=ext, track=number)
+    hass.config.allowlist_external_dirs = {str(library.parent)}
+    config_entry = box_entry(library)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    titles: list[str] = []
+    player = config_entry.runtime_data.player
+    unsub = player.async_add_listener(
+        lambda: (
+            titles.append(player.current.title)
+            if player.current
+            and player.state.value == "playing"
+            and (not titles or titles[-1] != player.current.title)
+            else None
+        )
+    )
+    await play(hass, f"playlist:{playlist_id(config_entry, 'Formats')}")
+    await wait_for(lambda: state(hass).state == STATE_IDLE)
+    unsub()
+    assert titles == formats
+    await hass.config_entries.async_unload(config_entry.entry_id)
