@@ -24,9 +24,10 @@ from custom_components.open_music_box.storage import SAVE_DELAY_SECONDS
 from .conftest import box_entry
 from .test_services import (
     act,
-    ask,
+    create,
     everything,
     flush_saves,
+    move,
     play,
     playlists,
     state,
@@ -45,8 +46,17 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry, library: Path) -> 
     await hass.async_block_till_done()
 
 
+def stored_playlists(storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """Return the user playlists in a box's file: name and track ids (other fields may follow)."""
+    playlists = storage.get(store_key(entry), {}).get("data", {}).get("playlists", {})
+    return {
+        pid: {"name": stored["name"], "track_ids": stored["track_ids"]}
+        for pid, stored in playlists.items()
+    }
+
+
 def same_entry(entry: MockConfigEntry) -> MockConfigEntry:
-    """The same config entry as another Home Assistant start reads it."""
+    """The same config entry, as the next start of Home Assistant reads it."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=entry.entry_id,
@@ -62,25 +72,24 @@ async def test_saved_after_a_short_delay(
 ) -> None:
     """An edit is written shortly after, versioned, with exactly the playlists' content."""
     ids = await track_ids(hass, entry)
-    fav = (
-        await ask(
-            hass, entry.entry_id, "create_playlist", name="Fav", track_ids=[ids["Dog"], ids["Cat"]]
-        )
-    )["id"]
-    assert store_key(entry) not in hass_storage  # delayed: bursts of edits are written once
+    fav = await create(hass, entry, "Fav", ids["Dog"], ids["Cat"])
+    assert fav not in stored_playlists(hass_storage, entry)  # delayed: a burst is written once
 
     await tick(hass, SAVE_DELAY_SECONDS + 1)
 
-    assert hass_storage[store_key(entry)] == {
-        "version": STORAGE_VERSION,
-        "minor_version": STORAGE_MINOR_VERSION,
-        "key": store_key(entry),
-        "data": {"playlists": {fav: {"name": "Fav", "track_ids": [ids["Dog"], ids["Cat"]]}}},
+    stored = hass_storage[store_key(entry)]
+    assert (stored["version"], stored["minor_version"], stored["key"]) == (
+        STORAGE_VERSION,
+        STORAGE_MINOR_VERSION,
+        store_key(entry),
+    )
+    assert stored_playlists(hass_storage, entry) == {
+        fav: {"name": "Fav", "track_ids": [ids["Dog"], ids["Cat"]]}
     }
 
-    await act(hass, entry.entry_id, "rename_playlist", playlist_id=fav, name="Best")
+    await act(hass, entry, "rename_playlist", playlist_id=fav, name="Best")
     await tick(hass, SAVE_DELAY_SECONDS + 1)
-    assert hass_storage[store_key(entry)]["data"]["playlists"][fav]["name"] == "Best"
+    assert stored_playlists(hass_storage, entry)[fav]["name"] == "Best"
 
 
 async def test_burst_of_edits_saved_at_stop(
@@ -88,15 +97,15 @@ async def test_burst_of_edits_saved_at_stop(
 ) -> None:
     """Edits still waiting for their delayed save are written when HA stops (final write)."""
     ids = await track_ids(hass, entry)
-    one = (await ask(hass, entry.entry_id, "create_playlist", name="One"))["id"]
-    two = (await ask(hass, entry.entry_id, "create_playlist", name="Two"))["id"]
-    await act(hass, entry.entry_id, "add_tracks", playlist_id=one, track_ids=[ids["Cow"]])
-    await act(hass, entry.entry_id, "delete_playlist", playlist_id=two)
+    one = await create(hass, entry, "One")
+    two = await create(hass, entry, "Two")
+    await act(hass, entry, "add_tracks", playlist_id=one, track_ids=[ids["Cow"]])
+    await act(hass, entry, "delete_playlist", playlist_id=two)
 
     await flush_saves(hass)
 
-    assert hass_storage[store_key(entry)]["data"] == {
-        "playlists": {one: {"name": "One", "track_ids": [ids["Cow"]]}}
+    assert stored_playlists(hass_storage, entry) == {
+        one: {"name": "One", "track_ids": [ids["Cow"]]}
     }
 
 
@@ -110,11 +119,7 @@ async def test_stored_playlists_are_loaded(
         "version": STORAGE_VERSION,
         "minor_version": STORAGE_MINOR_VERSION,
         "key": store_key(entry),
-        "data": {
-            "playlists": {
-                "ukept": {"name": "Kept", "track_ids": [cow, "tgone", dog]},
-            }
-        },
+        "data": {"playlists": {"ukept": {"name": "Kept", "track_ids": [cow, "tgone", dog]}}},
     }
     await set_up(hass, entry, library)
 
@@ -129,48 +134,26 @@ async def test_stored_playlists_are_loaded(
 async def test_playlists_survive_a_restart(
     hass: HomeAssistant, library: Path, hass_storage: dict[str, Any]
 ) -> None:
-    """Stop Home Assistant right after editing; a new start has the same playlists."""
+    """Stop Home Assistant right after editing; the next start has the same playlists."""
     entry = box_entry(library)
     await set_up(hass, entry, library)
     ids = await track_ids(hass, entry)
-    fav = (
-        await ask(
-            hass,
-            entry.entry_id,
-            "create_playlist",
-            name="Fav",
-            track_ids=[ids["Cow"], ids["Dog"], ids["Cow"]],
-        )
-    )["id"]
-    book = (
-        await ask(
-            hass, entry.entry_id, "create_playlist", name="Book", track_ids=[ids["Chapter 2"]]
-        )
-    )["id"]
-    await act(hass, entry.entry_id, "rename_playlist", playlist_id=book, name="Bedtime")
-    await act(
-        hass, entry.entry_id, "add_tracks", playlist_id=book, track_ids=[ids["Chapter 1"]],
-        position=0,
-    )  # fmt: skip
-    await act(
-        hass, entry.entry_id, "move_track", source_playlist_id=fav, target_playlist_id=book,
-        track_id=ids["Dog"],
-    )  # fmt: skip
+    fav = await create(hass, entry, "Fav", ids["Cow"], ids["Dog"], ids["Cow"])
+    book = await create(hass, entry, "Book", ids["Chapter 2"])
+    await act(hass, entry, "rename_playlist", playlist_id=book, name="Bedtime")
+    await act(hass, entry, "add_tracks", playlist_id=book, track_ids=[ids["Chapter 1"]], position=0)
+    await move(hass, entry, fav, book, ids["Dog"])
     before = await everything(hass, entry)
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_stop(force=True)
 
-    assert hass_storage[store_key(entry)]["data"] == {
-        "playlists": {
-            fav: {"name": "Fav", "track_ids": [ids["Cow"], ids["Cow"]]},
-            book: {
-                "name": "Bedtime",
-                "track_ids": [ids["Chapter 1"], ids["Chapter 2"], ids["Dog"]],
-            },
-        }
+    assert stored_playlists(hass_storage, entry) == {
+        fav: {"name": "Fav", "track_ids": [ids["Cow"], ids["Cow"]]},
+        book: {"name": "Bedtime", "track_ids": [ids["Chapter 1"], ids["Chapter 2"], ids["Dog"]]},
     }
 
+    # A second Home Assistant reads the same storage (hass_storage outlives both instances).
     async with async_test_home_assistant(config_dir=hass.config.config_dir) as restarted:
         restarted.data.pop(DATA_CUSTOM_COMPONENTS)
         again = same_entry(entry)
@@ -191,17 +174,15 @@ async def test_reload_keeps_recent_edits(
 ) -> None:
     """A reload right after an edit (its save still delayed) loses nothing."""
     ids = await track_ids(hass, entry)
-    fresh = (
-        await ask(hass, entry.entry_id, "create_playlist", name="Fresh", track_ids=[ids["Cat"]])
-    )["id"]
+    fresh = await create(hass, entry, "Fresh", ids["Cat"])
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
     assert await titles(hass, entry, fresh) == ["Cat"]
-    await act(hass, entry.entry_id, "rename_playlist", playlist_id=fresh, name="Still here")
+    await act(hass, entry, "rename_playlist", playlist_id=fresh, name="Still here")
     await flush_saves(hass)
-    assert hass_storage[store_key(entry)]["data"]["playlists"] == {
+    assert stored_playlists(hass_storage, entry) == {
         fresh: {"name": "Still here", "track_ids": [ids["Cat"]]}
     }
 
@@ -212,10 +193,10 @@ async def test_removing_the_entry_deletes_its_file(
     """Removing a box deletes its stored playlists, also an edit whose save was pending."""
     entry = box_entry(library)
     await set_up(hass, entry, library)
-    await ask(hass, entry.entry_id, "create_playlist", name="Saved")
+    await create(hass, entry, "Saved")
     await flush_saves(hass)
     assert store_key(entry) in hass_storage
-    await ask(hass, entry.entry_id, "create_playlist", name="Pending")
+    await create(hass, entry, "Pending")
 
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -224,11 +223,12 @@ def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 
 async def test_list_playlists(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Folders and m3u files are read-only playlists, sorted by name, with their sizes."""
+    folder = {"kind": "folder", "read_only": True}
     assert await playlists(hass, entry) == [
-        {"id": ANIMALS, "name": "Animals", "kind": "folder", "read_only": True, "track_count": 3},
-        {"id": AUDIOBOOK, "name": "Audiobook", "kind": "folder", "read_only": True, "track_count": 2},
+        {"id": ANIMALS, "name": "Animals", **folder, "track_count": 3},
+        {"id": AUDIOBOOK, "name": "Audiobook", **folder, "track_count": 2},
         {"id": MIX, "name": "Mix", "kind": "m3u", "read_only": True, "track_count": 2},
-    ]  # fmt: skip
+    ]
 
 
 async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -307,7 +307,7 @@ async def test_create_playlist(
         entry,
         "create_playlist",
         name="  Favourites ",
-        track_ids=[ids["Cow"], ids["Dog"], ids["Cow"]],
+        track_ids=[ids["Chapter 1"], ids["Dog"], ids["Chapter 1"]],
     )
     user_id = created["id"]
     assert created == {
@@ -319,7 +319,7 @@ async def test_create_playlist(
     }
     names = [p["name"] for p in await playlists(hass, entry)]
     assert names == ["Animals", "Audiobook", "Favourites", "Mix"]
-    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cow"]
+    assert await titles(hass, entry, user_id) == ["Chapter 1", "Dog", "Chapter 1"]
 
     root = await browse(hass, hass_ws_client)
     assert child_titles(root)[:4] == names
@@ -330,17 +330,17 @@ async def test_create_playlist(
         True,
     )
     opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
-    assert child_titles(opened) == ["Cow", "Dog", "Cow"]
+    assert child_titles(opened) == ["Chapter 1", "Dog", "Chapter 1"]
     assert [c["media_content_id"] for c in opened["result"]["children"]] == [
-        f"track:{ids['Cow']}",
+        f"track:{ids['Chapter 1']}",
         f"track:{ids['Dog']}",
-        f"track:{ids['Cow']}",
+        f"track:{ids['Chapter 1']}",
     ]
 
     await play(hass, f"playlist:{user_id}")
     assert state(hass).state == STATE_PLAYING
     assert state(hass).attributes["media_playlist"] == "Favourites"
-    assert state(hass).attributes["media_title"] == "Cow"
+    assert state(hass).attributes["media_title"] == "Chapter 1"
 
 
 async def test_create_playlist_without_response(
@@ -406,20 +406,21 @@ async def test_add_tracks(
 
     await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=[ids["Cat"]])
     assert await titles(hass, entry, user_id) == ["Dog", "Cat"]
-    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=ids["Cow"], position=0)
-    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Cat"]
+    first = ids["Chapter 2"]  # a single id is fine too
+    await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=first, position=0)
+    assert await titles(hass, entry, user_id) == ["Chapter 2", "Dog", "Cat"]
     both = [ids["Chapter 1"], ids["Dog"]]
     await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=both, position=2)
-    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Chapter 1", "Dog", "Cat"]
-    last = [ids["Chapter 2"]]
+    assert await titles(hass, entry, user_id) == ["Chapter 2", "Dog", "Chapter 1", "Dog", "Cat"]
+    last = [ids["Cow"]]
     await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=last, position=99)
 
-    expected = ["Cow", "Dog", "Chapter 1", "Dog", "Cat", "Chapter 2"]
+    expected = ["Chapter 2", "Dog", "Chapter 1", "Dog", "Cat", "Cow"]
     assert await titles(hass, entry, user_id) == expected
     assert (await playlist(hass, entry, user_id))["track_count"] == 6
     assert child_titles(await browse(hass, hass_ws_client, f"playlist:{user_id}")) == expected
     await play(hass, f"playlist:{user_id}")
-    assert state(hass).attributes["media_title"] == "Cow"
+    assert state(hass).attributes["media_title"] == "Chapter 2"
 
 
 async def test_remove_tracks(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -446,16 +447,16 @@ async def test_reorder_playlist(
 ) -> None:
     """A permutation of the entries (repeats included) becomes the new order."""
     ids = await track_ids(hass, entry)
-    dog, cat, cow = ids["Dog"], ids["Cat"], ids["Cow"]
-    user_id = await create(hass, entry, "M", dog, cat, dog, cow)
+    dog, cat, book = ids["Dog"], ids["Cat"], ids["Chapter 2"]
+    user_id = await create(hass, entry, "M", dog, cat, dog, book)
 
-    await act(hass, entry, "reorder_playlist", playlist_id=user_id, track_ids=[cow, dog, dog, cat])
+    await act(hass, entry, "reorder_playlist", playlist_id=user_id, track_ids=[book, dog, dog, cat])
 
-    assert await titles(hass, entry, user_id) == ["Cow", "Dog", "Dog", "Cat"]
+    assert await titles(hass, entry, user_id) == ["Chapter 2", "Dog", "Dog", "Cat"]
     opened = await browse(hass, hass_ws_client, f"playlist:{user_id}")
-    assert child_titles(opened) == ["Cow", "Dog", "Dog", "Cat"]
+    assert child_titles(opened) == ["Chapter 2", "Dog", "Dog", "Cat"]
     await play(hass, f"playlist:{user_id}")
-    assert state(hass).attributes["media_title"] == "Cow"
+    assert state(hass).attributes["media_title"] == "Chapter 2"
 
 
 async def test_move_track(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -505,7 +506,6 @@ async def test_user_playlist_keeps_entries_of_vanished_files(
 # Bad input ---------------------------------------------------------------------------------
 
 type Ids = dict[str, str]
-type Data = Callable[[Ids], dict[str, Any]]
 
 
 @pytest.fixture
@@ -524,74 +524,71 @@ async def ids(hass: HomeAssistant, entry: MockConfigEntry) -> Ids:
     }
 
 
-BAD_INPUT: list[tuple[str, Data, str]] = [
-    ("get_playlist", lambda i: {"playlist_id": "nope"}, "unknown_playlist"),
-    ("rename_playlist", lambda i: {"playlist_id": "nope", "name": "x"}, "unknown_playlist"),
-    ("delete_playlist", lambda i: {"playlist_id": "nope"}, "unknown_playlist"),
-    ("add_tracks", lambda i: {"playlist_id": "nope", "track_ids": [i["dog"]]}, "unknown_playlist"),
-    ("remove_tracks", lambda i: {"playlist_id": "nope", "track_ids": [i["dog"]]}, "unknown_playlist"),
-    ("reorder_playlist", lambda i: {"playlist_id": "nope", "track_ids": []}, "unknown_playlist"),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": "nope", "target_playlist_id": i["one"], "track_id": i["dog"]},
-        "unknown_playlist",
-    ),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": "nope", "track_id": i["dog"]},
-        "unknown_playlist",
-    ),
-    ("create_playlist", lambda i: {"name": "New", "track_ids": [i["dog"], "tnope"]}, "unknown_track"),
-    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["cow"], "tnope"]}, "unknown_track"),
-    ("rename_playlist", lambda i: {"playlist_id": i["folder"], "name": "x"}, "read_only_playlist"),
-    ("rename_playlist", lambda i: {"playlist_id": i["m3u"], "name": "x"}, "read_only_playlist"),
-    ("delete_playlist", lambda i: {"playlist_id": i["folder"]}, "read_only_playlist"),
-    ("delete_playlist", lambda i: {"playlist_id": i["m3u"]}, "read_only_playlist"),
-    ("add_tracks", lambda i: {"playlist_id": i["folder"], "track_ids": [i["cow"]]}, "read_only_playlist"),
-    ("remove_tracks", lambda i: {"playlist_id": i["m3u"], "track_ids": [i["cow"]]}, "read_only_playlist"),
-    (
-        "reorder_playlist",
-        lambda i: {"playlist_id": i["folder"], "track_ids": [i["cow"], i["cat"], i["dog"]]},
-        "read_only_playlist",
-    ),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": i["folder"], "target_playlist_id": i["one"], "track_id": i["cow"]},
-        "read_only_playlist",
-    ),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["m3u"], "track_id": i["dog"]},
-        "read_only_playlist",
-    ),
-    ("create_playlist", lambda i: {"name": "   "}, "invalid_playlist_name"),
-    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": " \t "}, "invalid_playlist_name"),
+def resolve(data: dict[str, Any], ids: Ids) -> dict[str, Any]:
+    """Replace "@name" strings (alone or in lists) by the id of that name."""
+
+    def one(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            return ids[value[1:]]
+        return [one(item) for item in value] if isinstance(value, list) else value
+
+    return {key: one(value) for key, value in data.items()}
+
+
+def moving(source: str, target: str, track: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Data of a move_track call."""
+    data = {"source_playlist_id": source, "target_playlist_id": target, **extra}
+    return data if track is None else data | {"track_id": track}
+
+
+BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
+    ("get_playlist", {"playlist_id": "nope"}, "unknown_playlist"),
+    ("rename_playlist", {"playlist_id": "nope", "name": "x"}, "unknown_playlist"),
+    ("delete_playlist", {"playlist_id": "nope"}, "unknown_playlist"),
+    ("add_tracks", {"playlist_id": "nope", "track_ids": ["@dog"]}, "unknown_playlist"),
+    ("remove_tracks", {"playlist_id": "nope", "track_ids": ["@dog"]}, "unknown_playlist"),
+    ("reorder_playlist", {"playlist_id": "nope", "track_ids": []}, "unknown_playlist"),
+    ("move_track", moving("nope", "@one", "@dog"), "unknown_playlist"),
+    ("move_track", moving("@one", "nope", "@dog"), "unknown_playlist"),
+    ("create_playlist", {"name": "New", "track_ids": ["@dog", "tnope"]}, "unknown_track"),
+    ("add_tracks", {"playlist_id": "@one", "track_ids": ["@cow", "tnope"]}, "unknown_track"),
+    ("rename_playlist", {"playlist_id": "@folder", "name": "x"}, "read_only_playlist"),
+    ("rename_playlist", {"playlist_id": "@m3u", "name": "x"}, "read_only_playlist"),
+    ("delete_playlist", {"playlist_id": "@folder"}, "read_only_playlist"),
+    ("delete_playlist", {"playlist_id": "@m3u"}, "read_only_playlist"),
+    ("add_tracks", {"playlist_id": "@folder", "track_ids": ["@cow"]}, "read_only_playlist"),
+    ("remove_tracks", {"playlist_id": "@m3u", "track_ids": ["@cow"]}, "read_only_playlist"),
     (
         "reorder_playlist",
-        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["dog"]]},
+        {"playlist_id": "@folder", "track_ids": ["@cow", "@cat", "@dog"]},
+        "read_only_playlist",
+    ),
+    ("move_track", moving("@folder", "@one", "@cow"), "read_only_playlist"),
+    ("move_track", moving("@one", "@m3u", "@dog"), "read_only_playlist"),
+    ("create_playlist", {"name": "   "}, "invalid_playlist_name"),
+    ("rename_playlist", {"playlist_id": "@one", "name": " \t "}, "invalid_playlist_name"),
+    (
+        "reorder_playlist",
+        {"playlist_id": "@one", "track_ids": ["@cat", "@dog"]},
         "not_a_permutation",
     ),
     (
         "reorder_playlist",
-        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["dog"], i["dog"], i["dog"]]},
+        {"playlist_id": "@one", "track_ids": ["@cat", "@dog", "@dog", "@dog"]},
         "not_a_permutation",
     ),
     (
         "reorder_playlist",
-        lambda i: {"playlist_id": i["one"], "track_ids": [i["cat"], i["cat"], i["dog"]]},
+        {"playlist_id": "@one", "track_ids": ["@cat", "@cat", "@dog"]},
         "not_a_permutation",
     ),
     (
         "remove_tracks",
-        lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"], i["cow"]]},
+        {"playlist_id": "@one", "track_ids": ["@dog", "@cow"]},
         "track_not_in_playlist",
     ),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"], "track_id": i["cow"]},
-        "track_not_in_playlist",
-    ),
-]  # fmt: skip
+    ("move_track", moving("@one", "@two", "@cow"), "track_not_in_playlist"),
+]
 
 
 @pytest.mark.parametrize(("service", "data", "key"), BAD_INPUT)
@@ -602,19 +599,17 @@ async def test_bad_input_changes_nothing(
     ids: Ids,
     *,
     service: str,
-    data: Data,
+    data: dict[str, Any],
     key: str,
 ) -> None:
     """Each mistake is a translated validation error, and no playlist changes or is saved."""
     await flush_saves(hass)
-    assert hass_storage.pop(store_key(entry))["data"]["playlists"].keys() == {
-        ids["one"],
-        ids["two"],
-    }
+    saved = hass_storage.pop(store_key(entry))
+    assert saved["data"]["playlists"].keys() == {ids["one"], ids["two"]}  # written
     before = await everything(hass, entry)
 
     with pytest.raises(ServiceValidationError) as err:
-        await call(hass, entry.entry_id, service, data(ids))
+        await call(hass, entry.entry_id, service, resolve(data, ids))
 
     assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, key)
     assert str(err.value) not in ("", key)  # the English message, not the bare key
@@ -623,40 +618,38 @@ async def test_bad_input_changes_nothing(
     assert store_key(entry) not in hass_storage  # no save was even scheduled
 
 
-SCHEMA_REJECTS: list[tuple[str, Data]] = [
-    ("create_playlist", lambda i: {"name": ""}),
-    ("create_playlist", lambda i: {"name": "x" * 101}),
-    ("create_playlist", lambda i: {"name": ["a", "b"]}),
-    ("create_playlist", lambda i: {}),
-    ("create_playlist", lambda i: {"name": "Big", "track_ids": [i["dog"]] * (MAX_TRACKS_PER_CALL + 1)}),
-    ("create_playlist", lambda i: {"name": "Long id", "track_ids": ["t" * 65]}),
-    ("create_playlist", lambda i: {"name": "Empty id", "track_ids": [""]}),
-    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": ""}),
-    ("rename_playlist", lambda i: {"playlist_id": i["one"], "name": "y" * 101}),
-    ("rename_playlist", lambda i: {"playlist_id": i["one"]}),
-    ("get_playlist", lambda i: {}),
-    ("get_playlist", lambda i: {"playlist_id": ""}),
-    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "position": -1}),
-    ("add_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "position": "first"}),
-    ("add_tracks", lambda i: {"playlist_id": i["one"]}),
-    ("remove_tracks", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]], "extra": 1}),
-    ("reorder_playlist", lambda i: {"playlist_id": i["one"], "track_ids": [i["dog"]] * (MAX_TRACKS_PER_CALL + 1)}),
-    ("move_track", lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"]}),
-    (
-        "move_track",
-        lambda i: {"source_playlist_id": i["one"], "target_playlist_id": i["two"], "track_id": i["dog"], "position": -2},
-    ),
-]  # fmt: skip
+TOO_MANY = MAX_TRACKS_PER_CALL + 1
+SCHEMA_REJECTS: list[tuple[str, dict[str, Any]]] = [
+    ("create_playlist", {"name": ""}),
+    ("create_playlist", {"name": "x" * 101}),
+    ("create_playlist", {"name": ["a", "b"]}),
+    ("create_playlist", {}),
+    ("create_playlist", {"name": "Big", "track_ids": ["@dog"] * TOO_MANY}),
+    ("create_playlist", {"name": "Long id", "track_ids": ["t" * 65]}),
+    ("create_playlist", {"name": "Empty id", "track_ids": [""]}),
+    ("rename_playlist", {"playlist_id": "@one", "name": ""}),
+    ("rename_playlist", {"playlist_id": "@one", "name": "y" * 101}),
+    ("rename_playlist", {"playlist_id": "@one"}),
+    ("get_playlist", {}),
+    ("get_playlist", {"playlist_id": ""}),
+    ("add_tracks", {"playlist_id": "@one", "track_ids": ["@dog"], "position": -1}),
+    ("add_tracks", {"playlist_id": "@one", "track_ids": ["@dog"], "position": "first"}),
+    ("add_tracks", {"playlist_id": "@one"}),
+    ("remove_tracks", {"playlist_id": "@one", "track_ids": ["@dog"], "extra": 1}),
+    ("reorder_playlist", {"playlist_id": "@one", "track_ids": ["@dog"] * TOO_MANY}),
+    ("move_track", moving("@one", "@two")),
+    ("move_track", moving("@one", "@two", "@dog", position=-2)),
+]
 
 
 @pytest.mark.parametrize(("service", "data"), SCHEMA_REJECTS)
 async def test_schema_rejects(
-    hass: HomeAssistant, entry: MockConfigEntry, ids: Ids, service: str, data: Data
+    hass: HomeAssistant, entry: MockConfigEntry, ids: Ids, service: str, data: dict[str, Any]
 ) -> None:
     """Malformed calls never reach the box: voluptuous rejects them, nothing changes."""
     before = await everything(hass, entry)
     with pytest.raises(vol.Invalid):
-        await call(hass, entry.entry_id, service, data(ids))
+        await call(hass, entry.entry_id, service, resolve(data, ids))
     assert await everything(hass, entry) == before
 
 
@@ -741,7 +734,7 @@ async def test_rescan_finds_new_folder(
     hass: HomeAssistant, entry: MockConfigEntry, library: Path
 ) -> None:
     """A folder added on disk becomes a playlist at the next rescan."""
-    make_track(library / "Songs" / "Hello.wav", 1.0, title="Hello")
+    make_track(library / "Songs" / "Hello.wav", 20.0, title="Hello")
     assert "Songs" not in [p["name"] for p in await playlists(hass, entry)]
 
     await act(hass, entry, "rescan")
@@ -758,7 +751,7 @@ async def test_rescan_missing_folder(
 ) -> None:
     """A vanished library makes the box unavailable with a repair issue, until it is back."""
     ids = await track_ids(hass, entry)
-    mine = await create(hass, entry, "Mine", ids["Dog"])
+    mine = await create(hass, entry, "Mine", ids["Chapter 1"])
     assert state(hass).state != STATE_UNAVAILABLE
     assert library_issue(hass, entry) is None
 
@@ -776,7 +769,7 @@ async def test_rescan_missing_folder(
     assert issue.translation_placeholders == {"name": "Music Box", "path": str(library)}
     # The last scan and the user's playlists stay known (the folder may be remounted).
     assert len(await playlists(hass, entry)) == 4
-    assert await titles(hass, entry, mine) == ["Dog"]
+    assert await titles(hass, entry, mine) == ["Chapter 1"]
 
     build_library(library)
     await act(hass, entry, "rescan")
@@ -858,7 +851,7 @@ async def test_play_media_source_file(
     hass: HomeAssistant, entry: MockConfigEntry, media_dir: Path
 ) -> None:
     """A file of HA's media folder plays through the box."""
-    write_wav(media_dir / "sounds" / "bell.wav", 2.0)
+    write_wav(media_dir / "sounds" / "bell.wav", 20.0)
     await play(hass, "media-source://media_source/local/sounds/bell.wav")
     assert state(hass).state == STATE_PLAYING
     assert state(hass).attributes["media_title"] == "bell"

@@ -119,10 +119,11 @@ class MusicBox:
         )
 
     async def async_close(self) -> None:
-        """Stop watching, write pending edits, release the output."""
+        """Stop watching and publishing, write pending edits, release the output."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self.hub.async_stop()
         await self.store.async_flush()
         await self.player.async_close()
 

@@ -13,7 +13,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -43,6 +43,13 @@ EVENT_PLAYLIST_FINISHED = f"{DOMAIN}_playlist_finished"
 Sender = Callable[[dict[str, Any]], None]
 
 
+class Subscriber(NamedTuple):
+    """How to reach one subscription: each event, and the end when the box goes away."""
+
+    send: Sender
+    close: CALLBACK_TYPE
+
+
 class OperationCache:
     """Results of mutating commands by client_op_id: a repeat within the TTL gets the first result.
 
@@ -63,7 +70,7 @@ class OperationCache:
     def _expire(self, now: float) -> None:
         while self._entries:
             key, (expires, _) = next(iter(self._entries.items()))
-            if expires > now and len(self._entries) <= self._size:
+            if expires > now:
                 break
             del self._entries[key]
 
@@ -75,8 +82,16 @@ class OperationCache:
             return await asyncio.shield(found[1])
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._entries[key] = (now + self._ttl, future)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
         try:
             result = await action()
+        except asyncio.CancelledError:
+            # No result to hand out: forget the key, or every repeat would wait on it for the TTL.
+            if self._entries.get(key, (0.0, None))[1] is future:
+                del self._entries[key]
+            future.cancel()
+            raise
         except Exception as err:
             future.set_exception(err)
             future.exception()  # retrieved here: repeats re-raise it
@@ -94,14 +109,15 @@ class Hub:
         self.seq = 0
         self._reserved = 0
         self.buffer: deque[dict[str, Any]] = deque(maxlen=REPLAY_BUFFER_SIZE)
-        self._subscribers: dict[int, Sender] = {}
+        self._subscribers: dict[int, Subscriber] = {}
         self._next_subscriber = 0
         self.ops = OperationCache()
         self._last_player: dict[str, Any] | None = None
-        self._last_track_id: str | None = None
+        self._announced_start = 0  # the player's track_starts last announced on the bus
         self._last_state: PlayState | None = None
         self._position_timer: asyncio.TimerHandle | None = None
         self._last_position_at = 0.0
+        self._position_requested = False  # a play/pause/seek position waits for the gap
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # Life cycle -----------------------------------------------------------------
@@ -114,7 +130,7 @@ class Hub:
         await self._box.store.async_save_now()
         player, catalog = self._box.player, self._box.catalog
         self._last_player = self.player_state()
-        self._last_track_id = self._current_track_id()
+        self._announced_start = player.track_starts
         self._last_state = player.state
         self._unsubs += [
             player.async_add_listener(self._on_player),
@@ -124,11 +140,16 @@ class Hub:
 
     @callback
     def async_stop(self) -> None:
-        """Stop listening; subscribers are closed by their connections."""
+        """Stop listening and streaming (the box is unloaded); subscriptions go quiet."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        # End the subscriptions (clients then subscribe again) and stop the position stream.
+        subscribers = list(self._subscribers.values())
+        self._subscribers.clear()
         self._stop_positions()
+        for subscriber in subscribers:
+            subscriber.close()
 
     def _reserve(self) -> None:
         self._reserved = self.seq + SEQ_BLOCK
@@ -143,8 +164,12 @@ class Hub:
         """Stamp, buffer and fan out one event; return its seq."""
         self.seq += 1
         if self.seq >= self._reserved - SEQ_BLOCK // 2:
-            self._reserve()  # saved long before the old reservation runs out
-            self._box.store.schedule_save()
+            self._reserve()
+            # Written now, not with the store's delay: a burst of events (or edits that keep
+            # postponing a delayed save) must not use up the old reservation before it is on disk.
+            self._box.entry.async_create_task(
+                self._hass, self._box.store.async_save_now(), f"{DOMAIN} seq reservation"
+            )
         envelope: dict[str, Any] = {
             "seq": self.seq,
             "event_id": uuid.uuid4().hex,
@@ -155,13 +180,18 @@ class Hub:
         if playlist_seq is not None:
             envelope["playlist_seq"] = playlist_seq
         self.buffer.append(envelope)
-        for send in list(self._subscribers.values()):
-            send(envelope)
+        for subscriber in list(self._subscribers.values()):
+            subscriber.send(envelope)
         return self.seq
 
     @callback
-    def subscribe(self, send: Sender, since_seq: int | None) -> CALLBACK_TYPE:
-        """Send the missed events (or a snapshot), then every new one; return the unsubscribe."""
+    def subscribe(
+        self, send: Sender, since_seq: int | None, close: CALLBACK_TYPE = lambda: None
+    ) -> CALLBACK_TYPE:
+        """Send the missed events (or a snapshot), then every new one; return the unsubscribe.
+
+        `close` is called if the box goes away (unload) while subscribed.
+        """
         oldest = self.buffer[0]["seq"] if self.buffer else self.seq + 1
         if since_seq is not None and oldest - 1 <= since_seq <= self.seq:
             for envelope in self.buffer:
@@ -171,7 +201,7 @@ class Hub:
             send(self._snapshot_envelope())
         key = self._next_subscriber
         self._next_subscriber += 1
-        self._subscribers[key] = send
+        self._subscribers[key] = Subscriber(send, close)
         self._sync_positions()
 
         @callback
@@ -197,12 +227,6 @@ class Hub:
         }
 
     # State -----------------------------------------------------------------
-
-    def _current_track_id(self) -> str | None:
-        track = self._box.player.current
-        return (
-            track.id if track is not None and self._box.player.state is not PlayState.IDLE else None
-        )
 
     def player_state(self) -> dict[str, Any]:
         """Return the player's state as clients see it."""
@@ -258,21 +282,26 @@ class Hub:
             or state["position_updated_at"] != previous.get("position_updated_at")
             or state["track"] != previous.get("track")
         )
-        if moved and self._subscribers:
-            self._publish_position()
         self._bus_transitions()
+        if moved and self._subscribers:
+            self._request_position()
         self._sync_positions()
 
     @callback
     def _bus_transitions(self) -> None:
         player = self._box.player
-        track_id = self._current_track_id()
-        if track_id is not None and track_id != self._last_track_id and player.current:
+        # Counted per start, so a repeated track (repeat one) is announced again; a track loaded
+        # paused is announced when it starts playing.
+        if (
+            player.state is PlayState.PLAYING
+            and player.track_starts != self._announced_start
+            and player.current is not None
+        ):
+            self._announced_start = player.track_starts
             self._fire(
                 EVENT_TRACK_STARTED,
                 {**track_dict(player.current), "playlist_id": player.playlist_id},
             )
-        self._last_track_id = track_id
         if player.state is not self._last_state:
             self._last_state = player.state
             self._fire(EVENT_PLAYBACK_STATE, {"state": player.state.value})
@@ -332,28 +361,42 @@ class Hub:
         self._last_position_at = time.monotonic()
         self.publish("position", self._position_data())
 
+    def _streaming(self) -> bool:
+        return bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
+
+    @callback
+    def _request_position(self) -> None:
+        """Send a position for a play/pause/seek: now, or when the 150 ms gap allows (merged)."""
+        self._position_requested = True
+        wait = POSITION_MIN_GAP - (time.monotonic() - self._last_position_at)
+        if wait > 0:
+            self._schedule_position(wait)
+        else:
+            self._position_tick()
+
     @callback
     def _sync_positions(self) -> None:
         """Run the 200 ms stream only while playing and somebody listens."""
-        wanted = bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
-        if wanted and self._position_timer is None:
-            self._schedule_position(POSITION_INTERVAL)
-        elif not wanted:
+        if self._streaming():
+            if self._position_timer is None:
+                self._schedule_position(POSITION_INTERVAL)
+        elif not self._position_requested:
             self._stop_positions()
 
     @callback
     def _schedule_position(self, delay: float) -> None:
+        self._stop_positions()
         self._position_timer = self._hass.loop.call_later(delay, self._position_tick)
 
     @callback
     def _position_tick(self) -> None:
+        """Publish a position; every timer is set at least 150 ms after the last one."""
         self._position_timer = None
-        since = time.monotonic() - self._last_position_at
-        if since >= POSITION_MIN_GAP:
+        self._position_requested = False
+        if self._subscribers:
             self._publish_position()
-            since = 0.0
-        if self._subscribers and self._box.player.state is PlayState.PLAYING:
-            self._schedule_position(POSITION_INTERVAL - since)
+        if self._streaming():
+            self._schedule_position(POSITION_INTERVAL)
 
     @callback
     def _stop_positions(self) -> None:

@@ -78,6 +78,7 @@ class Player:
         self.shuffle = False
         self.repeat = Repeat.OFF
         self.playlist_id: str | None = None
+        self.track_starts = 0  # counts loads and gapless advances: each is a new track start
         self.output_ok = False
         # Position anchor: where the track was at `position_updated_at` (the frontend interpolates).
         self.position = 0.0
@@ -344,6 +345,7 @@ class Player:
         if track is None:
             return
         await self.output.async_load(track, position, paused, self._next_track())
+        self.track_starts += 1
         self.state = PlayState.PAUSED if paused else PlayState.PLAYING
         self._anchor(position)
         self._notify()
@@ -390,6 +392,7 @@ class Player:
             if nxt is None:
                 return
             self.pos = nxt
+            self.track_starts += 1
             self._anchor(0.0)
             await self._refresh_next()
             self._notify()

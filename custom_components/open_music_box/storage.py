@@ -62,11 +62,11 @@ class BoxStore:
     async def async_flush(self) -> None:
         """Write a pending save now (unload): a reload or removal must not race the delayed one."""
         if self._pending:
-            await self._store.async_save(self._data_to_save())
+            await self.async_save_now()
 
     async def async_save_now(self) -> None:
-        """Save at once (the hub's seq reservation must be on disk before it is used)."""
-        await self._store.async_save(self.data)
+        """Save at once (also what a pending delayed save would have written)."""
+        await self._store.async_save(self._data_to_save())
 
     async def async_remove(self) -> None:
         """Delete the file (the entry was removed)."""

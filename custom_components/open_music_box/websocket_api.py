@@ -37,16 +37,24 @@ SchemaDict = dict[str | vol.Marker, Any]
 Action = Callable[[HomeAssistant, MusicBox, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise vol.Invalid("must be a finite number")
+def _integer(value: Any) -> int:
+    """Accept a JSON integer only: voluptuous' `int` lets `true` through (bool is an int)."""
+    if type(value) is not int:
+        raise vol.Invalid("expected an integer")
     return value
+
+
+def _finite(value: Any) -> float:
+    """Accept a finite JSON number only: not a bool, not a numeric string."""
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise vol.Invalid("expected a finite number")
+    return float(value)
 
 
 _ID = vol.All(str, vol.Length(min=1, max=64))
 _IDS = vol.All([_ID], vol.Length(max=MAX_TRACKS_PER_CALL))
 _NAME = vol.All(str, vol.Length(min=1, max=MAX_NAME_LENGTH))
-_INDEX = vol.All(int, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))
+_INDEX = vol.All(_integer, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))
 _BASE: SchemaDict = {vol.Required("entry_id"): _ID}
 _MUTATING: SchemaDict = {**_BASE, vol.Optional("client_op_id"): _ID}
 
@@ -169,7 +177,7 @@ def _command(
 
 
 _validate_subscribe = _validator(
-    {**_BASE, vol.Optional("since_seq"): vol.All(int, vol.Range(min=0))}
+    {**_BASE, vol.Optional("since_seq"): vol.All(_integer, vol.Range(min=0))}
 )
 
 
@@ -192,8 +200,14 @@ def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
         # Queued per connection by HA: a subscriber that stops reading does not slow the others.
         connection.send_message(websocket_api.event_message(msg_id, envelope))
 
+    @callback
+    def close() -> None:
+        # The box was unloaded: the subscription ends; the client subscribes again later.
+        connection.subscriptions.pop(msg_id, None)
+        connection.send_message(websocket_api.event_message(msg_id, {"type": "closed"}))
+
     connection.send_result(msg_id, {"seq": box.hub.seq})
-    connection.subscriptions[msg_id] = box.hub.subscribe(send, msg.get("since_seq"))
+    connection.subscriptions[msg_id] = box.hub.subscribe(send, msg.get("since_seq"), close)
 
 
 # Player -----------------------------------------------------------------
@@ -310,12 +324,12 @@ COMMANDS = [
     ),
     _command(
         "player/seek",
-        {vol.Required("position_ms"): vol.All(int, vol.Range(min=0, max=MAX_POSITION_MS))},
+        {vol.Required("position_ms"): vol.All(_integer, vol.Range(min=0, max=MAX_POSITION_MS))},
         _seek,
     ),
     _command(
         "player/volume",
-        {vol.Required("volume"): vol.All(vol.Coerce(float), _finite, vol.Range(min=0, max=1))},
+        {vol.Required("volume"): vol.All(_finite, vol.Range(min=0, max=1))},
         _volume,
     ),
     _command("player/mute", {vol.Required("muted"): bool}, _mute),
