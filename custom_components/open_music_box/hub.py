@@ -140,7 +140,7 @@ class Hub:
 
     @callback
     def async_stop(self) -> None:
-        """Stop listening and streaming (the box is unloaded); subscriptions go quiet."""
+        """Stop listening and streaming (the box is unloaded); end the subscriptions."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()

@@ -246,7 +246,8 @@ class Player:
     async def async_stop(self) -> None:
         """Stop; the queue stays and plays again from its current track."""
         async with self._lock:
-            await self._stop()
+            if self.state is not PlayState.IDLE:
+                await self._stop()
 
     async def _stop(self) -> None:
         await self.output.async_stop()
