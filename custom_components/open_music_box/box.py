@@ -15,7 +15,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
-from .catalog import Catalog
+from .catalog import Catalog, validation_error
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
@@ -39,7 +39,7 @@ from .models import Track
 from .outputs.base import Output
 from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
-from .player import Player, PlayerSettings
+from .player import Enqueue, Player, PlayerSettings
 from .storage import BoxStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -160,6 +160,30 @@ class MusicBox:
     async def async_apply_options(self) -> None:
         """Options changed: apply them without a reload."""
         await self.player.async_apply_settings(settings_from_options(self.entry))
+
+    async def async_play_playlist(
+        self,
+        playlist_id: str,
+        start_track_id: str | None = None,
+        shuffle: bool | None = None,
+        position: float = 0.0,
+    ) -> None:
+        """Play a playlist from the start or from one of its tracks (all ways in come here)."""
+        playlist = self.catalog.require_playlist(playlist_id)
+        tracks = self.catalog.tracks_of(playlist)
+        if not tracks:
+            raise validation_error("empty_playlist", media_id=playlist.id)
+        start = 0
+        if start_track_id is not None:
+            ids = [track.id for track in tracks]
+            if start_track_id not in ids:
+                raise validation_error("track_not_in_playlist", track_id=start_track_id)
+            start = ids.index(start_track_id)
+        if shuffle is not None:
+            await self.player.async_set_shuffle(shuffle)
+        await self.player.async_play_tracks(
+            tracks, Enqueue.REPLACE, start, playlist.id, position=position
+        )
 
     # Media ids -----------------------------------------------------------------
 

@@ -265,6 +265,12 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         **kwargs: Any,
     ) -> None:
         """Play our playlist/track ids, media-source ids or http(s) URLs."""
+        mode = Enqueue(enqueue.value) if enqueue else Enqueue.REPLACE
+        if mode is Enqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
+            # Like every other way in (tags, voice, WebSocket): resume and links apply.
+            self._box.resolve(media_id)  # unknown ids: the translated unknown_media error
+            await self._box.async_play_playlist(media_id.removeprefix(PLAYLIST_PREFIX))
+            return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
             tracks = [await self._resolve_media_source(media_id)]
@@ -279,7 +285,6 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
                 translation_key="empty_playlist",
                 translation_placeholders={"media_id": media_id},
             )
-        mode = Enqueue(enqueue.value) if enqueue else Enqueue.REPLACE
         await self._player.async_play_tracks(tracks, mode, playlist_id=playlist_id)
 
     async def _resolve_media_source(self, media_id: str) -> Track:

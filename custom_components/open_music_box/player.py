@@ -177,8 +177,10 @@ class Player:
         enqueue: Enqueue = Enqueue.REPLACE,
         start_index: int = 0,
         playlist_id: str | None = None,
+        *,
+        position: float = 0.0,
     ) -> None:
-        """Put tracks in the queue; REPLACE and PLAY start playing at once."""
+        """Queue tracks; REPLACE (from `position` in the start track) and PLAY play at once."""
         if not tracks:
             return
         async with self._lock:
@@ -187,7 +189,7 @@ class Player:
                 self.playlist_id = playlist_id
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
-                await self._load(position=0.0, paused=False)
+                await self._load(position=position, paused=False)
                 return
             insert_at = len(self.queue) if enqueue is Enqueue.ADD else self.pos + 1
             self._insert(list(tracks), insert_at if enqueue is not Enqueue.ADD else None)

@@ -21,10 +21,10 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import voluptuous as vol
 
 from .box import MusicBox
-from .catalog import MAX_NAME_LENGTH, validation_error
+from .catalog import MAX_NAME_LENGTH
 from .const import DOMAIN
 from .hub import playlist_summary, track_dict
-from .player import Enqueue, Repeat
+from .player import Repeat
 from .services import MAX_TRACKS_PER_CALL, loaded_box
 
 RATE_LIMIT_PER_SECOND = 30
@@ -241,17 +241,7 @@ async def _repeat(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> No
 
 
 async def _play_playlist(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
-    playlist = box.catalog.require_playlist(msg["playlist_id"])
-    tracks = box.catalog.tracks_of(playlist)
-    start = 0
-    if (start_id := msg.get("start_track_id")) is not None:
-        ids = [t.id for t in tracks]
-        if start_id not in ids:
-            raise validation_error("track_not_in_playlist", track_id=start_id)
-        start = ids.index(start_id)
-    if not tracks:
-        raise validation_error("empty_playlist", media_id=playlist.id)
-    await box.player.async_play_tracks(tracks, Enqueue.REPLACE, start, playlist.id)
+    await box.async_play_playlist(msg["playlist_id"], msg.get("start_track_id"))
 
 
 # Playlists -----------------------------------------------------------------
