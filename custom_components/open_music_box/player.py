@@ -191,8 +191,7 @@ class Player:
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
                 return
-            insert_at = len(self.queue) if enqueue is Enqueue.ADD else self.pos + 1
-            self._insert(list(tracks), insert_at if enqueue is not Enqueue.ADD else None)
+            self._insert(list(tracks), None if enqueue is Enqueue.ADD else self.pos + 1)
             if enqueue is Enqueue.PLAY:
                 self.pos += 1
                 await self._load(position=0.0, paused=False)
@@ -200,13 +199,12 @@ class Player:
                 await self._refresh_next()
                 self._notify()
 
-    def _insert(self, tracks: list[Track], after_pos: int | None) -> None:
-        """Add tracks to the queue; they play after order position `after_pos - 1` (or last)."""
+    def _insert(self, tracks: list[Track], at: int | None) -> None:
+        """Add tracks to the queue, at index `at` of the play order (None: at the end)."""
         first = len(self.queue)
         self.queue.extend(tracks)
-        new = list(range(first, first + len(tracks)))
-        at = len(self.order) if after_pos is None else after_pos
-        self.order[at:at] = new
+        at = len(self.order) if at is None else at
+        self.order[at:at] = range(first, first + len(tracks))
 
     def _new_order(self, first: int = 0) -> list[int]:
         order = list(range(len(self.queue)))

@@ -15,6 +15,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 import logging
 import threading
+import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -34,6 +35,7 @@ PROBE_SOURCE = "av://lavfi:anullsrc=d=0.02"
 PROBE_TIMEOUT_SECONDS = 5.0
 # mpv refuses a seek until the file is open; a seek right after a load waits this long at most.
 LOAD_TIMEOUT_SECONDS = 5.0
+SEEK_RETRY_SECONDS = 0.02
 AO_INIT_FAILED = b"audio output initialization failed"
 
 
@@ -247,7 +249,17 @@ class MpvOutput:
     def _seek(self, position: float) -> None:
         self._file_loaded.wait(LOAD_TIMEOUT_SECONDS)
         self._settled.clear()
-        self._player.seek(position, "absolute", "exact")
+        # A late file-loaded of the previous file can let us in before mpv accepts the seek.
+        deadline = time.monotonic() + LOAD_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._player.seek(position, "absolute", "exact")
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(SEEK_RETRY_SECONDS)  # the worker thread, never the event loop
+            else:
+                return
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self._player, name, value)
