@@ -33,7 +33,9 @@ from custom_components.open_music_box.const import (
     CONF_MAX_VOLUME,
     CONF_OUTPUT,
     CONF_PREVIOUS_RESTART_SECONDS,
+    CONF_SAME_TAG_ACTION,
     CONF_TARGET_ENTITY,
+    CONF_UNKNOWN_TAG_NOTIFICATION,
     DEFAULT_NAME,
     DOMAIN,
     OUTPUT_ENTITY,
@@ -671,3 +673,54 @@ async def test_reconfigure_libmpv_missing(
     assert result["errors"] == {"base": "libmpv_missing"}
     assert _option_values(result, CONF_OUTPUT) == [OUTPUT_ENTITY]
     assert _schema_default(result, CONF_OUTPUT) == OUTPUT_ENTITY
+
+
+# --- tag options (tags.py) ------------------------------------------------------------------
+
+
+def _suggested(result: Any, field: str) -> Any:
+    """Return the value the form shows for an optional field."""
+    for key in result["data_schema"].schema:
+        if key == field:
+            return (key.description or {}).get("suggested_value")
+    raise KeyError(field)
+
+
+async def test_options_flow_tag_options(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Same-tag action (translated select) and the unknown-tag notification; kept when left out."""
+    entry = _add_entry(hass, tmp_path / "music")
+    volumes = {CONF_MAX_VOLUME: 80, CONF_DEFAULT_VOLUME: 40, CONF_PREVIOUS_RESTART_SECONDS: 3}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result, CONF_SAME_TAG_ACTION) == "toggle"
+    assert _suggested(result, CONF_UNKNOWN_TAG_NOTIFICATION) is True
+    select = _selector_config(result, CONF_SAME_TAG_ACTION)
+    assert select["options"] == ["toggle", "restart", "ignore"]
+    assert select["translation_key"] == CONF_SAME_TAG_ACTION
+
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**volumes, CONF_SAME_TAG_ACTION: "explode"}
+        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**volumes, CONF_SAME_TAG_ACTION: "restart", CONF_UNKNOWN_TAG_NOTIFICATION: False},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        **volumes,
+        CONF_SAME_TAG_ACTION: "restart",
+        CONF_UNKNOWN_TAG_NOTIFICATION: False,
+    }
+
+    # The form shows what is set; a caller that leaves the tag fields out keeps them.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result, CONF_SAME_TAG_ACTION) == "restart"
+    assert _suggested(result, CONF_UNKNOWN_TAG_NOTIFICATION) is False
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**volumes, CONF_MAX_VOLUME: 90}
+    )
+    await hass.async_block_till_done()
+    assert entry.options[CONF_MAX_VOLUME] == 90
+    assert entry.options[CONF_SAME_TAG_ACTION] == "restart"
+    assert entry.options[CONF_UNKNOWN_TAG_NOTIFICATION] is False

@@ -125,7 +125,14 @@ async def test_stored_playlists_are_loaded(
 
     kept = [p for p in await playlists(hass, entry) if p["id"] == "ukept"]
     assert kept == [
-        {"id": "ukept", "name": "Kept", "kind": "user", "read_only": False, "track_count": 3}
+        {
+            "id": "ukept",
+            "name": "Kept",
+            "kind": "user",
+            "read_only": False,
+            "track_count": 3,
+            "mode": "album",
+        }
     ]
     assert await titles(hass, entry, "ukept") == ["Cow", "Dog"]
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -223,11 +223,11 @@ def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 
 async def test_list_playlists(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Folders and m3u files are read-only playlists, sorted by name, with their sizes."""
-    folder = {"kind": "folder", "read_only": True}
+    folder = {"kind": "folder", "read_only": True, "mode": "album"}
     assert await playlists(hass, entry) == [
         {"id": ANIMALS, "name": "Animals", **folder, "track_count": 3},
         {"id": AUDIOBOOK, "name": "Audiobook", **folder, "track_count": 2},
-        {"id": MIX, "name": "Mix", "kind": "m3u", "read_only": True, "track_count": 2},
+        {"id": MIX, "name": "Mix", **folder, "kind": "m3u", "track_count": 2},
     ]
 
 
@@ -241,6 +241,7 @@ async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) 
         "kind": "folder",
         "read_only": True,
         "track_count": 3,
+        "mode": "album",
     }
     assert [(t["title"], t["artist"], t["album"]) for t in tracks] == [
         ("Dog", "Kids", "Animals"),
@@ -316,6 +317,7 @@ async def test_create_playlist(
         "kind": "user",
         "read_only": False,
         "track_count": 3,
+        "mode": "album",
     }
     names = [p["name"] for p in await playlists(hass, entry)]
     assert names == ["Animals", "Audiobook", "Favourites", "Mix"]
@@ -438,6 +440,7 @@ async def test_remove_tracks(hass: HomeAssistant, entry: MockConfigEntry) -> Non
         "kind": "user",
         "read_only": False,
         "track_count": 0,
+        "mode": "album",
         "tracks": [],
     }
 

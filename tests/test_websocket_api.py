@@ -358,6 +358,7 @@ async def test_list_and_get(admin: Client, watcher: Client, ids: dict[str, str])
         "kind": "m3u",
         "read_only": True,
         "track_count": 2,
+        "mode": "album",
     }
     animals = await admin.ok("playlists/get", playlist_id=ANIMALS)
     assert animals == {
@@ -366,6 +367,7 @@ async def test_list_and_get(admin: Client, watcher: Client, ids: dict[str, str])
         "kind": "folder",
         "read_only": True,
         "track_count": 3,
+        "mode": "album",
         "playlist_seq": 0,
         "track_ids": [ids["Dog"], ids["Cat"], ids["Cow"]],
         "tracks": animals["tracks"],
@@ -395,6 +397,7 @@ async def test_create_rename_delete_and_rescan(
         "kind": "user",
         "read_only": False,
         "track_count": 1,
+        "mode": "album",
         "seq": feed.seen + 1,
     }
     (index,) = await feed.of_type(created["seq"], "playlists")

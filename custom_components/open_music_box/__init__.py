@@ -17,7 +17,7 @@ from .services import async_setup_services
 from .storage import BoxStore
 from .websocket_api import async_register_commands
 
-PLATFORMS = [Platform.MEDIA_PLAYER]
+PLATFORMS = [Platform.MEDIA_PLAYER, Platform.NUMBER, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 
 from .catalog import Catalog, validation_error
@@ -40,7 +41,10 @@ from .outputs.base import Output
 from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
 from .player import Enqueue, Player, PlayerSettings
+from .resume import PlaylistMode, Resume
+from .sleep_timer import SleepTimer
 from .storage import BoxStore
+from .tags import TagManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,7 +85,10 @@ class MusicBox:
         self.store = BoxStore(hass, entry.entry_id)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
         self.player = Player(hass, self._make_output, settings_from_options(entry))
+        self.resume = Resume(hass, self.store, self.catalog, self.player)
+        self.sleep_timer = SleepTimer(hass, self.player)
         self.hub = Hub(hass, self)
+        self.tags = TagManager(hass, self)
         self._unsubs: list[Callable[[], None]] = []
 
     def _make_output(self) -> Output:
@@ -98,6 +105,18 @@ class MusicBox:
         )
 
     @property
+    def device_info(self) -> DeviceInfo:
+        """Return the box's device, for every entity of the box."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.entry.entry_id)},
+            name=self.entry.title,
+            manufacturer="Open Music Box",
+            model="libmpv player"
+            if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV
+            else "Media player relay",
+        )
+
+    @property
     def available(self) -> bool:
         """Return True when the box can play (output works and library folder present)."""
         return self.player.available and self.catalog.available
@@ -109,6 +128,8 @@ class MusicBox:
         self._sync_folder_issue()
         await self.player.async_start()
         await self.hub.async_start()
+        self.resume.async_start()
+        self.tags.async_start()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -123,6 +144,9 @@ class MusicBox:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        await self.sleep_timer.async_close()
+        self.resume.async_stop()  # before the flush: where an audiobook stops is written
+        self.tags.async_stop()  # before the hub: an open session streams its end
         self.hub.async_stop()
         await self.store.async_flush()
         await self.player.async_close()
@@ -167,12 +191,19 @@ class MusicBox:
         start_track_id: str | None = None,
         shuffle: bool | None = None,
         position: float = 0.0,
+        *,
+        resume: bool = True,
     ) -> None:
-        """Play a playlist from the start or from one of its tracks (all ways in come here)."""
+        """Play a playlist from the start or from one of its tracks (all ways in come here).
+
+        An audiobook resumes where it stopped unless a start track is given or `resume` is off.
+        """
         playlist = self.catalog.require_playlist(playlist_id)
         tracks = self.catalog.tracks_of(playlist)
         if not tracks:
             raise validation_error("empty_playlist", media_id=playlist.id)
+        if start_track_id is None and resume:
+            start_track_id, position = self.resume.start_point(playlist.id, tracks)
         start = 0
         if start_track_id is not None:
             ids = [track.id for track in tracks]
@@ -184,6 +215,12 @@ class MusicBox:
         await self.player.async_play_tracks(
             tracks, Enqueue.REPLACE, start, playlist.id, position=position
         )
+
+    @callback
+    def set_playlist_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
+        """Make a playlist an album or an audiobook (action, WebSocket); clients see it."""
+        self.resume.set_mode(playlist_id, mode)
+        self.hub.publish("playlists", {"playlists": self.hub.playlists_index()})
 
     # Media ids -----------------------------------------------------------------
 

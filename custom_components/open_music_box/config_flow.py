@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -40,15 +42,20 @@ from .const import (
     CONF_MAX_VOLUME,
     CONF_OUTPUT,
     CONF_PREVIOUS_RESTART_SECONDS,
+    CONF_SAME_TAG_ACTION,
     CONF_TARGET_ENTITY,
+    CONF_UNKNOWN_TAG_NOTIFICATION,
     DEFAULT_LIBRARY_SUBDIR,
     DEFAULT_MAX_VOLUME,
     DEFAULT_NAME,
     DEFAULT_PREVIOUS_RESTART_SECONDS,
+    DEFAULT_SAME_TAG_ACTION,
+    DEFAULT_UNKNOWN_TAG_NOTIFICATION,
     DEFAULT_VOLUME,
     DOMAIN,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
+    SAME_TAG_ACTIONS,
 )
 
 DEFAULT_OPTIONS: dict[str, int] = {
@@ -315,6 +322,7 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {key: int(user_input[key]) for key in DEFAULT_OPTIONS}
+            options.update(_tag_options(user_input, self.config_entry.options))
             if options[CONF_DEFAULT_VOLUME] > options[CONF_MAX_VOLUME]:
                 errors[CONF_DEFAULT_VOLUME] = "default_volume_above_max"
             else:
@@ -330,9 +338,46 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_PREVIOUS_RESTART_SECONDS, default=values[CONF_PREVIOUS_RESTART_SECONDS]
                 ): _slider(60, "s"),
+                **_tag_fields(values),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+
+# Tag options (tags.py): optional fields, so a caller that leaves them out keeps what was set.
+_TAG_DEFAULTS: dict[str, Any] = {
+    CONF_SAME_TAG_ACTION: DEFAULT_SAME_TAG_ACTION,
+    CONF_UNKNOWN_TAG_NOTIFICATION: DEFAULT_UNKNOWN_TAG_NOTIFICATION,
+}
+
+
+def _tag_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the tag options given, or else already set."""
+    return {
+        key: user_input[key] if key in user_input else current[key]
+        for key in _TAG_DEFAULTS
+        if key in user_input or key in current
+    }
+
+
+def _tag_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    """Return the tag fields, showing the current (or default) values."""
+
+    def shown(key: str) -> dict[str, Any]:
+        return {"suggested_value": values.get(key, _TAG_DEFAULTS[key])}
+
+    return {
+        vol.Optional(CONF_SAME_TAG_ACTION, description=shown(CONF_SAME_TAG_ACTION)): SelectSelector(
+            SelectSelectorConfig(
+                options=list(SAME_TAG_ACTIONS),
+                translation_key=CONF_SAME_TAG_ACTION,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        vol.Optional(
+            CONF_UNKNOWN_TAG_NOTIFICATION, description=shown(CONF_UNKNOWN_TAG_NOTIFICATION)
+        ): BooleanSelector(),
+    }
 
 
 def _slider(maximum: int, unit: str) -> NumberSelector:

@@ -20,6 +20,15 @@ AUDIO_DEVICE_AUTO: Final = "auto"
 CONF_MAX_VOLUME: Final = "max_volume"
 CONF_DEFAULT_VOLUME: Final = "default_volume"
 CONF_PREVIOUS_RESTART_SECONDS: Final = "previous_restart_seconds"
+# Tags: what a second scan of the playing tag does, and the unknown-tag notification
+CONF_SAME_TAG_ACTION: Final = "same_tag_action"
+CONF_UNKNOWN_TAG_NOTIFICATION: Final = "unknown_tag_notification"
+SAME_TAG_TOGGLE: Final = "toggle"
+SAME_TAG_RESTART: Final = "restart"
+SAME_TAG_IGNORE: Final = "ignore"
+SAME_TAG_ACTIONS: Final = (SAME_TAG_TOGGLE, SAME_TAG_RESTART, SAME_TAG_IGNORE)
+DEFAULT_SAME_TAG_ACTION: Final = SAME_TAG_TOGGLE
+DEFAULT_UNKNOWN_TAG_NOTIFICATION: Final = True
 
 DEFAULT_NAME: Final = "Music Box"
 DEFAULT_LIBRARY_SUBDIR: Final = "media/open_music_box"

@@ -34,6 +34,7 @@ async def async_get_config_entry_diagnostics(
         },
         "output": {"available": player.available, **player.output.diagnostics()},
         "hub": box.hub.diagnostics(),
+        "tags": box.tags.diagnostics(),
         "player": {
             "state": player.state.value,
             "queue_length": len(player.queue),
@@ -44,4 +45,6 @@ async def async_get_config_entry_diagnostics(
             "shuffle": player.shuffle,
             "repeat": player.repeat.value,
         },
+        "resume": box.resume.diagnostics(),
+        "sleep_timer": box.sleep_timer.diagnostics(),
     }

@@ -136,6 +136,7 @@ class Hub:
             player.async_add_listener(self._on_player),
             player.async_add_finished_listener(self._on_finished),
             catalog.async_add_change_listener(self._on_catalog),
+            self._box.sleep_timer.async_add_listener(self._on_player),
         ]
 
     @callback
@@ -232,6 +233,7 @@ class Hub:
         """Return the player's state as clients see it."""
         player = self._box.player
         track = player.current
+        ends_at = self._box.sleep_timer.ends_at
         return {
             "available": self._box.available,
             "state": player.state.value,
@@ -246,15 +248,24 @@ class Hub:
             "repeat": player.repeat.value,
             "position_ms": round(player.position * 1000),
             "position_updated_at": player.position_updated_at.isoformat(),
+            "sleep_timer_ends_at": None if ends_at is None else ends_at.isoformat(),
         }
 
     def snapshot(self) -> dict[str, Any]:
-        """Return the full state: the player and the playlists index."""
-        return {"player": self.player_state(), "playlists": self.playlists_index()}
+        """Return the full state: the player, the playlists index and the tag links."""
+        return {
+            "player": self.player_state(),
+            "playlists": self.playlists_index(),
+            "tags": self._box.tags.list_links(),
+        }
 
     def playlists_index(self) -> list[dict[str, Any]]:
         """Return every playlist without its tracks."""
-        return [playlist_summary(p) for p in self._box.catalog.playlists()]
+        return [self.summary(p) for p in self._box.catalog.playlists()]
+
+    def summary(self, playlist: Any) -> dict[str, Any]:
+        """Describe one playlist without its tracks, with its mode (album or audiobook)."""
+        return playlist_summary(playlist, self._box.resume.mode(playlist.id))
 
     def _position_data(self) -> dict[str, Any]:
         player = self._box.player
@@ -319,6 +330,19 @@ class Hub:
             {"entry_id": entry_id, "device_id": device.id if device else None, **data},
         )
 
+    @callback
+    def fire(self, event_type: str, data: dict[str, Any]) -> None:
+        """Put a transition of another module (tags, …) on the bus with entry_id and device_id."""
+        self._fire(event_type, data)
+
+    @property
+    def device_id(self) -> str | None:
+        """Return the id of the box's device (None until its entity registered it)."""
+        device = dr.async_get(self._hass).async_get_device(
+            identifiers={(DOMAIN, self._box.entry.entry_id)}
+        )
+        return device.id if device else None
+
     # Watching the catalog -----------------------------------------------------------------
 
     @callback
@@ -350,7 +374,7 @@ class Hub:
             return
         self.publish(
             "playlist",
-            {**playlist_summary(playlist), "track_ids": list(playlist.track_ids)},
+            {**self.summary(playlist), "track_ids": list(playlist.track_ids)},
             playlist_seq=catalog.playlist_seq(playlist_id),
         )
 
@@ -427,12 +451,13 @@ def track_dict(track: Any) -> dict[str, Any]:
     }
 
 
-def playlist_summary(playlist: Any) -> dict[str, Any]:
-    """Describe a playlist without its tracks."""
+def playlist_summary(playlist: Any, mode: str = "album") -> dict[str, Any]:
+    """Describe a playlist without its tracks (`Hub.summary` fills in its mode)."""
     return {
         "id": playlist.id,
         "name": playlist.name,
         "kind": playlist.kind.value,
         "read_only": playlist.read_only,
         "track_count": len(playlist.track_ids),
+        "mode": str(mode),
     }

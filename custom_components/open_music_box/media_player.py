@@ -19,25 +19,25 @@ from homeassistant.components.media_player import (
     MediaPlayerState,
     MediaType,
     RepeatMode,
+    SearchMedia,
+    SearchMediaQuery,
     async_process_play_media_url,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import (
-    CONF_OUTPUT,
     DOMAIN,
     MEDIA_TYPE_LIBRARY,
-    OUTPUT_MPV,
     PLAYLIST_PREFIX,
     TRACK_PREFIX,
 )
 from .library import read_cover
 from .models import Playlist, Track
 from .player import Enqueue, PlayState, Repeat
+from .search import CatalogSearch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ FEATURES = (
     | MediaPlayerEntityFeature.MEDIA_ENQUEUE
     | MediaPlayerEntityFeature.BROWSE_MEDIA
     | MediaPlayerEntityFeature.CLEAR_PLAYLIST
+    | MediaPlayerEntityFeature.SEARCH_MEDIA
 )
 
 
@@ -94,21 +95,16 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     def __init__(self, box: MusicBox) -> None:
         self._box = box
         self._player = box.player
+        self._search = CatalogSearch(box.catalog)
         entry = box.entry
         self._attr_unique_id = entry.entry_id
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            name=entry.title,
-            manufacturer="Open Music Box",
-            model="libmpv player"
-            if entry.data[CONF_OUTPUT] == OUTPUT_MPV
-            else "Media player relay",
-        )
+        self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
         """Follow the player and the catalog (availability)."""
         self.async_on_remove(self._player.async_add_listener(self._changed))
         self.async_on_remove(self._box.catalog.async_add_listener(self._changed))
+        self.async_on_remove(self._search.async_start())
 
     @callback
     def _changed(self) -> None:
@@ -306,6 +302,16 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             return Track(id=_url_id(str(item.path)), path=str(item.path), title=item.path.stem)
         url = async_process_play_media_url(self.hass, item.url)
         return _url_track(url, title=Path(item.url.split("?")[0]).stem)
+
+    # Searching (Assist's "play X on <box>" searches, then plays the first result) ---------
+
+    async def async_search_media(self, query: SearchMediaQuery) -> SearchMedia:
+        """Search playlists (first) and tracks by name, title, artist and album."""
+        return SearchMedia(
+            result=self._search.search(
+                query.search_query, query.media_filter_classes, query.media_content_id
+            )
+        )
 
     # Browsing -----------------------------------------------------------------
 

@@ -338,6 +338,8 @@ class Player:
         self.settings = settings
         if self.volume > settings.max_volume:
             await self.async_set_volume(settings.max_volume)
+        else:
+            self._notify()  # the cap is part of what clients are shown (hub: max_volume)
 
     # Output plumbing -----------------------------------------------------------------
 

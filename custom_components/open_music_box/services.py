@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from homeassistant.components.media_player import DOMAIN as MP_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.typing import VolDictType
 import voluptuous as vol
 
 from .box import MusicBox
 from .catalog import MAX_NAME_LENGTH
 from .const import DOMAIN
-from .hub import playlist_summary
+from .resume import PlaylistMode
+from .sleep_timer import MAX_MINUTES
+from .tags import DEFAULT_ASSOCIATION_TIMEOUT
 
 ATTR_NAME = "name"
 ATTR_PLAYLIST_ID = "playlist_id"
@@ -95,7 +100,8 @@ async def _rescan(box: MusicBox, call: ServiceCall) -> ServiceResponse:
 
 
 async def _list_playlists(box: MusicBox, call: ServiceCall) -> ServiceResponse:
-    return {"playlists": [playlist_summary(p) for p in box.catalog.playlists()]}
+    playlists: list[Any] = box.hub.playlists_index()
+    return {"playlists": playlists}
 
 
 async def _get_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
@@ -110,12 +116,12 @@ async def _get_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
         }
         for track in box.catalog.tracks_of(playlist)
     ]
-    return {**playlist_summary(playlist), "tracks": tracks}
+    return {**box.hub.summary(playlist), "tracks": tracks}
 
 
 async def _create_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
     playlist = box.catalog.create_playlist(call.data[ATTR_NAME], call.data[ATTR_TRACK_IDS])
-    return playlist_summary(playlist)
+    return box.hub.summary(playlist)
 
 
 async def _rename_playlist(box: MusicBox, call: ServiceCall) -> ServiceResponse:
@@ -171,8 +177,151 @@ HANDLERS: dict[str, tuple[Handler, SupportsResponse]] = {
 }
 
 
+# Tags (tags.py): admin only -----------------------------------------------------------------
+
+ATTR_TAG_ID = "tag_id"
+ATTR_START_TRACK_ID = "start_track_id"
+ATTR_SHUFFLE = "shuffle"
+ATTR_TIMEOUT = "timeout"
+
+# Any string or number: TagManager bounds tag ids and timeouts with translated errors.
+_TAG_LINK: dict[vol.Marker, Any] = {
+    vol.Optional(ATTR_START_TRACK_ID): _ID,
+    vol.Optional(ATTR_SHUFFLE): cv.boolean,
+}
+
+
+def _admin(handler: Handler) -> Handler:
+    """Refuse a user who is not an administrator (automations and scripts have no user)."""
+
+    async def checked(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:
+            user = await call.hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(box, call)
+
+    return checked
+
+
+async def _link_tag(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    return box.tags.link(
+        call.data[ATTR_TAG_ID],
+        call.data[ATTR_PLAYLIST_ID],
+        call.data.get(ATTR_START_TRACK_ID),
+        call.data.get(ATTR_SHUFFLE),
+    )
+
+
+async def _unlink_tag(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.tags.unlink(call.data[ATTR_TAG_ID])
+    return None
+
+
+async def _list_tags(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    tags: list[Any] = box.tags.list_links()
+    return {"tags": tags, "session": box.tags.session}
+
+
+async def _associate_tag(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    return box.tags.start_association(
+        call.data[ATTR_PLAYLIST_ID],
+        call.data[ATTR_TIMEOUT],
+        call.data.get(ATTR_START_TRACK_ID),
+        call.data.get(ATTR_SHUFFLE),
+    )
+
+
+async def _override_tag(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    return box.tags.override()
+
+
+async def _cancel_association(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    return box.tags.cancel()
+
+
+SCHEMAS.update(
+    {
+        "link_tag": vol.Schema(
+            {
+                **_ENTRY,
+                vol.Required(ATTR_TAG_ID): cv.string,
+                vol.Required(ATTR_PLAYLIST_ID): _ID,
+                **_TAG_LINK,
+            }
+        ),
+        "unlink_tag": vol.Schema({**_ENTRY, vol.Required(ATTR_TAG_ID): cv.string}),
+        "list_tags": vol.Schema(_ENTRY),
+        "associate_tag": vol.Schema(
+            {
+                **_ENTRY,
+                vol.Required(ATTR_PLAYLIST_ID): _ID,
+                vol.Optional(ATTR_TIMEOUT, default=DEFAULT_ASSOCIATION_TIMEOUT): vol.Coerce(int),
+                **_TAG_LINK,
+            }
+        ),
+        "override_tag": vol.Schema(_ENTRY),
+        "cancel_association": vol.Schema(_ENTRY),
+    }
+)
+HANDLERS.update(
+    {
+        "link_tag": (_admin(_link_tag), SupportsResponse.OPTIONAL),
+        "unlink_tag": (_admin(_unlink_tag), SupportsResponse.NONE),
+        "list_tags": (_list_tags, SupportsResponse.ONLY),
+        "associate_tag": (_admin(_associate_tag), SupportsResponse.OPTIONAL),
+        "override_tag": (_admin(_override_tag), SupportsResponse.OPTIONAL),
+        "cancel_association": (_admin(_cancel_association), SupportsResponse.OPTIONAL),
+    }
+)
+
+
+# Children's features: playlist modes (resume.py), sleep timer (sleep_timer.py) ----------------
+
+ATTR_MODE = "mode"
+ATTR_MINUTES = "minutes"
+
+
+async def _set_playlist_mode(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    box.set_playlist_mode(call.data[ATTR_PLAYLIST_ID], PlaylistMode(call.data[ATTR_MODE]))
+    return None
+
+
+SCHEMAS["set_playlist_mode"] = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_PLAYLIST_ID): _ID,
+        vol.Required(ATTR_MODE): vol.In([mode.value for mode in PlaylistMode]),
+    }
+)
+HANDLERS["set_playlist_mode"] = (_admin(_set_playlist_mode), SupportsResponse.NONE)
+
+
+async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
+    """Start, restart or (0 minutes) cancel the sleep timer of the entity's box."""
+    entry = entity.platform.config_entry
+    assert entry is not None  # entities of our platform always come from a config entry
+    box: MusicBox = entry.runtime_data
+    await box.sleep_timer.async_set(call.data[ATTR_MINUTES])
+
+
+# Actions on the box's media_player (target: entity), not on a config entry.
+ENTITY_SERVICES: dict[str, tuple[Callable[[Entity, ServiceCall], Awaitable[None]], VolDictType]] = {
+    "sleep_timer": (
+        _sleep_timer,
+        {vol.Required(ATTR_MINUTES): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_MINUTES))},
+    ),
+}
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once for the integration (not per entry)."""
+    for name, (func, schema) in ENTITY_SERVICES.items():
+        service.async_register_platform_entity_service(
+            hass, DOMAIN, name, entity_domain=MP_DOMAIN, func=func, schema=schema
+        )
     for name, (handler, supports_response) in HANDLERS.items():
 
         async def _service(call: ServiceCall, handler: Handler = handler) -> ServiceResponse:

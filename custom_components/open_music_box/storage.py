@@ -20,11 +20,30 @@ class StoredPlaylist(TypedDict):
     seq: NotRequired[int]  # playlist_seq: how many times its tracks changed
 
 
+class StoredTagLink(TypedDict):
+    """What one NFC tag starts (tags.py); keyed by tag id."""
+
+    playlist_id: str
+    target: str  # "box" for now; a sync room once rooms exist
+    start_track_id: NotRequired[str]
+    shuffle: NotRequired[bool]
+
+
+class StoredResumePoint(TypedDict):
+    """Where an audiobook stopped (resume.py); keyed by playlist id."""
+
+    track_id: str
+    position: float  # seconds into the track
+
+
 class StoredData(TypedDict):
     """Everything one box stores."""
 
     playlists: dict[str, StoredPlaylist]
     hub: NotRequired[dict[str, Any]]  # the live-state hub's seq reservation
+    tags: NotRequired[dict[str, StoredTagLink]]  # NFC tag links by tag id
+    playlist_modes: NotRequired[dict[str, str]]  # playlist id -> "audiobook" (album: absent)
+    resume_points: NotRequired[dict[str, StoredResumePoint]]  # audiobooks' resume points
 
 
 def empty_data() -> StoredData:

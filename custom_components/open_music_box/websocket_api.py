@@ -23,9 +23,12 @@ import voluptuous as vol
 from .box import MusicBox
 from .catalog import MAX_NAME_LENGTH
 from .const import DOMAIN
-from .hub import playlist_summary, track_dict
+from .hub import track_dict
 from .player import Repeat
+from .resume import PlaylistMode
 from .services import MAX_TRACKS_PER_CALL, loaded_box
+from .sleep_timer import MAX_MINUTES
+from .tags import DEFAULT_ASSOCIATION_TIMEOUT
 
 RATE_LIMIT_PER_SECOND = 30
 MAX_POSITION_MS = 24 * 3600 * 1000
@@ -255,7 +258,7 @@ async def _get(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[
     catalog = box.catalog
     playlist = catalog.require_playlist(msg["playlist_id"])
     return {
-        **playlist_summary(playlist),
+        **box.hub.summary(playlist),
         "playlist_seq": catalog.playlist_seq(playlist.id),
         "track_ids": list(playlist.track_ids),
         "tracks": [track_dict(t) for t in catalog.tracks_of(playlist)],
@@ -264,7 +267,7 @@ async def _get(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[
 
 async def _create(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
     playlist = box.catalog.create_playlist(msg["name"], msg.get("track_ids", []))
-    return playlist_summary(playlist)
+    return box.hub.summary(playlist)
 
 
 async def _rename(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
@@ -367,6 +370,91 @@ COMMANDS = [
         admin=True,
     ),
     _command("rescan", {}, _rescan, admin=True),
+]
+
+
+# Tags (tags.py) -----------------------------------------------------------------
+
+
+async def _tags_list(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": box.tags.list_links(), "session": box.tags.session}
+
+
+async def _tags_link(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return box.tags.link(
+        msg["tag_id"], msg["playlist_id"], msg.get("start_track_id"), msg.get("shuffle")
+    )
+
+
+async def _tags_unlink(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> None:
+    box.tags.unlink(msg["tag_id"])
+
+
+async def _tags_associate(
+    hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]
+) -> dict[str, Any]:
+    return box.tags.start_association(
+        msg["playlist_id"], msg["timeout"], msg.get("start_track_id"), msg.get("shuffle")
+    )
+
+
+async def _tags_override(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return box.tags.override()
+
+
+async def _tags_cancel(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return box.tags.cancel()
+
+
+# Tag ids and timeouts are bounded by TagManager, with their own translated error codes.
+_TAG: SchemaDict = {vol.Required("tag_id"): str}
+_TAG_LINK: SchemaDict = {
+    **_PLAYLIST,
+    vol.Optional("start_track_id"): _ID,
+    vol.Optional("shuffle"): bool,
+}
+
+COMMANDS += [
+    _command("tags/list", {}, _tags_list, mutating=False),
+    _command("tags/link", {**_TAG, **_TAG_LINK}, _tags_link, admin=True),
+    _command("tags/unlink", _TAG, _tags_unlink, admin=True),
+    _command(
+        "tags/associate",
+        {**_TAG_LINK, vol.Optional("timeout", default=DEFAULT_ASSOCIATION_TIMEOUT): _integer},
+        _tags_associate,
+        admin=True,
+    ),
+    _command("tags/override", {}, _tags_override, admin=True),
+    _command("tags/cancel", {}, _tags_cancel, admin=True),
+]
+
+
+# Children's features: playlist modes (resume.py), sleep timer (sleep_timer.py) ----------------
+
+
+async def _set_mode(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    box.set_playlist_mode(msg["playlist_id"], PlaylistMode(msg["mode"]))
+    return box.hub.summary(box.catalog.require_playlist(msg["playlist_id"]))
+
+
+async def _sleep_timer(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    await box.sleep_timer.async_set(msg["minutes"])
+    ends_at = box.sleep_timer.ends_at
+    return {"ends_at": None if ends_at is None else ends_at.isoformat()}
+
+
+COMMANDS += [
+    _command(
+        "playlists/set_mode",
+        {**_PLAYLIST, vol.Required("mode"): vol.In([mode.value for mode in PlaylistMode])},
+        _set_mode,
+        admin=True,
+    ),
+    _command(
+        "player/sleep_timer",
+        {vol.Required("minutes"): vol.All(_integer, vol.Range(min=0, max=MAX_MINUTES))},
+        _sleep_timer,
+    ),
 ]
 
 

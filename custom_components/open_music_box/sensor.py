@@ -1,0 +1,84 @@
+"""Sensors of a box: the last scanned NFC tag, the end of the sleep timer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .box import MusicBox, OpenMusicBoxConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OpenMusicBoxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the box's sensors."""
+    box = entry.runtime_data
+    async_add_entities([LastTagSensor(box), SleepTimerSensor(box)])
+
+
+class LastTagSensor(SensorEntity):
+    """The id of the last tag a reader scanned, whether this box knows it or not."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "last_tag"
+    _attr_should_poll = False
+
+    def __init__(self, box: MusicBox) -> None:
+        self._tags = box.tags
+        self._attr_unique_id = f"{box.entry.entry_id}_last_tag"
+        self._attr_device_info = box.device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the scans."""
+        self.async_on_remove(self._tags.async_add_listener(self._changed))
+
+    @callback
+    def _changed(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the last tag id (unknown until a tag is scanned)."""
+        scan = self._tags.last_scan
+        return None if scan is None else scan.tag_id
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the reader, whether the tag is linked here, and its playlist."""
+        scan = self._tags.last_scan
+        return {
+            "device_id": None if scan is None else scan.device_id,
+            "known": None if scan is None else scan.known,
+            "playlist_id": None if scan is None else scan.playlist_id,
+        }
+
+
+class SleepTimerSensor(SensorEntity):
+    """When the sleep timer ends (unknown while it is off); the frontend shows the time left."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "sleep_timer"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_should_poll = False
+
+    def __init__(self, box: MusicBox) -> None:
+        self._timer = box.sleep_timer
+        self._attr_unique_id = f"{box.entry.entry_id}_sleep_timer"
+        self._attr_device_info = box.device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the timer."""
+        self.async_on_remove(self._timer.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the end time, or None when no timer runs."""
+        return self._timer.ends_at
