@@ -28,6 +28,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .box import MusicBox, OpenMusicBoxConfigEntry
+from .browse import playlist_item, track_item
 from .const import (
     DOMAIN,
     MEDIA_TYPE_LIBRARY,
@@ -356,26 +357,10 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         children = None
         if with_children:
             children = [
-                BrowseMedia(
-                    media_class=MediaClass.TRACK,
-                    media_content_id=f"{TRACK_PREFIX}{track.id}",
-                    media_content_type=MediaType.TRACK,
-                    title=track.title,
-                    can_play=True,
-                    can_expand=False,
-                )
+                track_item(f"{TRACK_PREFIX}{track.id}", track.title)
                 for track in self._box.catalog.tracks_of(playlist)
             ]
-        return BrowseMedia(
-            media_class=MediaClass.PLAYLIST,
-            media_content_id=f"{PLAYLIST_PREFIX}{playlist.id}",
-            media_content_type=MediaType.PLAYLIST,
-            title=playlist.name,
-            can_play=True,
-            can_expand=True,
-            children=children,
-            children_media_class=MediaClass.TRACK,
-        )
+        return playlist_item(f"{PLAYLIST_PREFIX}{playlist.id}", playlist.name, children)
 
 
 def _url_id(path: str) -> str:

@@ -13,9 +13,10 @@ import heapq
 import re
 import unicodedata
 
-from homeassistant.components.media_player import BrowseMedia, MediaClass, MediaType
+from homeassistant.components.media_player import BrowseMedia, MediaClass
 from homeassistant.core import callback
 
+from .browse import playlist_item, track_item
 from .catalog import Catalog, CatalogChange, ChangeKind
 from .const import PLAYLIST_PREFIX, TRACK_PREFIX
 
@@ -164,13 +165,13 @@ class CatalogSearch:
         results: list[BrowseMedia] = []
         if within is None and (not wanted or wanted & PLAYLIST_CLASSES):
             found = _best(self._playlist_index(), normalized, words, None, limit)
-            results.extend(_playlist_item(entry) for entry in found)
+            results.extend(playlist_item(entry.media_id, entry.title) for entry in found)
         by_tracks = not wanted or bool(wanted & TRACK_CLASSES)
         if by_tracks or wanted & ARTIST_CLASSES:
             tracks = self._tracks_within(within)
             only = None if by_tracks else ARTIST
             found = _best(tracks, normalized, words, only, limit)
-            results.extend(_track_item(entry) for entry in found)
+            results.extend(track_item(entry.media_id, entry.title) for entry in found)
         return results
 
     def _tracks_within(self, within: str | None) -> list[_Entry]:
@@ -195,25 +196,3 @@ def _best(
         if (key := entry.sort_key(query, words, only)) is not None
     )
     return [item[-1] for item in heapq.nsmallest(limit, scored, key=lambda item: item[:3])]
-
-
-def _playlist_item(entry: _Entry) -> BrowseMedia:
-    return BrowseMedia(
-        media_class=MediaClass.PLAYLIST,
-        media_content_id=entry.media_id,
-        media_content_type=MediaType.PLAYLIST,
-        title=entry.title,
-        can_play=True,
-        can_expand=True,
-    )
-
-
-def _track_item(entry: _Entry) -> BrowseMedia:
-    return BrowseMedia(
-        media_class=MediaClass.TRACK,
-        media_content_id=entry.media_id,
-        media_content_type=MediaType.TRACK,
-        title=entry.title,
-        can_play=True,
-        can_expand=False,
-    )
