@@ -29,6 +29,7 @@ from custom_components.open_music_box.const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
+    CONF_IMPORT_MAX_MB,
     CONF_LIBRARY_PATH,
     CONF_MAX_VOLUME,
     CONF_OUTPUT,
@@ -724,3 +725,39 @@ async def test_options_flow_tag_options(hass: HomeAssistant, tmp_path: Path) -> 
     assert entry.options[CONF_MAX_VOLUME] == 90
     assert entry.options[CONF_SAME_TAG_ACTION] == "restart"
     assert entry.options[CONF_UNKNOWN_TAG_NOTIFICATION] is False
+
+
+# --- import option (importer.py) ------------------------------------------------------------
+
+
+async def test_options_flow_import_max_size(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The most an import may download: 500 MB proposed, 1 to 10,000 MB, kept when left out."""
+    entry = _add_entry(hass, tmp_path / "music")
+    volumes = {CONF_MAX_VOLUME: 80, CONF_DEFAULT_VOLUME: 40, CONF_PREVIOUS_RESTART_SECONDS: 3}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result, CONF_IMPORT_MAX_MB) == 500
+    size = _selector_config(result, CONF_IMPORT_MAX_MB)
+    assert (size["min"], size["max"], size["unit_of_measurement"], size["mode"]) == (
+        1,
+        10_000,
+        "MB",
+        "box",
+    )
+    for wrong in (0, 10_001):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {**volumes, CONF_IMPORT_MAX_MB: wrong}
+            )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**volumes, CONF_IMPORT_MAX_MB: 50.0}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {**volumes, CONF_IMPORT_MAX_MB: 50}
+    assert type(entry.options[CONF_IMPORT_MAX_MB]) is int
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result, CONF_IMPORT_MAX_MB) == 50
+    result = await hass.config_entries.options.async_configure(result["flow_id"], volumes)
+    await hass.async_block_till_done()
+    assert entry.options[CONF_IMPORT_MAX_MB] == 50

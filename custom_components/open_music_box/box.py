@@ -36,6 +36,7 @@ from .const import (
     TRACK_PREFIX,
 )
 from .hub import Hub
+from .importer import Importer
 from .models import Track
 from .outputs.base import Output
 from .outputs.entity import EntityOutput
@@ -89,6 +90,7 @@ class MusicBox:
         self.sleep_timer = SleepTimer(hass, self.player)
         self.hub = Hub(hass, self)
         self.tags = TagManager(hass, self)
+        self.importer = Importer(hass, self)
         self._unsubs: list[Callable[[], None]] = []
 
     def _make_output(self) -> Output:
@@ -124,6 +126,7 @@ class MusicBox:
     async def async_setup(self) -> None:
         """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
         await self.store.async_load()
+        await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
         self._sync_folder_issue()
         await self.player.async_start()
@@ -147,6 +150,7 @@ class MusicBox:
         await self.sleep_timer.async_close()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
         self.tags.async_stop()  # before the hub: an open session streams its end
+        await self.importer.async_close()  # before the hub too: cancelled imports say so
         self.hub.async_stop()
         await self.store.async_flush()
         await self.player.async_close()

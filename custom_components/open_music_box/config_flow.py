@@ -38,6 +38,7 @@ from .const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
+    CONF_IMPORT_MAX_MB,
     CONF_LIBRARY_PATH,
     CONF_MAX_VOLUME,
     CONF_OUTPUT,
@@ -45,6 +46,7 @@ from .const import (
     CONF_SAME_TAG_ACTION,
     CONF_TARGET_ENTITY,
     CONF_UNKNOWN_TAG_NOTIFICATION,
+    DEFAULT_IMPORT_MAX_MB,
     DEFAULT_LIBRARY_SUBDIR,
     DEFAULT_MAX_VOLUME,
     DEFAULT_NAME,
@@ -53,6 +55,7 @@ from .const import (
     DEFAULT_UNKNOWN_TAG_NOTIFICATION,
     DEFAULT_VOLUME,
     DOMAIN,
+    MAX_IMPORT_MAX_MB,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
     SAME_TAG_ACTIONS,
@@ -322,7 +325,7 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {key: int(user_input[key]) for key in DEFAULT_OPTIONS}
-            options.update(_tag_options(user_input, self.config_entry.options))
+            options.update(_optional_options(user_input, self.config_entry.options))
             if options[CONF_DEFAULT_VOLUME] > options[CONF_MAX_VOLUME]:
                 errors[CONF_DEFAULT_VOLUME] = "default_volume_above_max"
             else:
@@ -339,6 +342,7 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
                     CONF_PREVIOUS_RESTART_SECONDS, default=values[CONF_PREVIOUS_RESTART_SECONDS]
                 ): _slider(60, "s"),
                 **_tag_fields(values),
+                **_import_fields(values),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
@@ -351,12 +355,35 @@ _TAG_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _tag_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the tag options given, or else already set."""
-    return {
+# Imports from a URL (importer.py): optional too; a whole number of MB.
+_IMPORT_DEFAULTS: dict[str, Any] = {CONF_IMPORT_MAX_MB: DEFAULT_IMPORT_MAX_MB}
+
+
+def _optional_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the optional (tag, import) options given, or else already set."""
+    options = {
         key: user_input[key] if key in user_input else current[key]
-        for key in _TAG_DEFAULTS
+        for key in (*_TAG_DEFAULTS, *_IMPORT_DEFAULTS)
         if key in user_input or key in current
+    }
+    if CONF_IMPORT_MAX_MB in options:
+        options[CONF_IMPORT_MAX_MB] = int(options[CONF_IMPORT_MAX_MB])
+    return options
+
+
+def _import_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    """Return the import fields, showing the current (or default) values."""
+    shown = {"suggested_value": values.get(CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB)}
+    return {
+        vol.Optional(CONF_IMPORT_MAX_MB, description=shown): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_IMPORT_MAX_MB,
+                step=1,
+                unit_of_measurement="MB",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
     }
 
 

@@ -29,6 +29,10 @@ SAME_TAG_IGNORE: Final = "ignore"
 SAME_TAG_ACTIONS: Final = (SAME_TAG_TOGGLE, SAME_TAG_RESTART, SAME_TAG_IGNORE)
 DEFAULT_SAME_TAG_ACTION: Final = SAME_TAG_TOGGLE
 DEFAULT_UNKNOWN_TAG_NOTIFICATION: Final = True
+# Imports from a URL (importer.py): the most one import may download, in MB
+CONF_IMPORT_MAX_MB: Final = "import_max_mb"
+DEFAULT_IMPORT_MAX_MB: Final = 500
+MAX_IMPORT_MAX_MB: Final = 10_000
 
 DEFAULT_NAME: Final = "Music Box"
 DEFAULT_LIBRARY_SUBDIR: Final = "media/open_music_box"

@@ -252,11 +252,12 @@ class Hub:
         }
 
     def snapshot(self) -> dict[str, Any]:
-        """Return the full state: the player, the playlists index and the tag links."""
+        """Return the full state: the player, the playlists index, the tag links, the imports."""
         return {
             "player": self.player_state(),
             "playlists": self.playlists_index(),
             "tags": self._box.tags.list_links(),
+            "imports": self._box.importer.jobs(),
         }
 
     def playlists_index(self) -> list[dict[str, Any]]:

@@ -299,6 +299,39 @@ SCHEMAS["set_playlist_mode"] = vol.Schema(
 HANDLERS["set_playlist_mode"] = (_admin(_set_playlist_mode), SupportsResponse.NONE)
 
 
+# Imports from a URL (importer.py): admin only -------------------------------------------------
+
+ATTR_URL = "url"
+ATTR_PLAYLIST_NAME = "playlist_name"
+ATTR_JOB_ID = "job_id"
+
+
+async def _import_url(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    job = await box.importer.async_import(
+        call.data[ATTR_URL], call.data.get(ATTR_PLAYLIST_NAME), call.data.get(ATTR_PLAYLIST_ID)
+    )
+    return job.as_dict()
+
+
+async def _cancel_import(box: MusicBox, call: ServiceCall) -> ServiceResponse:
+    job = await box.importer.async_cancel(call.data[ATTR_JOB_ID])
+    return job.as_dict()
+
+
+# The URL, the target (one of the two) and its name are checked by the importer (translated).
+SCHEMAS["import_url"] = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_URL): cv.string,
+        vol.Optional(ATTR_PLAYLIST_NAME): cv.string,
+        vol.Optional(ATTR_PLAYLIST_ID): _ID,
+    }
+)
+SCHEMAS["cancel_import"] = vol.Schema({**_ENTRY, vol.Required(ATTR_JOB_ID): _ID})
+HANDLERS["import_url"] = (_admin(_import_url), SupportsResponse.OPTIONAL)
+HANDLERS["cancel_import"] = (_admin(_cancel_import), SupportsResponse.OPTIONAL)
+
+
 async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
     """Start, restart or (0 minutes) cancel the sleep timer of the entity's box."""
     entry = entity.platform.config_entry

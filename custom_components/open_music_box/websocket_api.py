@@ -24,6 +24,7 @@ from .box import MusicBox
 from .catalog import MAX_NAME_LENGTH
 from .const import DOMAIN
 from .hub import track_dict
+from .import_job import MAX_URL_LENGTH
 from .player import Repeat
 from .resume import PlaylistMode
 from .services import MAX_TRACKS_PER_CALL, loaded_box
@@ -455,6 +456,42 @@ COMMANDS += [
         {vol.Required("minutes"): vol.All(_integer, vol.Range(min=0, max=MAX_MINUTES))},
         _sleep_timer,
     ),
+]
+
+
+# Imports from a URL (importer.py) -----------------------------------------------------------------
+
+
+async def _imports_start(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    job = await box.importer.async_import(
+        msg["url"], msg.get("playlist_name"), msg.get("playlist_id")
+    )
+    return job.as_dict()
+
+
+async def _imports_cancel(
+    hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]
+) -> dict[str, Any]:
+    return (await box.importer.async_cancel(msg["job_id"])).as_dict()
+
+
+async def _imports_list(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
+    return {"jobs": box.importer.jobs()}
+
+
+COMMANDS += [
+    _command(
+        "imports/start",
+        {
+            vol.Required("url"): vol.All(str, vol.Length(min=1, max=MAX_URL_LENGTH)),
+            vol.Optional("playlist_name"): _NAME,
+            vol.Optional("playlist_id"): _ID,
+        },
+        _imports_start,
+        admin=True,
+    ),
+    _command("imports/cancel", {vol.Required("job_id"): _ID}, _imports_cancel, admin=True),
+    _command("imports/list", {}, _imports_list, mutating=False),
 ]
 
 
