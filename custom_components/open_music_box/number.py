@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import CONF_DEFAULT_VOLUME, CONF_MAX_VOLUME, DEFAULT_MAX_VOLUME, DOMAIN
+from .entity import MusicBoxEntity
 
 PARALLEL_UPDATES = 0
 
@@ -29,23 +30,19 @@ async def async_setup_entry(
     async_add_entities([MaxVolumeNumber(entry.runtime_data)])
 
 
-class MaxVolumeNumber(NumberEntity):
+class MaxVolumeNumber(MusicBoxEntity, NumberEntity):
     """The volume the box never goes above, in percent."""
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "max_volume"
     _attr_entity_category = EntityCategory.CONFIG
     _attr_native_min_value = 0
     _attr_native_max_value = 100
     _attr_native_step = 1
     _attr_native_unit_of_measurement = PERCENTAGE
     _attr_mode = NumberMode.SLIDER
-    _attr_should_poll = False
 
     def __init__(self, box: MusicBox) -> None:
+        super().__init__(box, "max_volume")
         self._entry = box.entry
-        self._attr_unique_id = f"{box.entry.entry_id}_max_volume"
-        self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
         """Show new options, whoever changed them (this entity or the options flow)."""

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .box import MusicBox, OpenMusicBoxConfigEntry
+from .entity import MusicBoxEntity
 
 PARALLEL_UPDATES = 0
 
@@ -24,17 +25,12 @@ async def async_setup_entry(
     async_add_entities([LastTagSensor(box), SleepTimerSensor(box)])
 
 
-class LastTagSensor(SensorEntity):
+class LastTagSensor(MusicBoxEntity, SensorEntity):
     """The id of the last tag a reader scanned, whether this box knows it or not."""
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "last_tag"
-    _attr_should_poll = False
-
     def __init__(self, box: MusicBox) -> None:
+        super().__init__(box, "last_tag")
         self._tags = box.tags
-        self._attr_unique_id = f"{box.entry.entry_id}_last_tag"
-        self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
         """Follow the scans."""
@@ -61,18 +57,14 @@ class LastTagSensor(SensorEntity):
         }
 
 
-class SleepTimerSensor(SensorEntity):
+class SleepTimerSensor(MusicBoxEntity, SensorEntity):
     """When the sleep timer ends (unknown while it is off); the frontend shows the time left."""
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "sleep_timer"
     _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_should_poll = False
 
     def __init__(self, box: MusicBox) -> None:
+        super().__init__(box, "sleep_timer")
         self._timer = box.sleep_timer
-        self._attr_unique_id = f"{box.entry.entry_id}_sleep_timer"
-        self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
         """Follow the timer."""
