@@ -119,6 +119,7 @@ class Server:
             ),
             "nothing.html": _page("Nothing here", "<p>No audio on this page.</p>"),
             "file-link.html": _page("Local", '<audio src="file:///etc/hostname"></audio>'),
+            "ftp-link.html": _page("Ftp", '<audio src="ftp://127.0.0.1:9/song.mp3"></audio>'),
             "empty.rss": '<?xml version="1.0"?><rss version="2.0"><channel><title>Empty'
             "</title></channel></rss>",
             "feed.rss": '<?xml version="1.0"?><rss version="2.0"><channel><title>Podcast</title>'
@@ -548,6 +549,7 @@ async def test_without_ffmpeg(
         ("files/empty.wav", "import_not_audio", {}),  # audio of no duration
         ("pages/nothing.html", "import_unsupported", {}),
         ("pages/file-link.html", "import_unsupported", {}),  # yt-dlp opens no file:// URL
+        ("pages/ftp-link.html", "import_unsupported", {}),  # media is fetched over http(s) only
         ("pages/empty.rss", "import_unsupported", {}),  # a feed without items
         ("disposition?name=evil.sh", "import_not_audio", {}),  # yt-dlp refuses the extension
     ],

@@ -126,6 +126,14 @@ class _Tracker:
         self.check()
 
 
+def http_media_only(info: dict[str, Any], *, incomplete: bool = False) -> str | None:
+    """Skip media a page links over another scheme (ftp://…): imports fetch http(s) only."""
+    url = info.get("url")
+    if isinstance(url, str) and urlsplit(url).scheme.lower() not in ("http", "https"):
+        return "only http and https media is imported"
+    return None
+
+
 def ffmpeg_path() -> str | None:
     """Return the ffmpeg on PATH (conversion and chapters need it), or None."""
     return shutil.which("ffmpeg")
@@ -159,6 +167,7 @@ def options(work_dir: str, ffmpeg: str | None, tracker: _Tracker) -> dict[str, A
         "noprogress": True,
         "color": {"stdout": "no_color", "stderr": "no_color"},
         "logger": _YtdlpLog(),
+        "match_filter": http_media_only,
         "progress_hooks": [tracker.on_download],
         "postprocessor_hooks": [tracker.on_postprocess],
     }
