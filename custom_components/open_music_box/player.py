@@ -59,6 +59,13 @@ class PlayerSettings:
 OutputFactory = Callable[[], Output]
 
 
+def interpolate(state: PlayState, position: float, updated_at: datetime, now: datetime) -> float:
+    """Return where a track anchored at `position` (at `updated_at`) is at `now`."""
+    if state is PlayState.PLAYING:
+        return position + (now - updated_at).total_seconds()
+    return position
+
+
 class Player:
     """Holds the queue and the one true playback state; drives the output; tells listeners."""
 
@@ -126,10 +133,7 @@ class Player:
 
     def current_position(self) -> float:
         """Return the position now, from the anchor (no output call)."""
-        if self.state is PlayState.PLAYING:
-            elapsed = (dt_util.utcnow() - self.position_updated_at).total_seconds()
-            return self.position + elapsed
-        return self.position
+        return interpolate(self.state, self.position, self.position_updated_at, dt_util.utcnow())
 
     @callback
     def _anchor(self, position: float) -> None:

@@ -21,7 +21,7 @@ import homeassistant.util.dt as dt_util
 from .catalog import Catalog, CatalogChange
 from .const import DOMAIN
 from .models import Track
-from .player import Player, PlayState
+from .player import Player, PlayState, interpolate
 from .storage import BoxStore, StoredResumePoint
 
 SAVE_INTERVAL = timedelta(seconds=10)
@@ -46,9 +46,7 @@ class _Seen:
 
     def position_at(self, now: datetime) -> float:
         """Return where the track was at `now`, from this anchor."""
-        if self.state is PlayState.PLAYING:
-            return self.position + (now - self.updated_at).total_seconds()
-        return self.position
+        return interpolate(self.state, self.position, self.updated_at, now)
 
 
 class Resume:
