@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -15,6 +17,7 @@ from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
 from .services import async_setup_services
 from .storage import BoxStore
+from .sync.websocket import async_register_sync_commands
 from .websocket_api import async_register_commands
 
 PLATFORMS = [Platform.MEDIA_PLAYER, Platform.NUMBER, Platform.SENSOR]
@@ -26,6 +29,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and the media view once."""
     async_setup_services(hass)
     async_register_commands(hass)
+    async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
     return True
 
@@ -49,6 +53,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="libmpv_missing"
         ) from err
+    except asyncio.CancelledError:
+        # HA stopping during set-up (or a reload): no libmpv thread may outlive the entry.
+        await box.async_close()
+        raise
     except OutputError as err:
         await box.async_close()
         raise ConfigEntryNotReady(
@@ -72,7 +80,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
-    """Apply new options (volume cap, previous-restart seconds) without a reload."""
+    """Apply new options and room changes without a reload; rooms added or removed reload."""
+    if entry.runtime_data.rooms_changed():
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     await entry.runtime_data.async_apply_options()
 
 

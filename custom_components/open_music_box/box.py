@@ -33,6 +33,7 @@ from .const import (
     LIBRARY_CHECK_INTERVAL_SECONDS,
     OUTPUT_MPV,
     PLAYLIST_PREFIX,
+    SUBENTRY_ROOM,
     TRACK_PREFIX,
 )
 from .hub import Hub
@@ -45,6 +46,7 @@ from .player import Enqueue, Player, PlayerSettings
 from .resume import PlaylistMode, Resume
 from .sleep_timer import SleepTimer
 from .storage import BoxStore
+from .sync.room import Room, room_error
 from .tags import TagManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,20 +93,24 @@ class MusicBox:
         self.hub = Hub(hass, self)
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
+        self.rooms: dict[str, Room] = {}
         self._unsubs: list[Callable[[], None]] = []
+        self._closed = False
 
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
             return MpvOutput(self.hass, self.entry.data[CONF_AUDIO_DEVICE])
-        return EntityOutput(self.hass, self.entry.data[CONF_TARGET_ENTITY], self._url_for)
+        return EntityOutput(self.hass, self.entry.data[CONF_TARGET_ENTITY], self.url_for)
 
-    def _url_for(self, track: Track) -> str:
+    def url_for(self, track: Track) -> str:
         """Return a URL the target media player can fetch (signed when it points at HA)."""
         if track.is_url:
             return track.path
-        return async_process_play_media_url(
-            self.hass, media_url_path(self.entry.entry_id, track.id)
-        )
+        return async_process_play_media_url(self.hass, self.media_path(track))
+
+    def media_path(self, track: Track) -> str:
+        """Return the path of the view serving one of the library's tracks."""
+        return media_url_path(self.entry.entry_id, track.id)
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -133,6 +139,10 @@ class MusicBox:
         await self.hub.async_start()
         self.resume.async_start()
         self.tags.async_start()
+        for subentry in self.entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_ROOM:
+                room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
+                await room.async_start()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -144,10 +154,15 @@ class MusicBox:
 
     async def async_close(self) -> None:
         """Stop watching and publishing, write pending edits, release the output."""
+        if self._closed:
+            return  # HA's stop and an unload may both close the box
+        self._closed = True
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
         await self.sleep_timer.async_close()
+        for room in self.rooms.values():
+            await room.async_close()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
         self.tags.async_stop()  # before the hub: an open session streams its end
         await self.importer.async_close()  # before the hub too: cancelled imports say so
@@ -185,9 +200,28 @@ class MusicBox:
             translation_placeholders={"name": self.entry.title, "path": str(self.catalog.root)},
         )
 
+    def rooms_changed(self) -> bool:
+        """Return True when rooms were added or removed (the entry reloads for that)."""
+        configured = {
+            subentry.subentry_id
+            for subentry in self.entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_ROOM
+        }
+        return configured != self.rooms.keys()
+
     async def async_apply_options(self) -> None:
-        """Options changed: apply them without a reload."""
-        await self.player.async_apply_settings(settings_from_options(self.entry))
+        """Options or a room changed: apply them without a reload."""
+        settings = settings_from_options(self.entry)
+        await self.player.async_apply_settings(settings)
+        for room_id, room in self.rooms.items():
+            await room.player.async_apply_settings(settings)
+            await room.async_apply_config(self.entry.subentries[room_id])
+
+    def room(self, room_id: str) -> Room:
+        """Return a room of this box; raise room_not_found."""
+        if (room := self.rooms.get(room_id)) is None:
+            raise room_error("room_not_found", room_id=room_id[:64])
+        return room
 
     async def async_play_playlist(
         self,
@@ -197,11 +231,14 @@ class MusicBox:
         position: float = 0.0,
         *,
         resume: bool = True,
+        player: Player | None = None,
     ) -> None:
         """Play a playlist from the start or from one of its tracks (all ways in come here).
 
         An audiobook resumes where it stopped unless a start track is given or `resume` is off.
+        `player` is a room's player when the playlist plays in a room.
         """
+        player = player or self.player
         playlist = self.catalog.require_playlist(playlist_id)
         tracks = self.catalog.tracks_of(playlist)
         if not tracks:
@@ -215,8 +252,8 @@ class MusicBox:
                 raise validation_error("track_not_in_playlist", track_id=start_track_id)
             start = ids.index(start_track_id)
         if shuffle is not None:
-            await self.player.async_set_shuffle(shuffle)
-        await self.player.async_play_tracks(
+            await player.async_set_shuffle(shuffle)
+        await player.async_play_tracks(
             tracks, Enqueue.REPLACE, start, playlist.id, position=position
         )
 

@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_NAME
@@ -59,7 +60,9 @@ from .const import (
     OUTPUT_ENTITY,
     OUTPUT_MPV,
     SAME_TAG_ACTIONS,
+    SUBENTRY_ROOM,
 )
+from .room_flow import RoomSubentryFlow
 
 DEFAULT_OPTIONS: dict[str, int] = {
     CONF_MAX_VOLUME: DEFAULT_MAX_VOLUME,
@@ -133,6 +136,14 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """Return the options flow."""
         return OpenMusicBoxOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry flows of a box: its sync rooms."""
+        return {SUBENTRY_ROOM: RoomSubentryFlow}
 
     async def _async_folder(self, user_input: dict[str, Any], errors: dict[str, str]) -> str | None:
         """Check the folder in the executor; on failure, put the error key in `errors`."""

@@ -76,3 +76,17 @@ ISSUE_LIBRARY_MISSING: Final = "library_missing"
 
 STORAGE_VERSION: Final = 1
 STORAGE_MINOR_VERSION: Final = 1
+
+# Sync rooms: config subentries of a box
+SUBENTRY_ROOM: Final = "room"
+CONF_ROOM_CONTROL: Final = "control"
+CONF_ROOM_CONTROL_USERS: Final = "control_users"
+CONF_ROOM_LOCAL_DEVICES: Final = "local_devices"
+CONF_ROOM_ENTITY_MEMBERS: Final = "entity_members"
+CONF_OFFSET_MS: Final = "offset_ms"
+CONF_ENTITY_ID: Final = "entity_id"
+ROOM_CONTROL_EVERYONE: Final = "everyone"
+ROOM_CONTROL_USERS: Final = "users"
+ROOM_CONTROL_MODES: Final = (ROOM_CONTROL_EVERYONE, ROOM_CONTROL_USERS)
+MAX_OFFSET_MS: Final = 1000
+MAX_ROOM_MEMBERS: Final = 20

@@ -203,6 +203,22 @@ class Player:
                 await self._refresh_next()
                 self._notify()
 
+    async def async_restore(
+        self,
+        tracks: Sequence[Track],
+        order: list[int],
+        pos: int,
+        position: float,
+        playlist_id: str | None,
+    ) -> None:
+        """Bring back a saved queue, paused at `position` of its current track (a restart)."""
+        if not tracks or sorted(order) != list(range(len(tracks))) or not 0 <= pos < len(order):
+            return
+        async with self._lock:
+            self.queue, self.order, self.pos = list(tracks), list(order), pos
+            self.playlist_id = playlist_id
+            await self._load(position=position, paused=True)
+
     def _insert(self, tracks: list[Track], at: int | None) -> None:
         """Add tracks to the queue, at index `at` of the play order (None: at the end)."""
         first = len(self.queue)

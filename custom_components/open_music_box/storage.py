@@ -36,6 +36,20 @@ class StoredResumePoint(TypedDict):
     position: float  # seconds into the track
 
 
+class StoredRoom(TypedDict):
+    """Where a sync room was (sync/room.py), so it comes back paused there; keyed by room id."""
+
+    track_ids: list[str]
+    order: list[int]
+    pos: int
+    position: float
+    playlist_id: str | None
+    shuffle: bool
+    repeat: str
+    volume: float
+    muted: bool
+
+
 class StoredData(TypedDict):
     """Everything one box stores."""
 
@@ -44,6 +58,7 @@ class StoredData(TypedDict):
     tags: NotRequired[dict[str, StoredTagLink]]  # NFC tag links by tag id
     playlist_modes: NotRequired[dict[str, str]]  # playlist id -> "audiobook" (album: absent)
     resume_points: NotRequired[dict[str, StoredResumePoint]]  # audiobooks' resume points
+    rooms: NotRequired[dict[str, StoredRoom]]  # sync rooms' queues and positions
 
 
 def empty_data() -> StoredData:

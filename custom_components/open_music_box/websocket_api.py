@@ -35,39 +35,40 @@ RATE_LIMIT_PER_SECOND = 30
 MAX_POSITION_MS = 24 * 3600 * 1000
 
 ERR_RATE_LIMITED = "rate_limited"
+RATE_LIMIT_MESSAGE = f"Too many commands; at most {RATE_LIMIT_PER_SECOND} per second"
 
 SchemaDict = dict[str | vol.Marker, Any]
 
 Action = Callable[[HomeAssistant, MusicBox, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-def _integer(value: Any) -> int:
+def integer(value: Any) -> int:
     """Accept a JSON integer only: voluptuous' `int` lets `true` through (bool is an int)."""
     if type(value) is not int:
         raise vol.Invalid("expected an integer")
     return value
 
 
-def _finite(value: Any) -> float:
+def finite(value: Any) -> float:
     """Accept a finite JSON number only: not a bool, not a numeric string."""
     if type(value) not in (int, float) or not math.isfinite(value):
         raise vol.Invalid("expected a finite number")
     return float(value)
 
 
-_ID = vol.All(str, vol.Length(min=1, max=64))
-_IDS = vol.All([_ID], vol.Length(max=MAX_TRACKS_PER_CALL))
+ID_SCHEMA = vol.All(str, vol.Length(min=1, max=64))
+_IDS = vol.All([ID_SCHEMA], vol.Length(max=MAX_TRACKS_PER_CALL))
 _NAME = vol.All(str, vol.Length(min=1, max=MAX_NAME_LENGTH))
-_INDEX = vol.All(_integer, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))
-_BASE: SchemaDict = {vol.Required("entry_id"): _ID}
-_MUTATING: SchemaDict = {**_BASE, vol.Optional("client_op_id"): _ID}
+_INDEX = vol.All(integer, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))
+_BASE: SchemaDict = {vol.Required("entry_id"): ID_SCHEMA}
+_MUTATING: SchemaDict = {**_BASE, vol.Optional("client_op_id"): ID_SCHEMA}
 
 # Command times per open connection; HA calls connection.subscriptions' callables at close.
 _rate_windows: dict[int, deque[float]] = {}
 _RATE_WINDOW_KEY = f"{DOMAIN}_rate_window"
 
 
-def _rate_limited(connection: ActiveConnection) -> bool:
+def rate_limited(connection: ActiveConnection) -> bool:
     """Allow RATE_LIMIT_PER_SECOND commands in any one-second window per connection."""
     key = id(connection)
     if (window := _rate_windows.get(key)) is None:
@@ -82,7 +83,7 @@ def _rate_limited(connection: ActiveConnection) -> bool:
     return False
 
 
-def _send_error(
+def send_error(
     connection: ActiveConnection, msg_id: int, err: HomeAssistantError, code: str | None = None
 ) -> None:
     """Send a translated error whose code is its translation key (unless given)."""
@@ -97,11 +98,11 @@ def _send_error(
 
 
 def _passthrough(name: str) -> vol.All:
-    """Let HA route the command but leave validation to `_validator` (translated errors)."""
+    """Let HA route the command but leave validation to `validator` (translated errors)."""
     return vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/{name}"}, extra=vol.ALLOW_EXTRA))
 
 
-def _validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Validate a message ourselves, so malformed input gets a translated error too."""
     checked = vol.Schema({vol.Required("id"): int, vol.Required("type"): str, **schema})
 
@@ -119,7 +120,7 @@ def _validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]
     return validate
 
 
-def _checked(
+def checked(
     connection: ActiveConnection,
     msg: dict[str, Any],
     validate: Callable[[dict[str, Any]], dict[str, Any]],
@@ -128,7 +129,7 @@ def _checked(
     try:
         return validate(msg)
     except ServiceValidationError as err:
-        _send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
+        send_error(connection, msg["id"], err, websocket_api.ERR_INVALID_FORMAT)
         return None
 
 
@@ -141,19 +142,17 @@ def _command(
     mutating: bool = True,
 ) -> websocket_api.const.WebSocketCommandHandler:
     """Build one command: entry lookup, rate limit, de-duplication, errors, result with seq."""
-    validate = _validator({**(_MUTATING if mutating else _BASE), **schema})
+    validate = validator({**(_MUTATING if mutating else _BASE), **schema})
 
     @websocket_api.websocket_command(_passthrough(name))
     @websocket_api.async_response
     async def handler(
         hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
     ) -> None:
-        if _rate_limited(connection):
-            connection.send_error(
-                msg["id"], ERR_RATE_LIMITED, "Too many commands; at most 30 per second"
-            )
+        if rate_limited(connection):
+            connection.send_error(msg["id"], ERR_RATE_LIMITED, RATE_LIMIT_MESSAGE)
             return
-        if (valid := _checked(connection, msg, validate)) is None:
+        if (valid := checked(connection, msg, validate)) is None:
             return
         msg = valid
         try:
@@ -170,7 +169,7 @@ def _command(
                 user = connection.user.id if connection.user else ""
                 result = await box.hub.ops.run((user, op_id), run)
         except HomeAssistantError as err:
-            _send_error(connection, msg["id"], err)
+            send_error(connection, msg["id"], err)
             return
         connection.send_result(msg["id"], result)
 
@@ -180,8 +179,8 @@ def _command(
 # Subscription -----------------------------------------------------------------
 
 
-_validate_subscribe = _validator(
-    {**_BASE, vol.Optional("since_seq"): vol.All(_integer, vol.Range(min=0))}
+_validate_subscribe = validator(
+    {**_BASE, vol.Optional("since_seq"): vol.All(integer, vol.Range(min=0))}
 )
 
 
@@ -189,13 +188,13 @@ _validate_subscribe = _validator(
 @callback
 def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Replay from since_seq (or send a snapshot), then stream live events."""
-    if (valid := _checked(connection, msg, _validate_subscribe)) is None:
+    if (valid := checked(connection, msg, _validate_subscribe)) is None:
         return
     msg = valid
     try:
         box = loaded_box(hass, msg["entry_id"])
     except HomeAssistantError as err:
-        _send_error(connection, msg["id"], err)
+        send_error(connection, msg["id"], err)
         return
     msg_id = msg["id"]
 
@@ -301,7 +300,7 @@ async def _rescan(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> No
     await box.async_rescan()
 
 
-_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): _ID}
+_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): ID_SCHEMA}
 
 COMMANDS = [
     ws_subscribe,
@@ -318,12 +317,12 @@ COMMANDS = [
     ),
     _command(
         "player/seek",
-        {vol.Required("position_ms"): vol.All(_integer, vol.Range(min=0, max=MAX_POSITION_MS))},
+        {vol.Required("position_ms"): vol.All(integer, vol.Range(min=0, max=MAX_POSITION_MS))},
         _seek,
     ),
     _command(
         "player/volume",
-        {vol.Required("volume"): vol.All(_finite, vol.Range(min=0, max=1))},
+        {vol.Required("volume"): vol.All(finite, vol.Range(min=0, max=1))},
         _volume,
     ),
     _command("player/mute", {vol.Required("muted"): bool}, _mute),
@@ -331,7 +330,7 @@ COMMANDS = [
     _command("player/repeat", {vol.Required("repeat"): vol.In([r.value for r in Repeat])}, _repeat),
     _command(
         "player/play_playlist",
-        {**_PLAYLIST, vol.Optional("start_track_id"): _ID},
+        {**_PLAYLIST, vol.Optional("start_track_id"): ID_SCHEMA},
         _play_playlist,
     ),
     _command("playlists/list", {}, _list, mutating=False),
@@ -362,9 +361,9 @@ COMMANDS = [
     _command(
         "playlists/move_track",
         {
-            vol.Required("source_playlist_id"): _ID,
-            vol.Required("target_playlist_id"): _ID,
-            vol.Required("track_id"): _ID,
+            vol.Required("source_playlist_id"): ID_SCHEMA,
+            vol.Required("target_playlist_id"): ID_SCHEMA,
+            vol.Required("track_id"): ID_SCHEMA,
             vol.Optional("position"): _INDEX,
         },
         _move,
@@ -411,7 +410,7 @@ async def _tags_cancel(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) 
 _TAG: SchemaDict = {vol.Required("tag_id"): str}
 _TAG_LINK: SchemaDict = {
     **_PLAYLIST,
-    vol.Optional("start_track_id"): _ID,
+    vol.Optional("start_track_id"): ID_SCHEMA,
     vol.Optional("shuffle"): bool,
 }
 
@@ -421,7 +420,7 @@ COMMANDS += [
     _command("tags/unlink", _TAG, _tags_unlink, admin=True),
     _command(
         "tags/associate",
-        {**_TAG_LINK, vol.Optional("timeout", default=DEFAULT_ASSOCIATION_TIMEOUT): _integer},
+        {**_TAG_LINK, vol.Optional("timeout", default=DEFAULT_ASSOCIATION_TIMEOUT): integer},
         _tags_associate,
         admin=True,
     ),
@@ -453,7 +452,7 @@ COMMANDS += [
     ),
     _command(
         "player/sleep_timer",
-        {vol.Required("minutes"): vol.All(_integer, vol.Range(min=0, max=MAX_MINUTES))},
+        {vol.Required("minutes"): vol.All(integer, vol.Range(min=0, max=MAX_MINUTES))},
         _sleep_timer,
     ),
 ]
@@ -485,12 +484,12 @@ COMMANDS += [
         {
             vol.Required("url"): vol.All(str, vol.Length(min=1, max=MAX_URL_LENGTH)),
             vol.Optional("playlist_name"): _NAME,
-            vol.Optional("playlist_id"): _ID,
+            vol.Optional("playlist_id"): ID_SCHEMA,
         },
         _imports_start,
         admin=True,
     ),
-    _command("imports/cancel", {vol.Required("job_id"): _ID}, _imports_cancel, admin=True),
+    _command("imports/cancel", {vol.Required("job_id"): ID_SCHEMA}, _imports_cancel, admin=True),
     _command("imports/list", {}, _imports_list, mutating=False),
 ]
 

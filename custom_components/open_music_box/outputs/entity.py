@@ -130,7 +130,7 @@ class EntityOutput:
             if self._expect_paused == paused:
                 self._expect_paused = None
                 if not paused:
-                    self._emit(OutputEvent(OutputEventType.RESTARTED, position=self._position()))
+                    self._emit(OutputEvent(OutputEventType.RESTARTED, position=self.position_now()))
             return
         if moved:  # attribute updates (position, volume, title) are neither pause nor resume
             self._emit(OutputEvent(OutputEventType.PAUSE, paused=paused))
@@ -165,7 +165,13 @@ class EntityOutput:
     def _emit(self, event: OutputEvent) -> None:
         self._listener(event)
 
-    def _position(self) -> float | None:
+    @property
+    def available(self) -> bool:
+        """Return True while the target exists and is available."""
+        return self._available
+
+    def position_now(self) -> float | None:
+        """Return the target's position now, interpolated from its state like the frontend does."""
         state = self._hass.states.get(self.entity_id)
         if state is None or (position := state.attributes.get(ATTR_MEDIA_POSITION)) is None:
             return None
@@ -252,7 +258,7 @@ class EntityOutput:
 
     async def async_get_position(self) -> float | None:
         """Return the target's position, interpolated like the frontend does."""
-        return self._position()
+        return self.position_now()
 
     def diagnostics(self) -> dict[str, Any]:
         """Describe the output."""

@@ -146,12 +146,13 @@ class MpvOutput:
     async def async_close(self) -> None:
         """Terminate libmpv (off the loop: it joins mpv's event thread)."""
         self._closing = True
-        if self._executor is None:
-            return
-        if self._player is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._player.terminate)
-            self._player = None
+        # Taken at once: a second close (unload racing HA's stop) finds nothing left to do.
         executor, self._executor = self._executor, None
+        player, self._player = self._player, None
+        if executor is None:
+            return
+        if player is not None:
+            await asyncio.get_running_loop().run_in_executor(executor, player.terminate)
         # Joined off the loop, so no worker thread outlives the entry.
         await self._hass.async_add_executor_job(executor.shutdown)
 

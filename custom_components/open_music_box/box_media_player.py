@@ -1,0 +1,377 @@
+"""The music box as a media_player entity: it shows the player's state and forwards commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components import media_source
+from homeassistant.components.media_player import (
+    BrowseError,
+    BrowseMedia,
+    MediaClass,
+    MediaPlayerEnqueue,
+    MediaPlayerEntity,
+    MediaPlayerEntityFeature,
+    MediaPlayerState,
+    MediaType,
+    RepeatMode,
+    SearchMedia,
+    SearchMediaQuery,
+    async_process_play_media_url,
+)
+from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .box import MusicBox
+from .browse import playlist_item, track_item
+from .const import (
+    DOMAIN,
+    MEDIA_TYPE_LIBRARY,
+    PLAYLIST_PREFIX,
+    TRACK_PREFIX,
+)
+from .library import read_cover
+from .models import Playlist, Track
+from .player import Enqueue, Player, PlayState, Repeat
+from .search import CatalogSearch
+
+_LOGGER = logging.getLogger(__name__)
+
+STATES = {
+    PlayState.IDLE: MediaPlayerState.IDLE,
+    PlayState.PLAYING: MediaPlayerState.PLAYING,
+    PlayState.PAUSED: MediaPlayerState.PAUSED,
+}
+
+FEATURES = (
+    MediaPlayerEntityFeature.PLAY
+    | MediaPlayerEntityFeature.PAUSE
+    | MediaPlayerEntityFeature.STOP
+    | MediaPlayerEntityFeature.NEXT_TRACK
+    | MediaPlayerEntityFeature.PREVIOUS_TRACK
+    | MediaPlayerEntityFeature.SEEK
+    | MediaPlayerEntityFeature.VOLUME_SET
+    | MediaPlayerEntityFeature.VOLUME_STEP
+    | MediaPlayerEntityFeature.VOLUME_MUTE
+    | MediaPlayerEntityFeature.SHUFFLE_SET
+    | MediaPlayerEntityFeature.REPEAT_SET
+    | MediaPlayerEntityFeature.PLAY_MEDIA
+    | MediaPlayerEntityFeature.MEDIA_ENQUEUE
+    | MediaPlayerEntityFeature.BROWSE_MEDIA
+    | MediaPlayerEntityFeature.CLEAR_PLAYLIST
+    | MediaPlayerEntityFeature.SEARCH_MEDIA
+)
+
+
+def _audio_only(item: BrowseMedia) -> bool:
+    return item.media_content_type.startswith("audio/")
+
+
+class MusicBoxMediaPlayer(MediaPlayerEntity):
+    """The media player of one box."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+    _attr_supported_features = FEATURES
+    _attr_media_content_type = MediaType.MUSIC
+    _attr_volume_step = 0.05
+    _attr_media_image_remotely_accessible = False
+
+    def __init__(self, box: MusicBox, player: Player | None = None) -> None:
+        self._box = box
+        self._player = player or box.player
+        self._search = CatalogSearch(box.catalog)
+        entry = box.entry
+        self._attr_unique_id = entry.entry_id
+        self._attr_device_info = box.device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the player and the catalog (availability)."""
+        self.async_on_remove(self._player.async_add_listener(self._changed))
+        self.async_on_remove(self._box.catalog.async_add_listener(self._changed))
+        self.async_on_remove(self._search.async_start())
+
+    @callback
+    def _changed(self) -> None:
+        self.async_write_ha_state()
+
+    # State -----------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the output is down or the library folder is gone."""
+        return self._box.available
+
+    @property
+    def state(self) -> MediaPlayerState:
+        """Return the playback state."""
+        return STATES[self._player.state]
+
+    @property
+    def volume_level(self) -> float:
+        """Return the volume (0..1)."""
+        return self._player.volume
+
+    @property
+    def is_volume_muted(self) -> bool:
+        """Return True when muted."""
+        return self._player.muted
+
+    @property
+    def shuffle(self) -> bool:
+        """Return True when shuffling."""
+        return self._player.shuffle
+
+    @property
+    def repeat(self) -> RepeatMode:
+        """Return the repeat mode."""
+        return RepeatMode(self._player.repeat.value)
+
+    @property
+    def _track(self) -> Track | None:
+        return self._player.current if self._player.state is not PlayState.IDLE else None
+
+    @property
+    def media_content_id(self) -> str | None:
+        """Return the current track's media id."""
+        track = self._track
+        return f"{TRACK_PREFIX}{track.id}" if track else None
+
+    @property
+    def media_title(self) -> str | None:
+        """Return the title."""
+        return track.title if (track := self._track) else None
+
+    @property
+    def media_artist(self) -> str | None:
+        """Return the artist."""
+        return track.artist if (track := self._track) else None
+
+    @property
+    def media_album_name(self) -> str | None:
+        """Return the album."""
+        return track.album if (track := self._track) else None
+
+    @property
+    def media_duration(self) -> int | None:
+        """Return the duration in seconds."""
+        track = self._track
+        return round(track.duration) if track and track.duration is not None else None
+
+    @property
+    def media_position(self) -> int | None:
+        """Return the position written at the last play/pause/seek/track change."""
+        return round(self._player.position) if self._track else None
+
+    @property
+    def media_position_updated_at(self) -> datetime | None:
+        """Return when the position was written (the frontend interpolates from there)."""
+        return self._player.position_updated_at if self._track else None
+
+    @property
+    def media_playlist(self) -> str | None:
+        """Return the name of the playlist being played."""
+        if self._player.playlist_id is None:
+            return None
+        playlist = self._box.catalog.playlist(self._player.playlist_id)
+        return playlist.name if playlist else None
+
+    @property
+    def media_image_hash(self) -> str | None:
+        """Return a hash for the embedded cover (served by async_get_media_image)."""
+        track = self._track
+        if track is None or not track.has_cover:
+            return None
+        return hashlib.sha256(track.id.encode()).hexdigest()[:16]
+
+    async def async_get_media_image(self) -> tuple[bytes | None, str | None]:
+        """Return the embedded cover of the current track."""
+        track = self._track
+        if track is None or not track.has_cover:
+            return None, None
+        cover = await self.hass.async_add_executor_job(read_cover, track.path)
+        return cover if cover else (None, None)
+
+    # Commands -----------------------------------------------------------------
+
+    def _check_control(self) -> None:
+        """Raise when the caller may not control this player (rooms restrict it)."""
+
+    async def async_media_play(self) -> None:
+        """Play."""
+        self._check_control()
+        await self._player.async_play()
+
+    async def async_media_pause(self) -> None:
+        """Pause."""
+        self._check_control()
+        await self._player.async_pause()
+
+    async def async_media_stop(self) -> None:
+        """Stop."""
+        self._check_control()
+        await self._player.async_stop()
+
+    async def async_media_next_track(self) -> None:
+        """Next track."""
+        self._check_control()
+        await self._player.async_next()
+
+    async def async_media_previous_track(self) -> None:
+        """Previous track (or restart the current one)."""
+        self._check_control()
+        await self._player.async_previous()
+
+    async def async_media_seek(self, position: float) -> None:
+        """Seek."""
+        self._check_control()
+        await self._player.async_seek(position)
+
+    async def async_set_volume_level(self, volume: float) -> None:
+        """Set the volume (capped by the box's maximum)."""
+        self._check_control()
+        await self._player.async_set_volume(volume)
+
+    async def async_mute_volume(self, mute: bool) -> None:
+        """Mute."""
+        self._check_control()
+        await self._player.async_set_mute(mute)
+
+    async def async_set_shuffle(self, shuffle: bool) -> None:
+        """Shuffle."""
+        self._check_control()
+        await self._player.async_set_shuffle(shuffle)
+
+    async def async_set_repeat(self, repeat: RepeatMode) -> None:
+        """Repeat."""
+        self._check_control()
+        await self._player.async_set_repeat(Repeat(repeat.value))
+
+    async def async_clear_playlist(self) -> None:
+        """Empty the queue."""
+        self._check_control()
+        await self._player.async_clear()
+
+    async def async_play_media(
+        self,
+        media_type: MediaType | str,
+        media_id: str,
+        enqueue: MediaPlayerEnqueue | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Play our playlist/track ids, media-source ids or http(s) URLs."""
+        self._check_control()
+        mode = Enqueue(enqueue.value) if enqueue else Enqueue.REPLACE
+        if mode is Enqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
+            # Like every other way in (tags, voice, WebSocket): resume and links apply.
+            self._box.resolve(media_id)  # unknown ids: the translated unknown_media error
+            await self._async_play_playlist(media_id.removeprefix(PLAYLIST_PREFIX))
+            return
+        playlist_id: str | None = None
+        if media_source.is_media_source_id(media_id):
+            tracks = [await self._resolve_media_source(media_id)]
+        elif media_id.startswith(("http://", "https://")):
+            tracks = [_url_track(media_id)]
+        else:
+            items = self._box.resolve(media_id)
+            tracks, playlist_id = items.tracks, items.playlist_id
+        if not tracks:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="empty_playlist",
+                translation_placeholders={"media_id": media_id},
+            )
+        await self._player.async_play_tracks(tracks, mode, playlist_id=playlist_id)
+
+    async def _async_play_playlist(self, playlist_id: str) -> None:
+        await self._box.async_play_playlist(playlist_id)
+
+    async def _resolve_media_source(self, media_id: str) -> Track:
+        try:
+            item = await media_source.async_resolve_media(self.hass, media_id, self.entity_id)
+        except HomeAssistantError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_media",
+                translation_placeholders={"media_id": media_id},
+            ) from err
+        if item.path is not None:  # a local file: mpv plays it directly
+            if not await self.hass.async_add_executor_job(item.path.is_file):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="file_not_found",
+                    translation_placeholders={"path": str(item.path)},
+                )
+            return Track(id=_url_id(str(item.path)), path=str(item.path), title=item.path.stem)
+        url = async_process_play_media_url(self.hass, item.url)
+        return _url_track(url, title=Path(item.url.split("?")[0]).stem)
+
+    # Searching (Assist's "play X on <box>" searches, then plays the first result) ---------
+
+    async def async_search_media(self, query: SearchMediaQuery) -> SearchMedia:
+        """Search playlists (first) and tracks by name, title, artist and album."""
+        return SearchMedia(
+            result=self._search.search(
+                query.search_query, query.media_filter_classes, query.media_content_id
+            )
+        )
+
+    # Browsing -----------------------------------------------------------------
+
+    async def async_browse_media(
+        self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
+    ) -> BrowseMedia:
+        """Browse the library (playlists → tracks) and Home Assistant's media sources."""
+        if media_content_id and media_source.is_media_source_id(media_content_id):
+            return await media_source.async_browse_media(
+                self.hass, media_content_id, content_filter=_audio_only
+            )
+        if media_content_id and media_content_id.startswith(PLAYLIST_PREFIX):
+            playlist = self._box.catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
+            if playlist is None:
+                raise BrowseError(f"Unknown playlist {media_content_id}")
+            return self._browse_playlist(playlist, with_children=True)
+        return await self._browse_root()
+
+    async def _browse_root(self) -> BrowseMedia:
+        children = [self._browse_playlist(p, False) for p in self._box.catalog.playlists()]
+        try:
+            sources = await media_source.async_browse_media(
+                self.hass, None, content_filter=_audio_only
+            )
+        except BrowseError as err:  # e.g. HA's media folder is missing: the library still browses
+            _LOGGER.debug("Media sources not browsable: %s", err)
+        else:
+            sources.title = "Media"
+            children.append(sources)
+        return BrowseMedia(
+            media_class=MediaClass.DIRECTORY,
+            media_content_id=MEDIA_TYPE_LIBRARY,
+            media_content_type=MEDIA_TYPE_LIBRARY,
+            title=self._box.entry.title,
+            can_play=False,
+            can_expand=True,
+            children=children,
+            children_media_class=MediaClass.PLAYLIST,
+        )
+
+    def _browse_playlist(self, playlist: Playlist, with_children: bool) -> BrowseMedia:
+        children = None
+        if with_children:
+            children = [
+                track_item(f"{TRACK_PREFIX}{track.id}", track.title)
+                for track in self._box.catalog.tracks_of(playlist)
+            ]
+        return playlist_item(f"{PLAYLIST_PREFIX}{playlist.id}", playlist.name, children)
+
+
+def _url_id(path: str) -> str:
+    return "x" + hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _url_track(url: str, title: str | None = None) -> Track:
+    return Track(id=_url_id(url), path=url, title=title or url)

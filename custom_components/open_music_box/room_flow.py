@@ -1,0 +1,312 @@
+"""Config subentry flow of a sync room: name, who controls it, its members and their offsets."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import split_entity_id
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+import voluptuous as vol
+
+from . import mpv_loader
+from .const import (
+    CONF_AUDIO_DEVICE,
+    CONF_ENTITY_ID,
+    CONF_OFFSET_MS,
+    CONF_ROOM_CONTROL,
+    CONF_ROOM_CONTROL_USERS,
+    CONF_ROOM_ENTITY_MEMBERS,
+    CONF_ROOM_LOCAL_DEVICES,
+    DOMAIN,
+    MAX_OFFSET_MS,
+    MAX_ROOM_MEMBERS,
+    ROOM_CONTROL_EVERYONE,
+    ROOM_CONTROL_MODES,
+    ROOM_CONTROL_USERS,
+    SUBENTRY_ROOM,
+)
+
+MAX_ROOM_NAME = 64
+# A name, not a literal: tests/test_translations.py reads literal translation keys as exceptions.
+_CONTROL_SELECTOR = "room_control"
+
+
+class RoomSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure a sync room of a music box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = ""
+        self._control = ROOM_CONTROL_EVERYONE
+        self._control_users: list[str] = []
+        self._local_devices: list[str] = []
+        self._entity_members: list[str] = []
+        self._mpv_probed = False
+        # None once probed means libmpv is missing: no local device is offered then.
+        self._audio_devices: dict[str, str] | None = None
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a room."""
+        return await self._async_step_room("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a room: the same form, filled with its current settings."""
+        return await self._async_step_room("reconfigure", user_input)
+
+    async def async_step_offsets(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask the latency offset of each local device and media player of the room."""
+        members = [*self._local_devices, *self._entity_members]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = {
+                key: "offset_invalid" for key in members if not math.isfinite(user_input[key])
+            }
+            if not errors:
+                return self._async_finish({key: float(user_input[key]) for key in members})
+
+        current = self._current_offsets()
+        values = {key: current.get(key, 0) for key in members} | (user_input or {})
+        schema = vol.Schema(
+            {vol.Required(key, default=values[key]): _offset_selector() for key in members}
+        )
+        return self.async_show_form(step_id="offsets", data_schema=schema, errors=errors)
+
+    async def _async_step_room(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        """Show and check the room form; go on to the offsets when the room has members."""
+        await self._async_probe_mpv()
+        registry = er.async_get(self.hass)
+        own_entities = [
+            entity.entity_id
+            for entity in registry.entities.values()
+            if entity.platform == DOMAIN and entity.domain == MEDIA_PLAYER_DOMAIN
+        ]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._check(user_input, registry, own_entities)
+            if not errors:
+                if self._local_devices or self._entity_members:
+                    return await self.async_step_offsets()
+                return self._async_finish({})
+
+        current = self._current_settings()
+        values = current | (user_input or {})
+        users = await self._async_user_options()
+        user_ids = {option["value"] for option in users}
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(CONF_NAME, default=values[CONF_NAME]): TextSelector(),
+            vol.Required(CONF_ROOM_CONTROL, default=values[CONF_ROOM_CONTROL]): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(ROOM_CONTROL_MODES),
+                    translation_key=_CONTROL_SELECTOR,
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            # Optional with a suggested value: clearing the list in the UI must give an empty list.
+            vol.Optional(
+                CONF_ROOM_CONTROL_USERS,
+                default=[],
+                description={
+                    "suggested_value": [u for u in values[CONF_ROOM_CONTROL_USERS] if u in user_ids]
+                },
+            ): _multi_select(users),
+        }
+        if devices := self._device_options(current[CONF_ROOM_LOCAL_DEVICES]):
+            fields[
+                vol.Optional(
+                    CONF_ROOM_LOCAL_DEVICES,
+                    default=[],
+                    description={"suggested_value": values[CONF_ROOM_LOCAL_DEVICES]},
+                )
+            ] = _multi_select(devices)
+        fields[
+            vol.Optional(
+                CONF_ROOM_ENTITY_MEMBERS,
+                default=[],
+                description={"suggested_value": values[CONF_ROOM_ENTITY_MEMBERS]},
+            )
+        ] = EntitySelector(
+            EntitySelectorConfig(
+                domain=MEDIA_PLAYER_DOMAIN, multiple=True, exclude_entities=own_entities
+            )
+        )
+        return self.async_show_form(step_id=step_id, data_schema=vol.Schema(fields), errors=errors)
+
+    def _check(
+        self, user_input: dict[str, Any], registry: er.EntityRegistry, own_entities: list[str]
+    ) -> dict[str, str]:
+        """Keep the room form's answers; return the errors found in them."""
+        errors: dict[str, str] = {}
+        self._name = user_input[CONF_NAME].strip()
+        self._control = user_input[CONF_ROOM_CONTROL]
+        self._control_users = list(dict.fromkeys(user_input.get(CONF_ROOM_CONTROL_USERS, [])))
+        self._local_devices = list(dict.fromkeys(user_input.get(CONF_ROOM_LOCAL_DEVICES, [])))
+        if not 1 <= len(self._name) <= MAX_ROOM_NAME:
+            errors[CONF_NAME] = "room_name_invalid"
+        elif self._name_taken(self._name):
+            errors[CONF_NAME] = "room_name_taken"
+        if self._control == ROOM_CONTROL_USERS and not self._control_users:
+            errors[CONF_ROOM_CONTROL_USERS] = "control_users_required"
+
+        kept = self._current_settings()[CONF_ROOM_ENTITY_MEMBERS]
+        members: list[str] = []
+        for raw in user_input.get(CONF_ROOM_ENTITY_MEMBERS, []):
+            # The selector also accepts registry ids (UUIDs) and does not check those.
+            entity_id = er.async_resolve_entity_id(registry, raw)
+            if entity_id in own_entities:
+                errors[CONF_ROOM_ENTITY_MEMBERS] = "entity_is_music_box"
+            elif entity_id is None or not (entity_id in kept or self._exists(entity_id, registry)):
+                errors[CONF_ROOM_ENTITY_MEMBERS] = "entity_not_found"
+            elif entity_id not in members:
+                members.append(entity_id)
+        self._entity_members = members
+        if len(self._local_devices) + len(members) > MAX_ROOM_MEMBERS:
+            errors["base"] = "room_too_many_members"
+        return errors
+
+    def _exists(self, entity_id: str, registry: er.EntityRegistry) -> bool:
+        """Return True for a media player known to HA (a room keeps its members that vanished)."""
+        return split_entity_id(entity_id)[0] == MEDIA_PLAYER_DOMAIN and (
+            self.hass.states.get(entity_id) is not None or entity_id in registry.entities
+        )
+
+    def _name_taken(self, name: str) -> bool:
+        """Return True when another room of this box already has this name (any case)."""
+        own_id = self._reconfigure_subentry_id if self.source == SOURCE_RECONFIGURE else None
+        return any(
+            subentry.subentry_type == SUBENTRY_ROOM
+            and subentry.subentry_id != own_id
+            and subentry.title.strip().casefold() == name.casefold()
+            for subentry in self._get_entry().subentries.values()
+        )
+
+    def _current_settings(self) -> dict[str, Any]:
+        """Return the form values of the room being reconfigured, or of a new room."""
+        if self.source != SOURCE_RECONFIGURE:
+            return {
+                CONF_NAME: "",
+                CONF_ROOM_CONTROL: ROOM_CONTROL_EVERYONE,
+                CONF_ROOM_CONTROL_USERS: [],
+                CONF_ROOM_LOCAL_DEVICES: [],
+                CONF_ROOM_ENTITY_MEMBERS: [],
+            }
+        subentry = self._get_reconfigure_subentry()
+        data = subentry.data
+        return {
+            CONF_NAME: subentry.title,
+            CONF_ROOM_CONTROL: data.get(CONF_ROOM_CONTROL, ROOM_CONTROL_EVERYONE),
+            CONF_ROOM_CONTROL_USERS: list(data.get(CONF_ROOM_CONTROL_USERS, [])),
+            CONF_ROOM_LOCAL_DEVICES: [
+                member[CONF_AUDIO_DEVICE] for member in data.get(CONF_ROOM_LOCAL_DEVICES, [])
+            ],
+            CONF_ROOM_ENTITY_MEMBERS: [
+                member[CONF_ENTITY_ID] for member in data.get(CONF_ROOM_ENTITY_MEMBERS, [])
+            ],
+        }
+
+    def _current_offsets(self) -> dict[str, float]:
+        """Return the offsets of the room being reconfigured by device name and entity id."""
+        if self.source != SOURCE_RECONFIGURE:
+            return {}
+        data = self._get_reconfigure_subentry().data
+        offsets = {
+            member[CONF_AUDIO_DEVICE]: member[CONF_OFFSET_MS]
+            for member in data.get(CONF_ROOM_LOCAL_DEVICES, [])
+        }
+        offsets.update(
+            (member[CONF_ENTITY_ID], member[CONF_OFFSET_MS])
+            for member in data.get(CONF_ROOM_ENTITY_MEMBERS, [])
+        )
+        return offsets
+
+    def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
+        """Create the room, or update the one being reconfigured (applied without a reload)."""
+        data = {
+            CONF_ROOM_CONTROL: self._control,
+            CONF_ROOM_CONTROL_USERS: self._control_users,
+            CONF_ROOM_LOCAL_DEVICES: [
+                {CONF_AUDIO_DEVICE: name, CONF_OFFSET_MS: offsets[name]}
+                for name in self._local_devices
+            ],
+            CONF_ROOM_ENTITY_MEMBERS: [
+                {CONF_ENTITY_ID: entity_id, CONF_OFFSET_MS: offsets[entity_id]}
+                for entity_id in self._entity_members
+            ],
+        }
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), title=self._name, data=data
+            )
+        return self.async_create_entry(title=self._name, data=data)
+
+    async def _async_probe_mpv(self) -> None:
+        """List mpv's audio devices once per flow (blocking: in the executor)."""
+        if self._mpv_probed:
+            return
+        self._mpv_probed = True
+        try:
+            self._audio_devices = await self.hass.async_add_executor_job(
+                mpv_loader.list_audio_devices
+            )
+        except mpv_loader.LibmpvMissingError:
+            self._audio_devices = None
+
+    def _device_options(self, current: list[str]) -> list[SelectOptionDict]:
+        """Offer mpv's devices, and the room's own even when mpv no longer lists them."""
+        devices = dict(self._audio_devices or {})
+        for name in current:
+            devices.setdefault(name, name)
+        return [SelectOptionDict(value=name, label=label) for name, label in devices.items()]
+
+    async def _async_user_options(self) -> list[SelectOptionDict]:
+        """Offer the people who log in: active users that Home Assistant did not create."""
+        return [
+            SelectOptionDict(value=user.id, label=user.name or user.id)
+            for user in await self.hass.auth.async_get_users()
+            if user.is_active and not user.system_generated
+        ]
+
+
+def _multi_select(options: list[SelectOptionDict]) -> SelectSelector:
+    """Return a drop-down that picks several of the options."""
+    return SelectSelector(
+        SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN)
+    )
+
+
+def _offset_selector() -> NumberSelector:
+    """Return the field of one member's latency offset in ms."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=-MAX_OFFSET_MS,
+            max=MAX_OFFSET_MS,
+            step=1,
+            unit_of_measurement="ms",
+            mode=NumberSelectorMode.BOX,
+        )
+    )

@@ -1,0 +1,73 @@
+"""A sync room as a media_player: the box's player features, plus grouping.
+
+`group_members` lists the Home Assistant players in the room; `media_player.join` adds players
+and `media_player.unjoin` on the room removes them all (satellites and local devices are not
+entities; they show in the room's attributes and diagnostics). Who may control the room is a
+room setting; every command checks it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.media_player import MediaPlayerEntityFeature
+
+from .box import MusicBox
+from .box_media_player import FEATURES, MusicBoxMediaPlayer
+from .sync.room import Room
+
+
+class RoomMediaPlayer(MusicBoxMediaPlayer):
+    """The media player of one sync room."""
+
+    _attr_supported_features = FEATURES | MediaPlayerEntityFeature.GROUPING
+
+    def __init__(self, box: MusicBox, room: Room) -> None:
+        super().__init__(box, room.player)
+        self._room = room
+        self._attr_unique_id = room.room_id
+        self._attr_device_info = room.device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the membership too."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._room.coordinator.async_add_listener(self._changed))
+
+    @property
+    def available(self) -> bool:
+        """A room plays as long as the library is there (members come and go)."""
+        return self._box.catalog.available
+
+    @property
+    def group_members(self) -> list[str]:
+        """Return the Home Assistant players of the room."""
+        return self._room.entity_members
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Show every member (satellites and local devices are not entities) and the room id."""
+        return {
+            "room_id": self._room.room_id,
+            "members": [
+                {"name": member.name, "kind": member.kind, "available": member.available}
+                for member in self._room.coordinator.members.values()
+            ],
+        }
+
+    def _check_control(self) -> None:
+        """Only the users the room lists may control it (when it lists any)."""
+        self._room.check_control(self._context)
+
+    async def _async_play_playlist(self, playlist_id: str) -> None:
+        await self._box.async_play_playlist(playlist_id, player=self._player)
+
+    async def async_join_players(self, group_members: list[str]) -> None:
+        """Add media players to the room."""
+        self._check_control()
+        own = {self.entity_id}
+        await self._room.async_join([eid for eid in group_members if eid not in own])
+
+    async def async_unjoin_player(self) -> None:
+        """Remove every media player from the room."""
+        self._check_control()
+        await self._room.async_unjoin()

@@ -1,0 +1,1 @@
+"""Sync rooms: several players kept on one timeline by a coordinator in the event loop."""

@@ -1,0 +1,112 @@
+"""A room member that is another Home Assistant media player (a cast device, a Sonos, ...).
+
+Such players only take play_media/seek/pause/play, and their position is known to about a
+second from their state, so they are corrected by seek only: when off by more than
+ENTITY_SEEK_ABOVE_SECONDS, at most once per ENTITY_SEEK_COOLDOWN_SECONDS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+
+from ..models import Track
+from ..outputs.base import OutputError, OutputEvent, OutputEventType
+from ..outputs.entity import EntityOutput, UrlFor
+from .member import Member, MemberNotReady
+from .timeline import Timeline, server_time
+
+ENTITY_SEEK_ABOVE_SECONDS = 1.0
+ENTITY_SEEK_COOLDOWN_SECONDS = 5.0
+
+
+class EntityMember(Member):
+    """Drives a media_player entity through the box's entity output."""
+
+    kind = "entity"
+    precise = False
+
+    def __init__(
+        self, hass: HomeAssistant, entity_id: str, offset_ms: float, url_for: UrlFor
+    ) -> None:
+        super().__init__(f"entity:{entity_id}", entity_id, offset_ms)
+        self.entity_id = entity_id
+        self.output = EntityOutput(hass, entity_id, url_for)
+        self._available = False
+        self._track: Track | None = None
+        self._playing_track: Track | None = None
+
+    async def async_open(self) -> None:
+        """Follow the entity's state (it may appear later)."""
+        await self.output.async_start(self._on_event)
+        self._available = self.output.available
+
+    @callback
+    def _on_event(self, event: OutputEvent) -> None:
+        if event.type is OutputEventType.AVAILABLE:
+            self._available = bool(event.available)
+
+    async def async_close(self) -> None:
+        """Stop following the entity."""
+        await self.output.async_close()
+
+    @property
+    def available(self) -> bool:
+        """Return True while the entity exists and is available."""
+        return self._available
+
+    async def _call(self, action: Any) -> None:
+        try:
+            await action
+        except OutputError as err:
+            raise MemberNotReady(str(err)) from err
+
+    async def async_prepare(self, generation: int, track: Track, position: float) -> None:
+        """Nothing to hold: such players cannot wait paused at a position reliably."""
+        self.generation = generation
+        self._track = track
+        if not self._available:
+            raise MemberNotReady(f"{self.entity_id} is unavailable")
+
+    async def async_start(self, generation: int, timeline: Timeline) -> None:
+        """Play from where the room is now (the state-reported position is coarse anyway)."""
+        if generation != self.generation or self._track is None:
+            return
+        position = max(0.0, timeline.position_at(server_time()))
+        self.last_seek = server_time()
+        if self._playing_track != self._track:
+            self._playing_track = self._track
+            await self._call(self.output.async_load(self._track, position, False, None))
+            return
+        await self._call(self.output.async_seek(position))
+        await self._call(self.output.async_play())
+
+    async def async_pause(self, generation: int, position: float) -> None:
+        """Pause the entity."""
+        self.generation = generation
+        if self._playing_track is not None:
+            await self._call(self.output.async_pause())
+
+    async def async_stop(self) -> None:
+        """Stop the entity."""
+        self.generation += 1
+        self._playing_track = None
+        await self._call(self.output.async_stop())
+
+    async def async_set_speed(self, speed: float) -> None:
+        """Media players have no speed control: seek-only corrections."""
+
+    async def async_set_volume(self, volume: float, muted: bool) -> None:
+        """Set the entity's volume."""
+        await self._call(self.output.async_set_volume(volume))
+        await self._call(self.output.async_set_mute(muted))
+
+    def measure(self, now: float) -> tuple[float, float] | None:
+        """Return the entity's interpolated position (to about a second)."""
+        position = self.output.position_now()
+        return None if position is None else (now, position)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the entity's state."""
+        return {**super().diagnostics(), "output": self.output.diagnostics()}

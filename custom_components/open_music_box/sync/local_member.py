@@ -1,0 +1,193 @@
+"""A room member playing through another libmpv instance on an audio device of this host.
+
+The position is measured from mpv's `audio-pts` notifications, each timestamped with
+`time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop. The
+start is timed on the mpv worker thread (a sleep, then a short busy wait), so the unpause lands
+within a fraction of a millisecond of the instant the coordinator chose.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+
+from ..models import Track
+from ..outputs.base import OutputError, OutputEvent
+from ..outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
+from .linefit import LineFit
+from .member import Member, MemberNotReady
+from .timeline import Timeline, server_time
+
+BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
+LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
+SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
+
+
+class SyncedMpv(MpvOutput):
+    """An mpv output that also reports timestamped `audio-pts` and starts at a given instant."""
+
+    def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
+        super().__init__(hass, audio_device)
+        self.fit = LineFit()
+        self._accept_from = float("inf")  # samples before this instant are not on the line
+        self.loaded_path: str | None = None
+
+    def _create(self, mpv: Any, ao: str | None) -> Any:
+        player = super()._create(mpv, ao)
+        # The speed trim would otherwise go through a time-stretch filter with its own latency.
+        player.audio_pitch_correction = False
+        return player
+
+    async def async_start_measuring(self) -> None:
+        """Observe audio-pts (once, after the output is open)."""
+        await self._run(self._observe)
+
+    def _observe(self) -> None:
+        self._player.observe_property("audio-pts", self._on_pts)
+
+    def _on_pts(self, _name: str, value: Any) -> None:
+        # mpv's thread: the timestamp is taken first, then the sample hops into the loop.
+        stamp = time.monotonic()
+        if value is not None and not self._closing:
+            self._hass.loop.call_soon_threadsafe(self._add_sample, stamp, float(value))
+
+    @callback
+    def _add_sample(self, stamp: float, pts: float) -> None:
+        if stamp >= self._accept_from:
+            self.fit.add(stamp, pts)
+
+    @callback
+    def stop_measuring(self) -> None:
+        """Forget the line until the next start (pause, seek, load)."""
+        self._accept_from = float("inf")
+        self.fit.reset()
+
+    async def async_hold(self, path: str, position: float) -> float | None:
+        """Hold `path` paused at `position` (reload only for a new file); return its duration."""
+        self.stop_measuring()
+        return await self._run(self._hold, path, position)  # type: ignore[no-any-return]
+
+    def _hold(self, path: str, position: float) -> float | None:
+        if path == self.loaded_path and self._file_loaded.is_set():
+            self._player.pause = True
+            self._seek(position)
+        else:
+            self._load(path, position, True, None)
+            self.loaded_path = path
+        if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
+            raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
+        duration = self._player.duration
+        return None if duration is None else float(duration)
+
+    async def async_start_at(self, instant: float) -> None:
+        """Unpause at monotonic `instant` (timed on the worker thread, never the loop)."""
+        self._accept_from = instant + SETTLE_SECONDS
+        await self._run(self._start_at, instant)
+
+    def _start_at(self, instant: float) -> None:
+        remaining = instant - time.monotonic()
+        if remaining > BUSY_WAIT_SECONDS:
+            time.sleep(remaining - BUSY_WAIT_SECONDS)
+        while time.monotonic() < instant:
+            pass
+        self._player.pause = False
+
+    async def async_set_speed(self, speed: float) -> None:
+        """Trim the speed."""
+        await self._run(self._set, "speed", speed)
+
+
+class LocalMember(Member):
+    """Another mpv instance of this host, on its own audio device."""
+
+    kind = "local"
+
+    def __init__(self, hass: HomeAssistant, audio_device: str, offset_ms: float) -> None:
+        super().__init__(f"local:{audio_device}", audio_device, offset_ms)
+        self.mpv = SyncedMpv(hass, audio_device)
+        self._opened = False
+
+    async def async_open(self) -> None:
+        """Open libmpv on the device (null output when it has no sound card)."""
+        try:
+            await self.mpv.async_start(self._on_event)
+            await self.mpv.async_start_measuring()
+        except OutputError as err:
+            raise MemberNotReady(str(err)) from err
+        self._opened = True
+
+    @callback
+    def _on_event(self, _event: OutputEvent) -> None:
+        """Ignore mpv's track events: the room keeps the queue."""
+
+    async def async_close(self) -> None:
+        """Terminate libmpv."""
+        self._opened = False
+        await self.mpv.async_close()
+
+    @property
+    def available(self) -> bool:
+        """Return True once libmpv is open."""
+        return self._opened
+
+    async def async_prepare(self, generation: int, track: Track, position: float) -> None:
+        """Load or seek, paused, and wait for mpv's playback-restart."""
+        self.generation = generation
+        self.controller.reset()
+        try:
+            await self.mpv.async_set_speed(1.0)
+            self.duration = await self.mpv.async_hold(track.path, max(0.0, position))
+        except OutputError as err:
+            raise MemberNotReady(str(err)) from err
+
+    async def async_start(self, generation: int, timeline: Timeline) -> None:
+        """Start at the timeline's instant, or late: seek to where the room will be, then start."""
+        if generation != self.generation or self.mpv.loaded_path is None:
+            return
+        instant = timeline.server_time
+        if instant < server_time() + BUSY_WAIT_SECONDS:
+            instant = server_time() + LATE_MARGIN_SECONDS
+            self.seeks += 1
+            self.controller.reset()
+            await self.mpv.async_set_speed(1.0)
+            await self.mpv.async_hold(self.mpv.loaded_path, timeline.position_at(instant))
+            if generation != self.generation:
+                return
+        await self.mpv.async_start_at(instant)
+
+    async def async_pause(self, generation: int, position: float) -> None:
+        """Pause and seek exactly to the room's position."""
+        self.generation = generation
+        self.controller.reset()
+        self.mpv.stop_measuring()
+        await self.mpv.async_pause()
+        if self.mpv.loaded_path is not None:
+            await self.mpv.async_set_speed(1.0)
+            await self.mpv.async_hold(self.mpv.loaded_path, max(0.0, position))
+
+    async def async_stop(self) -> None:
+        """Stop and forget the file."""
+        self.generation += 1
+        self.mpv.stop_measuring()
+        self.mpv.loaded_path = None
+        await self.mpv.async_stop()
+
+    async def async_set_speed(self, speed: float) -> None:
+        """Trim the speed."""
+        await self.mpv.async_set_speed(speed)
+
+    async def async_set_volume(self, volume: float, muted: bool) -> None:
+        """Set mpv's volume and mute."""
+        await self.mpv.async_set_volume(volume)
+        await self.mpv.async_set_mute(muted)
+
+    def measure(self, now: float) -> tuple[float, float] | None:
+        """Return the fitted audio-pts now (server time is this host's monotonic clock)."""
+        position = self.mpv.fit.value_at(now)
+        return None if position is None else (now, position)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the mpv output's details."""
+        return {**super().diagnostics(), "output": self.mpv.diagnostics()}

@@ -1,0 +1,97 @@
+"""What the coordinator asks of every member of a room, whatever plays the sound."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+import math
+from typing import Any, ClassVar
+
+from ..models import Track
+from .controller import RateController
+from .timeline import Timeline
+
+ERRORS_KEPT = 3000  # about ten minutes of corrections, for diagnostics and the benchmark
+
+
+class MemberNotReady(Exception):
+    """The member cannot prepare now (disconnected, closed, load failed)."""
+
+
+class Member(ABC):
+    """One player of a room. Every method runs in the event loop."""
+
+    kind: ClassVar[str]
+    # True: measured to the millisecond and trimmed with speed; False: corrected by seek only.
+    precise: ClassVar[bool] = True
+
+    def __init__(self, member_id: str, name: str, offset_ms: float) -> None:
+        self.member_id = member_id
+        self.name = name
+        self.offset = offset_ms / 1000  # fed this much early (speaker latency)
+        self.volume_offset = 0.0
+        self.controller = RateController()
+        self.generation = -1  # the last generation the member was asked to follow
+        self.duration: float | None = None  # of the prepared track, when the member reads it
+        self.seeks = 0
+        self.last_seek = -math.inf  # server time of the last realignment (seek-only members)
+        # (server time, error in seconds, speed) after each measurement.
+        self.errors: deque[tuple[float, float, float]] = deque(maxlen=ERRORS_KEPT)
+
+    @property
+    def rtt(self) -> float:
+        """Return the round trip to the member, seconds (0 on this host)."""
+        return 0.0
+
+    @property
+    def available(self) -> bool:
+        """Return True when the member can follow the room now."""
+        return True
+
+    async def async_open(self) -> None:  # noqa: B027 (most members have nothing to open)
+        """Open the member's player; raise MemberNotReady when it cannot be opened."""
+
+    async def async_close(self) -> None:  # noqa: B027
+        """Release the member's player."""
+
+    @abstractmethod
+    async def async_prepare(self, generation: int, track: Track, position: float) -> None:
+        """Hold `track` paused at `position`; return when ready, raise MemberNotReady if not."""
+
+    @abstractmethod
+    async def async_start(self, generation: int, timeline: Timeline) -> None:
+        """Play along `timeline` (already shifted by the offset), late if its start has passed."""
+
+    @abstractmethod
+    async def async_pause(self, generation: int, position: float) -> None:
+        """Pause at `position` (exact), so a resume starts everyone from the same place."""
+
+    @abstractmethod
+    async def async_stop(self) -> None:
+        """Stop playing."""
+
+    @abstractmethod
+    async def async_set_speed(self, speed: float) -> None:
+        """Trim the playback speed."""
+
+    @abstractmethod
+    async def async_set_volume(self, volume: float, muted: bool) -> None:
+        """Set the volume (0..1) and mute."""
+
+    @abstractmethod
+    def measure(self, now: float) -> tuple[float, float] | None:
+        """Return (server time, position) measured recently, None while it is not known."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return what diagnostics show about the member."""
+        last = self.errors[-1] if self.errors else None
+        return {
+            "member_id": self.member_id,
+            "kind": self.kind,
+            "name": self.name,
+            "offset_ms": round(self.offset * 1000, 1),
+            "available": self.available,
+            "speed": self.controller.speed,
+            "seeks": self.seeks,
+            "last_error_ms": None if last is None else round(last[1] * 1000, 3),
+        }

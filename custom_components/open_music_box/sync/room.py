@@ -1,0 +1,334 @@
+"""One sync room (a config subentry of a box): its player, its coordinator and its members.
+
+The room's queue is a Player like the box's, with the coordinator as its output, so a room does
+everything the box does. Its members come from three places: the subentry (local mpv devices and
+HA media players, with their offsets), `media_player.join`/`unjoin` (which update the subentry),
+and satellites that join over the WebSocket API. Where the room was is stored, so a restart
+brings it back paused at that position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from homeassistant.components.http.auth import async_sign_path
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+
+from ..const import (
+    CONF_AUDIO_DEVICE,
+    CONF_ENTITY_ID,
+    CONF_OFFSET_MS,
+    CONF_ROOM_CONTROL,
+    CONF_ROOM_CONTROL_USERS,
+    CONF_ROOM_ENTITY_MEMBERS,
+    CONF_ROOM_LOCAL_DEVICES,
+    DOMAIN,
+    MAX_ROOM_MEMBERS,
+    ROOM_CONTROL_USERS,
+)
+from ..models import Track
+from ..player import Player, PlayState, Repeat
+from ..storage import StoredRoom
+from .coordinator import Coordinator
+from .entity_member import EntityMember
+from .local_member import LocalMember
+from .member import Member, MemberNotReady
+from .room_output import RoomOutput
+from .satellite_member import SatelliteMember, Sender
+from .timeline import server_time
+
+if TYPE_CHECKING:
+    from ..box import MusicBox
+
+_LOGGER = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 5.0
+SATELLITE_URL_LIFETIME = timedelta(hours=24)
+
+
+def room_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated error about rooms and their members."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+class Room:
+    """A room's player, coordinator and members."""
+
+    def __init__(self, hass: HomeAssistant, box: MusicBox, subentry: ConfigSubentry) -> None:
+        self.hass = hass
+        self.box = box
+        self.room_id = subentry.subentry_id
+        self.name = subentry.title
+        self.config: Mapping[str, Any] = subentry.data
+        self.coordinator = Coordinator(hass, f"Room {self.name}")
+        self.output = RoomOutput(hass, self.coordinator)
+        self.player = Player(hass, lambda: self.output, box.player.settings)
+        self._unsubs: list[Callable[[], None]] = []
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """Return the room's device (under the box's)."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.room_id)},
+            name=self.name,
+            manufacturer="Open Music Box",
+            model="Sync room",
+            via_device=(DOMAIN, self.box.entry.entry_id),
+        )
+
+    # Life cycle -----------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Open the configured members and come back where the room was."""
+        await self.player.async_start()
+        await self._async_apply_members(self.config)
+        await self._async_restore()
+        self._unsubs.append(self.player.async_add_listener(self._save))
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self._sweep,
+                timedelta(seconds=SWEEP_SECONDS),
+                name=f"{DOMAIN} room {self.name} zombie sweep",
+            )
+        )
+
+    async def async_close(self, reason: str = "unloaded") -> None:
+        """Tell satellites, release every member."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        self._save()
+        for member in self.satellites():
+            member.send({"type": "closed", "reason": reason})
+        await self.player.async_close()
+        await self.coordinator.async_close()
+
+    async def async_apply_config(self, subentry: ConfigSubentry) -> None:
+        """Apply a changed subentry (reconfigure, join, unjoin) without a reload."""
+        self.name = subentry.title
+        self.config = subentry.data
+        await self._async_apply_members(subentry.data)
+
+    async def _async_apply_members(self, data: Mapping[str, Any]) -> None:
+        wanted: dict[str, Member] = {}
+        for item in data.get(CONF_ROOM_LOCAL_DEVICES, []):
+            member: Member = LocalMember(self.hass, item[CONF_AUDIO_DEVICE], item[CONF_OFFSET_MS])
+            wanted[member.member_id] = member
+        for item in data.get(CONF_ROOM_ENTITY_MEMBERS, []):
+            member = EntityMember(
+                self.hass, item[CONF_ENTITY_ID], item[CONF_OFFSET_MS], self.box.url_for
+            )
+            wanted[member.member_id] = member
+        current = {
+            member_id: member
+            for member_id, member in self.coordinator.members.items()
+            if not isinstance(member, SatelliteMember)
+        }
+        for member_id in current.keys() - wanted.keys():
+            await self.coordinator.async_remove(member_id)
+        for member_id, member in wanted.items():
+            if member_id in current:
+                current[member_id].offset = member.offset  # a reconfigured offset
+                continue
+            try:
+                await self.coordinator.async_add(member)
+            except MemberNotReady as err:
+                _LOGGER.warning("Room %s: cannot open %s: %s", self.name, member.name, err)
+
+    # Control -----------------------------------------------------------------
+
+    def check_control(self, context: Context | None) -> None:
+        """Raise unless the context's user may control the room (automations always may)."""
+        if self.config.get(CONF_ROOM_CONTROL) != ROOM_CONTROL_USERS:
+            return
+        user_id = context.user_id if context is not None else None
+        if user_id is None or user_id in self.config.get(CONF_ROOM_CONTROL_USERS, []):
+            return
+        raise room_error("room_control_denied", room=self.name)
+
+    @property
+    def entity_members(self) -> list[str]:
+        """Return the HA media players of the room."""
+        return [item[CONF_ENTITY_ID] for item in self.config.get(CONF_ROOM_ENTITY_MEMBERS, [])]
+
+    async def async_join(self, entity_ids: list[str]) -> None:
+        """Add media players (media_player.join); stored in the subentry."""
+        members = list(self.config.get(CONF_ROOM_ENTITY_MEMBERS, []))
+        known = {item[CONF_ENTITY_ID] for item in members}
+        added = [eid for eid in dict.fromkeys(entity_ids) if eid not in known]
+        if not added:
+            return
+        if len(self.coordinator.members) + len(added) > MAX_ROOM_MEMBERS:
+            raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
+        members += [{CONF_ENTITY_ID: eid, CONF_OFFSET_MS: 0.0} for eid in added]
+        await self._async_store_entity_members(members)
+
+    async def async_unjoin(self, entity_ids: list[str] | None = None) -> None:
+        """Remove media players (all of them when none are named)."""
+        members = [
+            item
+            for item in self.config.get(CONF_ROOM_ENTITY_MEMBERS, [])
+            if entity_ids is not None and item[CONF_ENTITY_ID] not in entity_ids
+        ]
+        await self._async_store_entity_members(members)
+
+    async def _async_store_entity_members(self, members: list[dict[str, Any]]) -> None:
+        entry = self.box.entry
+        subentry = entry.subentries[self.room_id]
+        data = {**subentry.data, CONF_ROOM_ENTITY_MEMBERS: members}
+        self.config = data  # the update listener then finds nothing left to apply
+        self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        await self._async_apply_members(data)
+
+    # Satellites -----------------------------------------------------------------
+
+    def satellites(self) -> list[SatelliteMember]:
+        """Return the satellites of the room (connected or waiting to rejoin)."""
+        return [m for m in self.coordinator.members.values() if isinstance(m, SatelliteMember)]
+
+    async def async_join_satellite(
+        self,
+        member_id: str | None,
+        name: str,
+        offset_ms: float,
+        user_id: str | None,
+        send: Sender,
+    ) -> tuple[SatelliteMember, bool]:
+        """Join (or rejoin within REJOIN_SECONDS) a satellite; return it and whether it rejoined."""
+        member = self.coordinator.members.get(member_id or "")
+        if isinstance(member, SatelliteMember) and member.user_id == user_id:
+            if member.available:
+                member.send({"type": "closed", "reason": "replaced"})
+            member.name, member.offset = name, offset_ms / 1000
+            member.connect(send)
+            self.send_state(member)
+            self.coordinator.connected(member)
+            return member, True
+        if len(self.coordinator.members) >= MAX_ROOM_MEMBERS:
+            raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
+        member = SatelliteMember(uuid.uuid4().hex, name, offset_ms, self.satellite_url, user_id)
+        member.connect(send)
+        self.send_state(member)
+        await self.coordinator.async_add(member)
+        return member, False
+
+    def send_state(self, member: SatelliteMember) -> None:
+        """Tell a satellite the room's volume and timeline (right after it joins)."""
+        timeline = self.coordinator.timeline
+        track = self.coordinator.track
+        member.send(
+            {
+                "type": "state",
+                "member_id": member.member_id,
+                "volume": self.coordinator.volume,
+                "muted": self.coordinator.muted,
+                "timeline": {
+                    **timeline.shifted(member.offset).as_dict(),
+                    "url": None if track is None else self.satellite_url(track),
+                },
+            }
+        )
+
+    def satellite(self, member_id: str) -> SatelliteMember:
+        """Return a satellite of the room; raise member_not_found."""
+        member = self.coordinator.members.get(member_id)
+        if not isinstance(member, SatelliteMember):
+            raise room_error("member_not_found", member_id=member_id[:64])
+        return member
+
+    async def async_leave(self, member_id: str) -> None:
+        """Remove a satellite that leaves for good."""
+        member = self.satellite(member_id)
+        member.send({"type": "closed", "reason": "left"})
+        member.disconnect()
+        await self.coordinator.async_remove(member_id)
+
+    def satellite_url(self, track: Track) -> str:
+        """Return a signed path to the track (the satellite prefixes its HA URL)."""
+        if track.is_url:
+            return track.path
+        return async_sign_path(
+            self.hass,
+            self.box.media_path(track),
+            SATELLITE_URL_LIFETIME,
+            use_content_user=True,
+        )
+
+    async def _sweep(self, _now: datetime) -> None:
+        """Drop satellites gone for REJOIN_SECONDS and connected ones silent for as long."""
+        now = server_time()
+        for member in self.satellites():
+            if member.expired(now):
+                _LOGGER.info("Room %s: dropping satellite %s", self.name, member.name)
+                member.send({"type": "closed", "reason": "dropped"})
+                member.disconnect()
+                await self.coordinator.async_remove(member.member_id)
+
+    # Persistence -----------------------------------------------------------------
+
+    @callback
+    def _save(self) -> None:
+        player = self.player
+        rooms = self.box.store.data.setdefault("rooms", {})
+        if not player.queue:
+            rooms.pop(self.room_id, None)
+        else:
+            rooms[self.room_id] = StoredRoom(
+                track_ids=[track.id for track in player.queue],
+                order=list(player.order),
+                pos=player.pos,
+                position=round(player.current_position(), 3),
+                playlist_id=player.playlist_id,
+                shuffle=player.shuffle,
+                repeat=player.repeat.value,
+                volume=player.volume,
+                muted=player.muted,
+            )
+        self.box.store.schedule_save()
+
+    async def _async_restore(self) -> None:
+        stored = self.box.store.data.get("rooms", {}).get(self.room_id)
+        if stored is None:
+            return
+        player = self.player
+        await player.async_set_volume(stored["volume"])
+        await player.async_set_mute(stored["muted"])
+        player.shuffle = stored["shuffle"]
+        player.repeat = Repeat(stored["repeat"])
+        tracks = [self.box.catalog.track(track_id) for track_id in stored["track_ids"]]
+        if any(track is None for track in tracks):
+            _LOGGER.info("Room %s: its queue changed on disk, not restored", self.name)
+            return
+        await player.async_restore(
+            [track for track in tracks if track is not None],
+            stored["order"],
+            stored["pos"],
+            stored["position"],
+            stored["playlist_id"],
+        )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the room's state for diagnostics."""
+        return {
+            "room_id": self.room_id,
+            "name": self.name,
+            "state": self.player.state.value,
+            "control": self.config.get(CONF_ROOM_CONTROL),
+            "output": self.output.diagnostics(),
+        }
+
+    @property
+    def playing(self) -> bool:
+        """Return True while the room plays."""
+        return self.player.state is PlayState.PLAYING
