@@ -48,4 +48,5 @@ async def async_get_config_entry_diagnostics(
         "resume": box.resume.diagnostics(),
         "sleep_timer": box.sleep_timer.diagnostics(),
         "imports": box.importer.diagnostics(),
+        "rooms": [room.diagnostics() for room in box.rooms.values()],
     }

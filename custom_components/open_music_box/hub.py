@@ -252,12 +252,13 @@ class Hub:
         }
 
     def snapshot(self) -> dict[str, Any]:
-        """Return the full state: the player, the playlists index, the tag links, the imports."""
+        """Return the full state: the player, playlists index, tag links, imports, rooms."""
         return {
             "player": self.player_state(),
             "playlists": self.playlists_index(),
             "tags": self._box.tags.list_links(),
             "imports": self._box.importer.jobs(),
+            "rooms": [room.summary() for room in self._box.rooms.values()],
         }
 
     def playlists_index(self) -> list[dict[str, Any]]:

@@ -46,13 +46,8 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Show every member (satellites and local devices are not entities) and the room id."""
-        return {
-            "room_id": self._room.room_id,
-            "members": [
-                {"name": member.name, "kind": member.kind, "available": member.available}
-                for member in self._room.coordinator.members.values()
-            ],
-        }
+        summary = self._room.summary()
+        return {"room_id": summary["room_id"], "members": summary["members"]}
 
     def _check_control(self) -> None:
         """Only the users the room lists may control it (when it lists any)."""

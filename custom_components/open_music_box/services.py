@@ -182,6 +182,7 @@ HANDLERS: dict[str, tuple[Handler, SupportsResponse]] = {
 ATTR_TAG_ID = "tag_id"
 ATTR_START_TRACK_ID = "start_track_id"
 ATTR_SHUFFLE = "shuffle"
+ATTR_ROOM_ID = "room_id"
 ATTR_TIMEOUT = "timeout"
 
 # Any string or number: TagManager bounds tag ids and timeouts with translated errors.
@@ -212,6 +213,7 @@ async def _link_tag(box: MusicBox, call: ServiceCall) -> ServiceResponse:
         call.data[ATTR_PLAYLIST_ID],
         call.data.get(ATTR_START_TRACK_ID),
         call.data.get(ATTR_SHUFFLE),
+        call.data.get(ATTR_ROOM_ID),
     )
 
 
@@ -250,6 +252,7 @@ SCHEMAS.update(
                 vol.Required(ATTR_TAG_ID): cv.string,
                 vol.Required(ATTR_PLAYLIST_ID): _ID,
                 **_TAG_LINK,
+                vol.Optional(ATTR_ROOM_ID): _ID,
             }
         ),
         "unlink_tag": vol.Schema({**_ENTRY, vol.Required(ATTR_TAG_ID): cv.string}),

@@ -56,7 +56,7 @@ DEFAULT_ASSOCIATION_TIMEOUT = 60
 MIN_ASSOCIATION_TIMEOUT = 5
 MAX_ASSOCIATION_TIMEOUT = 600
 
-TARGET_BOX = "box"  # the only target until sync rooms exist
+TARGET_BOX = "box"  # otherwise the target is a sync room's id
 
 _MANAGERS: HassKey[dict[str, TagManager]] = HassKey(f"{DOMAIN}_tag_managers")
 
@@ -213,9 +213,14 @@ class TagManager:
 
     @callback
     def _store_link(
-        self, tag_id: str, playlist_id: str, start_track_id: str | None, shuffle: bool | None
+        self,
+        tag_id: str,
+        playlist_id: str,
+        start_track_id: str | None,
+        shuffle: bool | None,
+        room_id: str | None = None,
     ) -> dict[str, Any]:
-        link: StoredTagLink = {"playlist_id": playlist_id, "target": TARGET_BOX}
+        link: StoredTagLink = {"playlist_id": playlist_id, "target": room_id or TARGET_BOX}
         if start_track_id is not None:
             link["start_track_id"] = start_track_id
         if shuffle is not None:
@@ -236,11 +241,14 @@ class TagManager:
         playlist_id: str,
         start_track_id: str | None = None,
         shuffle: bool | None = None,
+        room_id: str | None = None,
     ) -> dict[str, Any]:
-        """Link a tag without scanning it; a tag already linked is relinked."""
+        """Link a tag without scanning it (to the box or a room); a linked tag is relinked."""
         clean = require_tag_id(tag_id)
         self._check_target(playlist_id, start_track_id)
-        return self._store_link(clean, playlist_id, start_track_id, shuffle)
+        if room_id is not None:
+            self._box.room(room_id)  # the translated room_not_found
+        return self._store_link(clean, playlist_id, start_track_id, shuffle, room_id)
 
     @callback
     def unlink(self, tag_id: str) -> None:
@@ -388,6 +396,11 @@ class TagManager:
 
     async def _async_play(self, tag_id: str, link: StoredTagLink) -> None:
         player = self._box.player
+        if (target := link["target"]) != TARGET_BOX:
+            if (room := self._box.rooms.get(target)) is None:
+                _LOGGER.warning("The room of tag %s was removed", redacted(tag_id))
+                return
+            player = room.player
         playlist_id = link["playlist_id"]
         same = player.playlist_id == playlist_id and player.state is not PlayState.IDLE
         if same:
@@ -405,7 +418,7 @@ class TagManager:
         try:
             # "restart" really starts over, even an audiobook (it does not resume).
             await self._box.async_play_playlist(
-                playlist_id, start, link.get("shuffle"), resume=not same
+                playlist_id, start, link.get("shuffle"), resume=not same, player=player
             )
         except HomeAssistantError as err:
             _LOGGER.warning("Cannot play the playlist of tag %s: %s", redacted(tag_id), err)

@@ -382,7 +382,11 @@ async def _tags_list(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) ->
 
 async def _tags_link(hass: HomeAssistant, box: MusicBox, msg: dict[str, Any]) -> dict[str, Any]:
     return box.tags.link(
-        msg["tag_id"], msg["playlist_id"], msg.get("start_track_id"), msg.get("shuffle")
+        msg["tag_id"],
+        msg["playlist_id"],
+        msg.get("start_track_id"),
+        msg.get("shuffle"),
+        msg.get("room_id"),
     )
 
 
@@ -416,7 +420,12 @@ _TAG_LINK: SchemaDict = {
 
 COMMANDS += [
     _command("tags/list", {}, _tags_list, mutating=False),
-    _command("tags/link", {**_TAG, **_TAG_LINK}, _tags_link, admin=True),
+    _command(
+        "tags/link",
+        {**_TAG, **_TAG_LINK, vol.Optional("room_id"): ID_SCHEMA},
+        _tags_link,
+        admin=True,
+    ),
     _command("tags/unlink", _TAG, _tags_unlink, admin=True),
     _command(
         "tags/associate",

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+EVENT_ROOM_MEMBERS = f"{DOMAIN}_room_members"
 SWEEP_SECONDS = 5.0
 SATELLITE_URL_LIFETIME = timedelta(hours=24)
 
@@ -74,6 +75,7 @@ class Room:
         self.output = RoomOutput(hass, self.coordinator)
         self.player = Player(hass, lambda: self.output, box.player.settings)
         self._unsubs: list[Callable[[], None]] = []
+        self._member_ids: frozenset[str] = frozenset()
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -94,6 +96,8 @@ class Room:
         await self._async_apply_members(self.config)
         await self._async_restore()
         self._unsubs.append(self.player.async_add_listener(self._save))
+        self._unsubs.append(self.coordinator.async_add_listener(self._publish))
+        self._publish()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -275,6 +279,37 @@ class Room:
                 member.disconnect()
                 await self.coordinator.async_remove(member.member_id)
 
+    # Live state -----------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Return the room as box subscribers see it."""
+        return {
+            "room_id": self.room_id,
+            "name": self.name,
+            "timeline": self.coordinator.timeline.as_dict(),
+            "members": [
+                {
+                    "member_id": member.member_id,
+                    "kind": member.kind,
+                    "name": member.name,
+                    "available": member.available,
+                }
+                for member in self.coordinator.members.values()
+            ],
+        }
+
+    @callback
+    def _publish(self) -> None:
+        """Stream every timeline and membership change; membership changes also go on the bus."""
+        self.box.hub.publish("room", self.summary())
+        member_ids = frozenset(self.coordinator.members)
+        if member_ids != self._member_ids:
+            self._member_ids = member_ids
+            self.box.hub.fire(
+                EVENT_ROOM_MEMBERS,
+                {"room_id": self.room_id, "members": sorted(member_ids)},
+            )
+
     # Persistence -----------------------------------------------------------------
 
     @callback
@@ -325,6 +360,8 @@ class Room:
             "name": self.name,
             "state": self.player.state.value,
             "control": self.config.get(CONF_ROOM_CONTROL),
+            "volume": self.player.volume,
+            "queue_length": len(self.player.queue),
             "output": self.output.diagnostics(),
         }
 
