@@ -61,7 +61,8 @@ class RateController:
             target = 1.0
         else:
             target = 1.0 - _clamp(predicted / HORIZON_SECONDS, self._limit(predicted, now))
-        self._track_burst(abs(target - 1.0) > TRIM, now)
+        # The tolerance: 1 - (1 - TRIM) is a hair above TRIM in floating point, not a burst.
+        self._track_burst(abs(target - 1.0) > TRIM + 1e-9, now)
         if math.isclose(target, self.speed, abs_tol=1e-6):
             return Correction()
         self.speed = target

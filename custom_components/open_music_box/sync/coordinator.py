@@ -73,9 +73,7 @@ class Coordinator:
         await member.async_open()
         self.members[member.member_id] = member
         await self._guard(member, member.async_set_volume(self._volume_of(member), self.muted))
-        if self.track is not None and self.timeline.state is not TimelineState.IDLE:
-            self._spawn(self._async_catch_up(member, self.timeline.generation))
-        self._notify()
+        self.connected(member)
 
     async def async_remove(self, member_id: str) -> None:
         """Stop a member and release it."""
@@ -87,8 +85,11 @@ class Coordinator:
 
     @callback
     def connected(self, member: Member) -> None:
-        """Put a satellite that came back on the timeline again."""
-        if self.track is not None and self.timeline.state is not TimelineState.IDLE:
+        """Bring a new or returning member onto the timeline."""
+        member.generation = self.timeline.generation
+        # A self-joining member got the room state on joining: it prepares and starts itself.
+        playing = self.track is not None and self.timeline.state is not TimelineState.IDLE
+        if playing and not member.self_joining:
             self._spawn(self._async_catch_up(member, self.timeline.generation))
         self._notify()
 

@@ -24,6 +24,8 @@ class Member(ABC):
     kind: ClassVar[str]
     # True: measured to the millisecond and trimmed with speed; False: corrected by seek only.
     precise: ClassVar[bool] = True
+    # True: the member catches up by itself from the room state it gets when it (re)joins.
+    self_joining: ClassVar[bool] = False
 
     def __init__(self, member_id: str, name: str, offset_ms: float) -> None:
         self.member_id = member_id

@@ -41,6 +41,7 @@ class SatelliteMember(Member):
     """The server's side of one satellite."""
 
     kind = "satellite"
+    self_joining = True
 
     def __init__(
         self, member_id: str, name: str, offset_ms: float, url_for: UrlFor, user_id: str | None
