@@ -19,6 +19,7 @@ from homeassistant.components.http.auth import async_sign_path
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 
@@ -173,6 +174,12 @@ class Room:
         added = [eid for eid in dict.fromkeys(entity_ids) if eid not in known]
         if not added:
             return
+        registry = er.async_get(self.hass)
+        for entity_id in added:
+            entity = registry.async_get(entity_id)
+            if entity is not None and entity.platform == DOMAIN:
+                # A box or room in a room would play the room's own stream back into it.
+                raise room_error("cannot_join_own_player", entity_id=entity_id)
         if len(self.coordinator.members) + len(added) > MAX_ROOM_MEMBERS:
             raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
         members += [{CONF_ENTITY_ID: eid, CONF_OFFSET_MS: 0.0} for eid in added]

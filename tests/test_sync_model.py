@@ -1,0 +1,365 @@
+"""The sync model on its own: rate controller, line fit, clock estimate, timeline.
+
+Pure functions and small classes, fed numbers; the controller is also run against a simulated
+player that hears each new speed only after the audio buffer, as mpv does.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+import itertools
+import math
+import random
+
+import pytest
+
+from custom_components.open_music_box.sync.clock import (
+    FAST_POLL_SECONDS,
+    SAMPLES_KEPT,
+    SLOW_POLL_SECONDS,
+    ClockEstimator,
+    ClockSample,
+    ntp_sample,
+)
+from custom_components.open_music_box.sync.controller import (
+    BURST,
+    BURST_MAX_SECONDS,
+    CHANGE_INTERVAL_SECONDS,
+    DEADBAND_SECONDS,
+    SEEK_ABOVE_SECONDS,
+    SPEED_LATENCY_SECONDS,
+    TRIM,
+    Correction,
+    RateController,
+)
+from custom_components.open_music_box.sync.linefit import LineFit
+from custom_components.open_music_box.sync.timeline import Timeline, TimelineState, server_time
+
+TICK = 0.25  # the coordinator's measuring period
+EPS = 1e-9
+
+
+# The rate controller -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [0.0, 0.001, -0.001, DEADBAND_SECONDS, -DEADBAND_SECONDS])
+def test_errors_in_the_deadband_are_left_alone(error: float) -> None:
+    controller = RateController()
+    assert controller.decide(error, 100.0) == Correction()
+    assert controller.speed == 1.0
+
+
+@pytest.mark.parametrize("error", [0.0016, 0.002, 0.003, 0.005, -0.002, -0.005])
+def test_small_errors_get_a_gentle_trim(error: float) -> None:
+    """An inaudible trim (≤ 0.1 %), slowing a member that is ahead, speeding one behind."""
+    correction = RateController().decide(error, 100.0)
+    assert correction.speed is not None
+    assert not correction.seek
+    assert abs(correction.speed - 1.0) <= TRIM + EPS
+    assert (correction.speed < 1.0) == (error > 0)
+
+
+@pytest.mark.parametrize("error", [0.006, 0.02, 0.1, 0.199, -0.006, -0.1, -0.199])
+def test_larger_errors_get_a_burst_of_at_most_half_a_percent(error: float) -> None:
+    correction = RateController().decide(error, 100.0)
+    assert correction.speed is not None
+    assert not correction.seek
+    assert TRIM < abs(correction.speed - 1.0) <= BURST + EPS
+    assert (correction.speed < 1.0) == (error > 0)
+
+
+@pytest.mark.parametrize(
+    "error", [SEEK_ABOVE_SECONDS + 1e-4, 0.5, -SEEK_ABOVE_SECONDS - 0.01, 30.0]
+)
+def test_errors_above_200_ms_seek(error: float) -> None:
+    controller = RateController()
+    controller.decide(0.05, 100.0)  # bursting
+    assert controller.speed != 1.0
+    # A seek does not wait for the change interval, and the member plays at 1.0 again.
+    assert controller.decide(error, 100.1) == Correction(speed=1.0, seek=True)
+    assert controller.speed == 1.0
+
+
+def test_at_most_one_change_per_half_second() -> None:
+    controller = RateController()
+    assert controller.decide(0.003, 10.0).speed is not None
+    for t in (10.1, 10.25, 10.49):
+        assert controller.decide(0.08, t) == Correction()
+    assert controller.decide(0.08, 10.0 + CHANGE_INTERVAL_SECONDS).speed is not None
+
+
+def test_returns_to_1_early_counting_what_the_current_speed_still_does() -> None:
+    """An error still above the deadband, but one the current trim removes before a new speed is
+    heard: the speed goes back to 1.0 now, not when the error is already gone (an overshoot)."""
+    controller = RateController()
+    assert controller.decide(0.003, 0.0).speed == pytest.approx(1.0 - TRIM)
+    error = DEADBAND_SECONDS + 0.0003  # above the deadband...
+    assert error - TRIM * SPEED_LATENCY_SECONDS <= DEADBAND_SECONDS  # ...but not for long
+    assert controller.decide(error, 0.5).speed == 1.0
+
+
+def test_a_steady_speed_is_not_sent_again() -> None:
+    controller = RateController()
+    assert controller.decide(0.05, 0.0).speed == pytest.approx(1.0 - BURST)
+    # Still far off: the same burst speed, nothing to send.
+    assert controller.decide(0.05 + BURST * SPEED_LATENCY_SECONDS, 0.5) == Correction()
+
+
+def test_reset_forgets_the_trim() -> None:
+    controller = RateController()
+    controller.decide(0.05, 0.0)
+    controller.reset()
+    assert controller.speed == 1.0
+    assert controller.decide(0.05, 0.1).speed is not None  # no change interval to wait for
+
+
+@dataclass
+class SimulatedMember:
+    """A member `error` seconds ahead that hears a new speed SPEED_LATENCY_SECONDS late."""
+
+    error: float
+    speed_heard: float = 1.0
+    pending: deque[tuple[float, float]] = field(default_factory=deque)
+
+    def run(self, controller: RateController, seconds: float) -> list[tuple[float, float, float]]:
+        """Tick the controller; return (time, error, speed decided) at every tick."""
+        trace = []
+        t = 0.0
+        while t < seconds:
+            correction = controller.decide(self.error, t)
+            assert not correction.seek
+            if correction.speed is not None:
+                self.pending.append((t + SPEED_LATENCY_SECONDS, correction.speed))
+            trace.append((t, self.error, controller.speed))
+            # Advance by one tick in small steps, applying the speed once it is heard.
+            for _ in range(25):
+                step = TICK / 25
+                t += step
+                while self.pending and self.pending[0][0] <= t:
+                    self.speed_heard = self.pending.popleft()[1]
+                self.error += (self.speed_heard - 1.0) * step
+        return trace
+
+
+def _bursts(trace: list[tuple[float, float, float]]) -> list[tuple[float, float]]:
+    """Return (start, end) of each stretch where |speed - 1| exceeded the gentle trim."""
+    bursts, start = [], None
+    for t, _error, speed in trace:
+        bursting = abs(speed - 1.0) > TRIM + EPS
+        if bursting and start is None:
+            start = t
+        elif not bursting and start is not None:
+            bursts.append((start, t))
+            start = None
+    if start is not None:
+        bursts.append((start, trace[-1][0]))
+    return bursts
+
+
+@pytest.mark.parametrize("initial", [0.004, -0.004, 0.03, -0.03])
+def test_converges_into_the_deadband_without_overshooting(initial: float) -> None:
+    controller = RateController()
+    trace = SimulatedMember(initial).run(controller, 30.0)
+    speeds = [speed for _t, _e, speed in trace]
+    assert max(abs(speed - 1.0) for speed in speeds) <= BURST + EPS
+    # Never pushed across to the other side by more than the deadband.
+    assert all(error * initial > 0 or abs(error) <= DEADBAND_SECONDS for _t, error, _s in trace)
+    settled = [(error, speed) for t, error, speed in trace if t > 20.0]
+    assert all(abs(error) <= DEADBAND_SECONDS for error, _speed in settled)
+    assert settled[-1][1] == 1.0  # and back at normal speed once there
+
+
+@pytest.mark.parametrize("initial", [0.19, -0.19])
+def test_bursts_last_at_most_10_s_then_rest(initial: float) -> None:
+    """A member 190 ms ahead (or behind): the 0.5 % burst removes 50 ms in 10 s, then gentle
+    trims only for the next 10 s, then a burst again; never faster than 0.5 %, never more than
+    one change per half second."""
+    controller = RateController()
+    trace = SimulatedMember(initial).run(controller, 40.0)
+    bursts = _bursts(trace)
+    assert len(bursts) >= 2
+    for start, end in bursts:
+        assert end - start <= BURST_MAX_SECONDS + TICK
+    rests = [nxt[0] - prev[1] for prev, nxt in itertools.pairwise(bursts)]
+    assert all(rest >= BURST_MAX_SECONDS - TICK for rest in rests)
+    # During the rest the member is still trimmed gently (it is still far off).
+    first_end = bursts[0][1]
+    resting = [speed for t, _e, speed in trace if first_end + 1 < t < first_end + 9]
+    assert resting
+    assert all(0 < abs(speed - 1.0) <= TRIM + EPS for speed in resting)
+    changes = [t for (t, _e, s), (_t0, _e0, s0) in zip(trace[1:], trace, strict=False) if s != s0]
+    assert all(b - a >= CHANGE_INTERVAL_SECONDS - EPS for a, b in itertools.pairwise(changes))
+    assert max(abs(speed - 1.0) for _t, _e, speed in trace) <= BURST + EPS
+
+
+def test_a_short_burst_needs_no_rest() -> None:
+    controller = RateController()
+    assert controller.decide(0.02, 0.0).speed == pytest.approx(1.0 - 0.005)
+    assert controller.decide(0.003, 1.0).speed == 1.0  # caught up: the burst ended after 1 s
+    assert controller.decide(0.02, 2.0).speed == pytest.approx(1.0 - 0.005)  # a burst at once
+
+
+# The line fit ------------------------------------------------------------------------------------
+
+
+def test_line_needs_three_samples_over_300_ms() -> None:
+    fit = LineFit()
+    assert fit.value_at(0.0) is None
+    assert fit.last_time is None
+    fit.add(1000.0, 5.0)
+    fit.add(1000.2, 5.2)
+    assert fit.value_at(1000.2) is None  # two samples
+    fit.add(1000.25, 5.25)
+    assert fit.value_at(1000.2) is None  # three, but over 250 ms only
+    fit.add(1000.4, 5.4)
+    assert fit.value_at(1000.6) == pytest.approx(5.6)
+    assert fit.count == 4
+    assert fit.last_time == 1000.4
+
+
+def test_line_through_exact_samples_at_large_monotonic_times() -> None:
+    """Times centred before squaring: at 10^6 s of uptime the fit is still exact."""
+    fit = LineFit()
+    t0 = 1_234_567.0
+    for i in range(6):
+        t = t0 + i * 0.2
+        fit.add(t, 42.0 + (t - t0) * 1.001)
+    line = fit.line()
+    assert line is not None
+    assert line[1] == pytest.approx(1.001, abs=1e-9)  # the speed trim shows in the slope
+    predicted = fit.value_at(t0 + 1.5)
+    assert predicted == pytest.approx(42.0 + 1.5 * 1.001, abs=1e-7)
+
+
+def test_line_fit_averages_the_notification_jitter() -> None:
+    """audio-pts stamped with 2 ms of jitter, 5 per second: the line is closer than the raw reads
+    and its slope is the playback speed."""
+    rng = random.Random(5)
+    fit = LineFit()
+    t0 = 50_000.0
+    raw_errors, fit_errors = [], []
+    for i in range(200):
+        t = t0 + i * 0.2
+        true = 10.0 + (t - t0)
+        sample = true + rng.gauss(0.0, 0.002)
+        fit.add(t, sample)
+        raw_errors.append(sample - true)
+        if (value := fit.value_at(t)) is not None:
+            fit_errors.append(value - true)
+    assert fit.count <= 6  # about one second of samples
+    assert _rms(fit_errors) < 0.8 * _rms(raw_errors)
+    line = fit.line()
+    assert line is not None
+    assert line[1] == pytest.approx(1.0, abs=0.02)
+
+
+def _rms(values: list[float]) -> float:
+    return math.sqrt(sum(v * v for v in values) / len(values))
+
+
+def test_line_forgets_old_samples_and_resets() -> None:
+    fit = LineFit()
+    for i in range(6):
+        fit.add(100.0 + i * 0.2, 1.0 + i * 0.2)
+    # A seek: new samples on another line; after a window only those count.
+    for i in range(7):
+        fit.add(101.2 + i * 0.2, 60.0 + i * 0.2)
+    assert fit.value_at(102.4) == pytest.approx(61.2)
+    fit.reset()
+    assert fit.count == 0
+    assert fit.value_at(102.4) is None
+
+
+# The clock ---------------------------------------------------------------------------------------
+
+
+def test_ntp_sample_with_symmetric_delays() -> None:
+    """Client clock 5 s behind the server, 10 ms each way, 2 ms in the server."""
+    sample = ntp_sample(t1=100.0, t2=105.010, t3=105.012, t4=100.022)
+    assert sample.offset == pytest.approx(5.0)
+    assert sample.rtt == pytest.approx(0.020)
+
+
+def test_ntp_sample_asymmetry_shows_as_half_its_size() -> None:
+    sample = ntp_sample(t1=100.0, t2=105.030, t3=105.030, t4=100.040)  # 30 ms up, 10 ms down
+    assert sample.offset == pytest.approx(5.010)
+    assert sample.rtt == pytest.approx(0.040)
+
+
+def test_minimum_rtt_sample_wins_among_the_last_eight() -> None:
+    clock = ClockEstimator()
+    assert clock.best is None
+    assert clock.poll_interval == FAST_POLL_SECONDS
+    clock.add(ClockSample(offset=5.0001, rtt=0.0004))  # the best, but it will age out
+    for i in range(SAMPLES_KEPT - 1):
+        clock.add(ClockSample(offset=5.0 + 0.01 * (i + 1), rtt=0.01 + 0.001 * i))
+    assert clock.best == ClockSample(offset=5.0001, rtt=0.0004)
+    assert clock.poll_interval == SLOW_POLL_SECONDS
+    clock.add(ClockSample(offset=4.99, rtt=0.05))  # a queued request: long round trip
+    assert clock.best == ClockSample(offset=5.01, rtt=0.01)
+
+
+def test_clock_estimate_from_noisy_exchanges() -> None:
+    """Random queueing delays on both ways: the min-RTT sample is within half its round trip
+    of the truth."""
+    rng = random.Random(7)
+    true_offset = -3.25
+    clock = ClockEstimator()
+    samples = []
+    client = 1000.0
+    for _ in range(SAMPLES_KEPT):
+        up, down = 0.0002 + rng.expovariate(1 / 0.005), 0.0002 + rng.expovariate(1 / 0.005)
+        t1 = client
+        t2 = t1 + true_offset + up
+        t3 = t2 + 0.0001
+        t4 = t3 - true_offset + down
+        samples.append(ntp_sample(t1, t2, t3, t4))
+        clock.add(samples[-1])
+        client = t4 + 0.2
+    best = clock.best
+    assert best is not None
+    assert best.rtt == min(sample.rtt for sample in samples)
+    assert abs(best.offset - true_offset) <= best.rtt / 2 + EPS  # the NTP error bound
+    assert abs(best.offset - true_offset) < 0.005
+
+
+# The timeline ------------------------------------------------------------------------------------
+
+
+def test_timeline_position_at() -> None:
+    playing = Timeline(3, TimelineState.PLAYING, "t", position=12.0, server_time=500.0)
+    assert playing.position_at(500.0) == 12.0
+    assert playing.position_at(501.5) == pytest.approx(13.5)
+    assert playing.position_at(499.9) == pytest.approx(11.9)  # before its start: not yet there
+    paused = Timeline(4, TimelineState.PAUSED, "t", position=12.0, server_time=500.0)
+    assert paused.position_at(900.0) == 12.0
+    assert Timeline().position_at(123.0) == 0.0
+    assert Timeline().state is TimelineState.IDLE
+
+
+def test_timeline_shifted_feeds_a_late_speaker_early() -> None:
+    timeline = Timeline(7, TimelineState.PLAYING, "t", position=10.0, server_time=200.0)
+    shifted = timeline.shifted(0.150)
+    assert shifted.position_at(201.0) == pytest.approx(11.150)
+    assert (shifted.generation, shifted.state, shifted.server_time) == (7, timeline.state, 200.0)
+    assert timeline.position == 10.0  # frozen: the room's own timeline is unchanged
+    assert timeline.shifted(-0.2).position == pytest.approx(9.8)
+
+
+def test_timeline_as_dict() -> None:
+    timeline = Timeline(2, TimelineState.PAUSED, "abc", position=1 / 3, server_time=9.5)
+    assert timeline.as_dict() == {
+        "generation": 2,
+        "state": "paused",
+        "track_id": "abc",
+        "position": 0.333333,
+        "server_time": 9.5,
+        "rate": 1.0,
+    }
+
+
+def test_server_time_is_monotonic() -> None:
+    first = server_time()
+    assert server_time() >= first
+    assert math.isfinite(first)
