@@ -35,6 +35,8 @@ PASSWORD = "dev"  # a throwaway local development login, printed on purpose
 ENTITY_ID = "media_player.music_box"
 # Config flow answers, by field name; fields not listed keep the flow's defaults.
 FLOW_VALUES = {"name": "Music Box", "output": "mpv", "audio_device": "auto"}
+# The demo sync room: one more mpv output of this host (null audio on a machine with no sound card).
+ROOM_VALUES = {"name": "Living room", "control": "everyone", "local_devices": ["auto"]}
 # Onboarding's core_config step starts these; this instance does not want them.
 ONBOARDING_EXTRAS = ("google_translate", "radio_browser", "shopping_list", "met")
 
@@ -190,13 +192,13 @@ def remove_onboarding_extras(api: Api, wait: float) -> None:
         time.sleep(2)
 
 
-def flow_payload(form: dict[str, Any]) -> dict[str, Any]:
+def flow_payload(form: dict[str, Any], values: dict[str, Any] = FLOW_VALUES) -> dict[str, Any]:
     """Answer a config flow form: our values, else the field's default."""
     payload = {}
     for field in form.get("data_schema", []):
         name = field["name"]
-        if name in FLOW_VALUES:
-            payload[name] = FLOW_VALUES[name]
+        if name in values:
+            payload[name] = values[name]
         elif "default" in field:
             payload[name] = field["default"]
         elif field.get("required"):
@@ -230,6 +232,23 @@ def add_music_box(api: Api) -> str | None:
         raise SetupError(f"config flow ended with {result.get('type')}: {result.get('reason')}")
     entry_id: str = result["result"]["entry_id"]
     return entry_id
+
+
+def add_demo_room(api: Api, entry_id: str) -> None:
+    """Add the demo sync room through the room subentry flow (the UI's "Add room")."""
+    say("adding the demo room 'Living room' through the room flow")
+    flow = "/api/config/config_entries/subentries/flow"
+    result = api.ok("POST", flow, body={"handler": [entry_id, "room"]})
+    answered: set[str] = set()
+    while result.get("type") == "form":
+        step = result["step_id"]
+        if step in answered:
+            raise SetupError(f"room flow step {step} refused our answer: {result.get('errors')}")
+        answered.add(step)
+        payload = flow_payload(result, ROOM_VALUES)
+        result = api.ok("POST", f"{flow}/{result['flow_id']}", body=payload)
+    if result.get("type") != "create_entry":
+        raise SetupError(f"room flow ended with {result.get('type')}: {result.get('reason')}")
 
 
 def wait_for_entity(api: Api, timeout: float) -> str:
@@ -311,8 +330,10 @@ def main() -> int:
         if os.environ.get("OMB_DEV_NO_ENTRY") == "1":
             entity_line = "Music Box not added (OMB_DEV_NO_ENTRY=1): Settings > Devices & services"
         else:
-            add_music_box(api)
+            entry_id = add_music_box(api)
             entity_line = wait_for_entity(api, 60)
+            if entry_id is not None:  # a new box: give it the demo room too
+                add_demo_room(api, entry_id)
         banner(args.port, entity_line)
         if pending and "core_config" in pending:
             remove_onboarding_extras(api, 90)
