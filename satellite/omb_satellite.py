@@ -637,9 +637,12 @@ class Satellite:
                 self._pending[msg_id] = future
             if subscription:
                 self._join_id = msg_id
+            text = json.dumps(message)
+            # t1 of a clock sample: right before the write. Not after it: send_str may yield
+            # to the loop, which can read the reply before send_str returns.
             sent = time.monotonic()
             try:
-                await ws.send_str(json.dumps(message))
+                await ws.send_str(text)
             except (aiohttp.ClientError, OSError) as err:
                 raise ConnectionLost(f"send failed: {err}") from err
         return sent
@@ -713,11 +716,16 @@ class Satellite:
                 "open_music_box/room/join", payload, subscription=True
             )
         except CommandError as err:
-            if err.code == "room_not_found":
+            if err.code == "room_not_found" and self.member_id is None:
                 raise FatalError(
-                    f"Room {self.room_id!r} not found: use the room id shown in the room's "
-                    "diagnostics in Home Assistant",
+                    f"Room {self.room_id!r} not found: use the room_id attribute of the room's "
+                    "media player in Home Assistant",
                     EXIT_ROOM,
+                ) from err
+            if err.code == "room_not_found":
+                # We were in it: Home Assistant is restarting or reloading the box. Retry.
+                raise ConnectionLost(
+                    "the room is not there yet (Home Assistant restarting?)"
                 ) from err
             raise
         self.member_id = str(result["member_id"])
@@ -918,7 +926,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Open Music Box satellite: play a sync room.")
     parser.add_argument("--url", required=True, help="Home Assistant URL, e.g. http://ha:8123")
     parser.add_argument("--token", default=os.environ.get("OMB_TOKEN"), help="long-lived token")
-    parser.add_argument("--room", required=True, help="room id (shown in the room's diagnostics)")
+    parser.add_argument(
+        "--room", required=True, help="room id (the room_id attribute of the room's media player)"
+    )
     parser.add_argument("--name", default=None, help="member name (default: host name)")
     parser.add_argument("--audio-device", default="auto", help="mpv audio device")
     parser.add_argument("--offset-ms", type=float, default=0.0, help="speaker latency, ms")

@@ -43,7 +43,7 @@ EPS = 1e-9
 # The rate controller -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("error", [0.0, 0.001, -0.001, DEADBAND_SECONDS, -DEADBAND_SECONDS])
+@pytest.mark.parametrize("error", [0.0, 0.0005, -0.0005, DEADBAND_SECONDS, -DEADBAND_SECONDS])
 def test_errors_in_the_deadband_are_left_alone(error: float) -> None:
     controller = RateController()
     assert controller.decide(error, 100.0) == Correction()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
-DEADBAND_SECONDS = 0.0015
+DEADBAND_SECONDS = 0.001  # the line fit's noise is ~0.05 ms: 1 ms is well above it
 TRIM = 0.001  # continuous trim: |speed - 1| ≤ 0.1 %
 BURST = 0.005  # bursts: |speed - 1| ≤ 0.5 %
 BURST_ABOVE_SECONDS = 0.005  # errors larger than this may use a burst

@@ -56,7 +56,8 @@ class Coordinator:
         return lambda: self._listeners.remove(listener)
 
     @callback
-    def _notify(self) -> None:
+    def notify(self) -> None:
+        """Tell the listeners something changed (also a member's connection)."""
         for listener in list(self._listeners):
             listener()
 
@@ -79,7 +80,7 @@ class Coordinator:
         """Stop a member and release it."""
         if (member := self.members.pop(member_id, None)) is None:
             return
-        self._notify()
+        self.notify()
         await self._guard(member, member.async_stop())
         await member.async_close()
 
@@ -91,7 +92,7 @@ class Coordinator:
         playing = self.track is not None and self.timeline.state is not TimelineState.IDLE
         if playing and not member.self_joining:
             self._spawn(self._async_catch_up(member, self.timeline.generation))
-        self._notify()
+        self.notify()
 
     async def _async_catch_up(self, member: Member, generation: int) -> None:
         """Prepare a newcomer at the room's position and start it late if the room plays."""
@@ -241,7 +242,7 @@ class Coordinator:
         self._cancel_tick()
         if timeline.state is TimelineState.PLAYING and not self._closed:
             self._tick = self._hass.loop.call_later(TICK_SECONDS, self._on_tick)
-        self._notify()
+        self.notify()
 
     def _cancel_tick(self) -> None:
         if self._tick is not None:

@@ -91,7 +91,8 @@ class SyncedMpv(MpvOutput):
         if remaining > BUSY_WAIT_SECONDS:
             time.sleep(remaining - BUSY_WAIT_SECONDS)
         while time.monotonic() < instant:
-            pass
+            # Yield the GIL while spinning: the other members' threads must wake on time too.
+            time.sleep(0)
         self._player.pause = False
 
     async def async_set_speed(self, speed: float) -> None:

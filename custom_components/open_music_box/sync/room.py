@@ -114,6 +114,9 @@ class Room:
             unsub()
         self._unsubs.clear()
         self._save()
+        if self.room_id not in self.box.entry.subentries:
+            reason = "room_removed"  # the reload after a deletion: satellites stop for good
+            self.box.store.data.get("rooms", {}).pop(self.room_id, None)
         for member in self.satellites():
             member.send({"type": "closed", "reason": reason})
         await self.player.async_close()
@@ -257,6 +260,12 @@ class Room:
         if not isinstance(member, SatelliteMember):
             raise room_error("member_not_found", member_id=member_id[:64])
         return member
+
+    @callback
+    def satellite_disconnected(self, member: SatelliteMember, send: Sender) -> None:
+        """Keep a satellite whose connection closed in its place, shown unavailable meanwhile."""
+        member.disconnect(send)
+        self.coordinator.notify()  # the room entity and the box's subscribers show it
 
     async def async_leave(self, member_id: str) -> None:
         """Remove a satellite that leaves for good."""

@@ -140,7 +140,7 @@ async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str
 
     @callback
     def closed() -> None:
-        member.disconnect(send)
+        room.satellite_disconnected(member, send)
 
     connection.subscriptions[msg_id] = closed
     connection.send_result(msg_id, {"member_id": member.member_id, "rejoined": rejoined})
