@@ -530,7 +530,11 @@ class Satellite:
     async def _session(self, http: aiohttp.ClientSession) -> None:
         url = self.base_url + "/api/websocket"
         _LOGGER.info("Connecting to %s", url)
-        async with http.ws_connect(url, heartbeat=HEARTBEAT, timeout=_ws_timeout()) as ws:
+        # No permessage-deflate: the messages are tiny, and (de)compressing them on the way to
+        # the server but not back skews the clock samples' one-way times (measured: ~0.05 ms).
+        async with http.ws_connect(
+            url, heartbeat=HEARTBEAT, timeout=_ws_timeout(), compress=0
+        ) as ws:
             await self._authenticate(ws)
             self._ws = ws
             self._next_id = 1
