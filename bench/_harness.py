@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import platform
 import subprocess
 import sys
 
@@ -41,3 +42,14 @@ def run_pytest(path: str, env: dict[str, str] | None = None) -> int:
 def run_under_pytest(path: str, env: dict[str, str] | None = None) -> None:
     """Run `path` with pytest and exit with its code."""
     sys.exit(run_pytest(path, env))
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text("utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

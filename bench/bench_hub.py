@@ -72,6 +72,8 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.setup import async_setup_component
 import pytest
 
+from bench._harness import cpu_model
+
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
 from custom_components.open_music_box.hub import REPLAY_BUFFER_SIZE
 from custom_components.open_music_box.player import PlayState
@@ -401,17 +403,6 @@ async def report(baseline: dict[str, float], load: dict[str, Any], replay: dict[
         "subscribers": SUBSCRIBERS,
     }
     print("RESULT " + json.dumps(result))
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo where there is one."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text("utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 async def test_hub(hass: Any, tmp_path: Path, aiohttp_client: Any, hass_access_token: str) -> None:

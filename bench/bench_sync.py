@@ -56,6 +56,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
+from bench._harness import cpu_model
 from bench._sync_metrics import (
     Phase,
     Recording,
@@ -348,17 +349,6 @@ async def test_sync(
 
 
 # Report ------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo where there is one."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text("utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def conditions(local: list[LocalMember], recording: Recording) -> dict[str, Any]:

@@ -206,30 +206,31 @@ def flow_payload(form: dict[str, Any], values: dict[str, Any] = FLOW_VALUES) -> 
     return payload
 
 
+def run_flow(api: Api, path: str, body: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Drive a config (or subentry) flow through its forms; return the created entry."""
+    result = api.ok("POST", path, body=body)
+    answered: set[str] = set()
+    while result.get("type") == "form":
+        step = result["step_id"]
+        if step in answered:
+            raise SetupError(f"flow step {step} refused our answer: {result.get('errors')}")
+        answered.add(step)
+        payload = flow_payload(result, values)
+        say(f"flow step {step}: {payload}")
+        result = api.ok("POST", f"{path}/{result['flow_id']}", body=payload)
+    if result.get("type") != "create_entry":
+        raise SetupError(f"flow ended with {result.get('type')}: {result.get('reason')}")
+    return result
+
+
 def add_music_box(api: Api) -> str | None:
     """Create the config entry through the config flow; return its id (None if one exists)."""
     entries = api.ok("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
     if entries:
         return None
     say("adding the Music Box through the config flow")
-    result = api.ok(
-        "POST",
-        "/api/config/config_entries/flow",
-        body={"handler": DOMAIN, "show_advanced_options": False},
-    )
-    answered: set[str] = set()
-    while result.get("type") == "form":
-        step = result["step_id"]
-        if step in answered:
-            raise SetupError(f"config flow step {step} refused our answer: {result.get('errors')}")
-        answered.add(step)
-        payload = flow_payload(result)
-        say(f"config flow step {step}: {payload}")
-        result = api.ok(
-            "POST", f"/api/config/config_entries/flow/{result['flow_id']}", body=payload
-        )
-    if result.get("type") != "create_entry":
-        raise SetupError(f"config flow ended with {result.get('type')}: {result.get('reason')}")
+    body = {"handler": DOMAIN, "show_advanced_options": False}
+    result = run_flow(api, "/api/config/config_entries/flow", body, FLOW_VALUES)
     entry_id: str = result["result"]["entry_id"]
     return entry_id
 
@@ -237,18 +238,8 @@ def add_music_box(api: Api) -> str | None:
 def add_demo_room(api: Api, entry_id: str) -> None:
     """Add the demo sync room through the room subentry flow (the UI's "Add room")."""
     say("adding the demo room 'Living room' through the room flow")
-    flow = "/api/config/config_entries/subentries/flow"
-    result = api.ok("POST", flow, body={"handler": [entry_id, "room"]})
-    answered: set[str] = set()
-    while result.get("type") == "form":
-        step = result["step_id"]
-        if step in answered:
-            raise SetupError(f"room flow step {step} refused our answer: {result.get('errors')}")
-        answered.add(step)
-        payload = flow_payload(result, ROOM_VALUES)
-        result = api.ok("POST", f"{flow}/{result['flow_id']}", body=payload)
-    if result.get("type") != "create_entry":
-        raise SetupError(f"room flow ended with {result.get('type')}: {result.get('reason')}")
+    path = "/api/config/config_entries/subentries/flow"
+    run_flow(api, path, {"handler": [entry_id, "room"]}, ROOM_VALUES)
 
 
 def wait_for_entity(api: Api, timeout: float) -> str:

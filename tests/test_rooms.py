@@ -648,7 +648,10 @@ async def test_join_and_unjoin_a_media_player(
     member = room.coordinator.members[f"entity:{TARGET_ID}"]
     assert isinstance(member, EntityMember)
     assert member.available
-    assert speaker.services("volume_set")[-1].data == {"volume": 0.5}  # the room's volume
+    # It joined at its own volume (1.0, the room 0.5): the room's volume moves it by as much.
+    assert speaker.services("volume_set")[-1].data == {"volume": 1.0}
+    await call(hass, "volume_set", {"volume_level": 0.3})
+    assert speaker.services("volume_set")[-1].data == {"volume": 0.8}
     await call(hass, "join", {"group_members": [TARGET_ID]})  # already there: nothing changes
     assert len(with_speaker.subentries[ROOM_ID].data[CONF_ROOM_ENTITY_MEMBERS]) == 1
     # 2 members + 19 more is one too many: refused as a whole.

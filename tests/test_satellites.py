@@ -59,6 +59,7 @@ from .test_rooms import (
     sync_library,
     until,
 )
+from .test_websocket_api import Client, expect_error
 
 SYNC_MS = 10.0  # a satellite on the room's line within this (loopback; reports are 0.5 s apart)
 CONVERGE_SECONDS = 8.0  # a guard against a hang, not a measured figure
@@ -91,7 +92,7 @@ class RecordingSatellite(Satellite):
         return [str(event.get("type")) for event in self.received]
 
 
-class Raw:
+class Raw(Client):
     """A WebSocket connection that speaks the satellite protocol by hand.
 
     It paces itself under the server's rate limit (as a well-behaved client does) unless told
@@ -99,10 +100,8 @@ class Raw:
     """
 
     def __init__(self, ws: MockHAClientWebSocket) -> None:
-        self.ws = ws
-        self.events: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        super().__init__(ws, entry_id="")  # satellites name rooms, not boxes
         self.read_upto: defaultdict[int, int] = defaultdict(int)
-        self.replies: dict[int, dict[str, Any]] = {}
         self._sent: deque[float] = deque()
 
     async def send(self, command: str, /, paced: bool = True, **fields: Any) -> int:
@@ -118,35 +117,6 @@ class Raw:
         msg: dict[str, Any] = {"type": f"{DOMAIN}/{command}", **fields}
         await self.ws.send_json_auto_id(msg)
         return int(msg["id"])
-
-    async def read(self) -> None:
-        """Read one message: an event goes to its subscription, anything else is a reply."""
-        async with asyncio.timeout(TIMEOUT):
-            msg = await self.ws.receive_json()
-        if msg["type"] == "event":
-            self.events[msg["id"]].append(msg["event"])
-        else:
-            self.replies[msg["id"]] = msg
-
-    async def reply(self, msg_id: int) -> dict[str, Any]:
-        """Return the reply to one message (events read meanwhile are kept)."""
-        while msg_id not in self.replies:
-            await self.read()
-        return self.replies.pop(msg_id)
-
-    async def call(self, command: str, /, **fields: Any) -> dict[str, Any]:
-        """Send a command, return its reply."""
-        return await self.reply(await self.send(command, **fields))
-
-    async def ok(self, command: str, /, **fields: Any) -> Any:
-        """Send a command that must succeed; return its result."""
-        reply = await self.call(command, **fields)
-        assert reply["success"], reply
-        return reply["result"]
-
-    async def error(self, command: str, code: str, /, **fields: Any) -> dict[str, Any]:
-        """Send a command that must fail with `code`; return the error."""
-        return expect_error(await self.call(command, **fields), code)
 
     async def join(self, room_id: str = ROOM_ID, **fields: Any) -> tuple[int, dict[str, Any]]:
         """Join a room; return the subscription id and the result."""
@@ -169,15 +139,6 @@ class Raw:
         """Check that the connection still serves commands: a clock sample."""
         result = await self.ok("time")
         assert result["t2"] <= result["t3"]
-
-
-def expect_error(reply: dict[str, Any], code: str) -> dict[str, Any]:
-    """Check that a reply is an error with `code` and a message; return the error."""
-    assert not reply["success"], reply
-    assert reply["error"]["code"] == code, reply
-    assert reply["error"]["message"], reply
-    error: dict[str, Any] = reply["error"]
-    return error
 
 
 # Fixtures -------------------------------------------------------------------------------------
@@ -542,6 +503,12 @@ async def test_a_silent_member_is_dropped(
     assert (await raw.event(sub))["type"] == "state"
     member = room.satellite(joined["member_id"])
     # Silent, but not for long yet: the sweep keeps it.
+    await sweep(hass)
+    assert member.member_id in room.coordinator.members
+
+    # A clock sample is a word: a satellite in a paused room sends nothing else.
+    member.last_seen -= SILENT_SECONDS + 1
+    await raw.ok("time")
     await sweep(hass)
     assert member.member_id in room.coordinator.members
 

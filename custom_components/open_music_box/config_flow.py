@@ -127,7 +127,7 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         self._name = DEFAULT_NAME
         self._library_path = ""
         self._output = OUTPUT_MPV
-        self._mpv_probed = False
+        self._probe = mpv_loader.AudioDeviceProbe()
         # None once probed means libmpv is missing.
         self._audio_devices: dict[str, str] | None = None
 
@@ -273,15 +273,7 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_probe_mpv(self) -> None:
         """Load libmpv once per flow and list its audio devices (both blocking)."""
-        if self._mpv_probed:
-            return
-        self._mpv_probed = True
-        try:
-            self._audio_devices = await self.hass.async_add_executor_job(
-                mpv_loader.list_audio_devices
-            )
-        except mpv_loader.LibmpvMissingError:
-            self._audio_devices = None
+        self._audio_devices = await self._probe.async_probe(self.hass)
 
     def _base_errors(self) -> dict[str, str]:
         """Explain up front why the mpv output is not offered."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import logging
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .outputs.base import OutputError
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,3 +40,21 @@ def list_audio_devices() -> dict[str, str]:
     finally:
         player.terminate()
     return {dev["name"]: dev.get("description") or dev["name"] for dev in devices}
+
+
+class AudioDeviceProbe:
+    """mpv's audio devices, listed once per config flow (None: libmpv is missing)."""
+
+    def __init__(self) -> None:
+        self._probed = False
+        self._devices: dict[str, str] | None = None
+
+    async def async_probe(self, hass: HomeAssistant) -> dict[str, str] | None:
+        """Load libmpv and list the devices on the first call (both blocking: the executor)."""
+        if not self._probed:
+            self._probed = True
+            try:
+                self._devices = await hass.async_add_executor_job(list_audio_devices)
+            except LibmpvMissingError:
+                self._devices = None
+        return self._devices

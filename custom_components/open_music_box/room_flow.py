@@ -61,7 +61,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         self._control_users: list[str] = []
         self._local_devices: list[str] = []
         self._entity_members: list[str] = []
-        self._mpv_probed = False
+        self._probe = mpv_loader.AudioDeviceProbe()
         # None once probed means libmpv is missing: no local device is offered then.
         self._audio_devices: dict[str, str] | None = None
 
@@ -266,15 +266,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
 
     async def _async_probe_mpv(self) -> None:
         """List mpv's audio devices once per flow (blocking: in the executor)."""
-        if self._mpv_probed:
-            return
-        self._mpv_probed = True
-        try:
-            self._audio_devices = await self.hass.async_add_executor_job(
-                mpv_loader.list_audio_devices
-            )
-        except mpv_loader.LibmpvMissingError:
-            self._audio_devices = None
+        self._audio_devices = await self._probe.async_probe(self.hass)
 
     def _device_options(self, current: list[str]) -> list[SelectOptionDict]:
         """Offer mpv's devices, and the room's own even when mpv no longer lists them."""

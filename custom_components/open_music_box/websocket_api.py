@@ -97,11 +97,6 @@ def send_error(
     )
 
 
-def _passthrough(name: str) -> vol.All:
-    """Let HA route the command but leave validation to `validator` (translated errors)."""
-    return vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/{name}"}, extra=vol.ALLOW_EXTRA))
-
-
 def validator(schema: SchemaDict) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Validate a message ourselves, so malformed input gets a translated error too."""
     checked = vol.Schema({vol.Required("id"): int, vol.Required("type"): str, **schema})
@@ -133,6 +128,23 @@ def checked(
         return None
 
 
+def admitted(
+    connection: ActiveConnection,
+    msg: dict[str, Any],
+    validate: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Return the validated message, or answer rate_limited / invalid_format and return None."""
+    if rate_limited(connection):
+        connection.send_error(msg["id"], ERR_RATE_LIMITED, RATE_LIMIT_MESSAGE)
+        return None
+    return checked(connection, msg, validate)
+
+
+def passthrough(name: str) -> vol.All:
+    """Let HA route the command but leave validation to `validator` (translated errors)."""
+    return vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/{name}"}, extra=vol.ALLOW_EXTRA))
+
+
 def _command(
     name: str,
     schema: SchemaDict,
@@ -144,15 +156,12 @@ def _command(
     """Build one command: entry lookup, rate limit, de-duplication, errors, result with seq."""
     validate = validator({**(_MUTATING if mutating else _BASE), **schema})
 
-    @websocket_api.websocket_command(_passthrough(name))
+    @websocket_api.websocket_command(passthrough(name))
     @websocket_api.async_response
     async def handler(
         hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
     ) -> None:
-        if rate_limited(connection):
-            connection.send_error(msg["id"], ERR_RATE_LIMITED, RATE_LIMIT_MESSAGE)
-            return
-        if (valid := checked(connection, msg, validate)) is None:
+        if (valid := admitted(connection, msg, validate)) is None:
             return
         msg = valid
         try:
@@ -184,7 +193,7 @@ _validate_subscribe = validator(
 )
 
 
-@websocket_api.websocket_command(_passthrough("subscribe"))
+@websocket_api.websocket_command(passthrough("subscribe"))
 @callback
 def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Replay from since_seq (or send a snapshot), then stream live events."""

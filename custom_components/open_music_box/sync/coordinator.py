@@ -72,6 +72,9 @@ class Coordinator:
     async def async_add(self, member: Member) -> None:
         """Open a member and bring it onto the timeline; raise MemberNotReady if it cannot open."""
         await member.async_open()
+        if (own := member.own_volume()) is not None:
+            # Room volume works as an offset: a speaker louder than the room stays louder.
+            member.volume_offset = own - self.volume
         self.members[member.member_id] = member
         await self._guard(member, member.async_set_volume(self._volume_of(member), self.muted))
         self.connected(member)
@@ -142,7 +145,7 @@ class Coordinator:
         ready: list[Member] = []
         if tasks:
             done, pending = await asyncio.wait(tasks, timeout=READY_TIMEOUT_SECONDS)
-            ready = [tasks[task] for task in done if task.result()]
+            ready = [tasks[task] for task in done if not task.cancelled() and task.result()]
             for task in pending:
                 _LOGGER.debug("%s: %s is late, starting without it", self._name, tasks[task].name)
                 task.add_done_callback(partial(self._late_ready, tasks[task], generation))

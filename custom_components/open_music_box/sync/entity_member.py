@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.components.media_player import ATTR_MEDIA_VOLUME_LEVEL
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
@@ -31,6 +32,7 @@ class EntityMember(Member):
         self, hass: HomeAssistant, entity_id: str, offset_ms: float, url_for: UrlFor
     ) -> None:
         super().__init__(f"entity:{entity_id}", entity_id, offset_ms)
+        self._hass = hass
         self.entity_id = entity_id
         self.output = EntityOutput(hass, entity_id, url_for)
         self._available = False
@@ -46,6 +48,12 @@ class EntityMember(Member):
     def _on_event(self, event: OutputEvent) -> None:
         if event.type is OutputEventType.AVAILABLE:
             self._available = bool(event.available)
+
+    def own_volume(self) -> float | None:
+        """Return the entity's volume as it joins: the room keeps its difference to the room's."""
+        state = self._hass.states.get(self.entity_id)
+        level = state.attributes.get(ATTR_MEDIA_VOLUME_LEVEL) if state is not None else None
+        return float(level) if isinstance(level, (int, float)) else None
 
     async def async_close(self) -> None:
         """Stop following the entity."""

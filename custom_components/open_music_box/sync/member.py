@@ -53,6 +53,10 @@ class Member(ABC):
     async def async_open(self) -> None:  # noqa: B027 (most members have nothing to open)
         """Open the member's player; raise MemberNotReady when it cannot be opened."""
 
+    def own_volume(self) -> float | None:
+        """Return the volume the player had before it joined (None: it has none of its own)."""
+        return None
+
     async def async_close(self) -> None:  # noqa: B027
         """Release the member's player."""
 

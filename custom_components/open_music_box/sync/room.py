@@ -94,8 +94,14 @@ class Room:
     async def async_start(self) -> None:
         """Open the configured members and come back where the room was."""
         await self.player.async_start()
+        stored = self.box.store.data.get("rooms", {}).get(self.room_id)
+        if stored is not None:
+            # The volume first: members joining keep their own volume's difference to it.
+            await self.player.async_set_volume(stored["volume"])
+            await self.player.async_set_mute(stored["muted"])
         await self._async_apply_members(self.config)
-        await self._async_restore()
+        if stored is not None:
+            await self._async_restore(stored)
         self._unsubs.append(self.player.async_add_listener(self._save))
         self._unsubs.append(self.coordinator.async_add_listener(self._publish))
         self._publish()
@@ -348,13 +354,8 @@ class Room:
             )
         self.box.store.schedule_save()
 
-    async def _async_restore(self) -> None:
-        stored = self.box.store.data.get("rooms", {}).get(self.room_id)
-        if stored is None:
-            return
+    async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
-        await player.async_set_volume(stored["volume"])
-        await player.async_set_mute(stored["muted"])
         player.shuffle = stored["shuffle"]
         player.repeat = Repeat(stored["repeat"])
         tracks = [self.box.catalog.track(track_id) for track_id in stored["track_ids"]]

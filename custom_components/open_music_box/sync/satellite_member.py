@@ -145,6 +145,8 @@ class SatelliteMember(Member):
         self.duration = track.duration
         if self._send is None:
             raise MemberNotReady("disconnected")
+        for older in self._ready.values():
+            older.cancel()  # a newer barrier: nobody waits for the older ready any more
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._ready = {generation: future}
         self.send(

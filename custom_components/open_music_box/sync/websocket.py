@@ -18,13 +18,11 @@ import voluptuous as vol
 
 from ..const import DOMAIN, MAX_OFFSET_MS
 from ..websocket_api import (
-    ERR_RATE_LIMITED,
     ID_SCHEMA,
-    RATE_LIMIT_MESSAGE,
-    checked,
+    admitted,
     finite,
     integer,
-    rate_limited,
+    passthrough,
     send_error,
     validator,
 )
@@ -35,6 +33,10 @@ from .timeline import server_time
 MAX_POSITION_SECONDS = 86400.0
 MAX_CLOCK_OFFSET_SECONDS = 1e10  # monotonic clocks of two machines differ by their uptimes
 DEFAULT_SATELLITE_NAME = "Satellite"
+
+# The members each open connection has joined: its clock samples show they are alive (a paused
+# room gets no reports, and a satellite that keeps sampling the clock is not a zombie).
+_joined: dict[int, set[SatelliteMember]] = {}
 
 _ROOM = {vol.Required("room_id"): ID_SCHEMA}
 _MEMBER = {**_ROOM, vol.Required("member_id"): ID_SCHEMA}
@@ -75,17 +77,12 @@ def _command(name: str, schema: dict[Any, Any], handler: Handler) -> Any:
     """Rate limit, validate, run; a HomeAssistantError becomes a translated error."""
     validate = validator(schema)
 
-    @websocket_api.websocket_command(
-        vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/{name}"}, extra=vol.ALLOW_EXTRA))
-    )
+    @websocket_api.websocket_command(passthrough(name))
     @websocket_api.async_response
     async def command(
         hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
     ) -> None:
-        if rate_limited(connection):
-            connection.send_error(msg["id"], ERR_RATE_LIMITED, RATE_LIMIT_MESSAGE)
-            return
-        if (valid := checked(connection, msg, validate)) is None:
+        if (valid := admitted(connection, msg, validate)) is None:
             return
         try:
             await handler(hass, connection, valid)
@@ -98,9 +95,7 @@ def _command(name: str, schema: dict[Any, Any], handler: Handler) -> Any:
 _validate_time = validator({})
 
 
-@websocket_api.websocket_command(
-    vol.All(vol.Schema({vol.Required("type"): f"{DOMAIN}/time"}, extra=vol.ALLOW_EXTRA))
-)
+@websocket_api.websocket_command(passthrough("time"))
 @callback
 def ws_time(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """One clock sample: when the request arrived and when the answer left (server time).
@@ -108,11 +103,10 @@ def ws_time(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, An
     A plain callback, not a task: nothing runs between the two stamps but the checks.
     """
     received = server_time()
-    if rate_limited(connection):
-        connection.send_error(msg["id"], ERR_RATE_LIMITED, RATE_LIMIT_MESSAGE)
-        return
-    if checked(connection, msg, _validate_time) is not None:
+    if admitted(connection, msg, _validate_time) is not None:
         connection.send_result(msg["id"], {"t2": received, "t3": server_time()})
+        for member in _joined.get(id(connection), ()):
+            member.seen()
 
 
 async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
@@ -127,8 +121,8 @@ async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str
             pending.append(event)
         else:
             connection.send_message(websocket_api.event_message(msg_id, event))
-        if event["type"] == "closed":
-            connection.subscriptions.pop(msg_id, None)
+        if event["type"] == "closed" and (end := connection.subscriptions.pop(msg_id, None)):
+            end()  # the subscription is over: forget the member on this connection
 
     member, rejoined = await room.async_join_satellite(
         msg.get("member_id"),
@@ -138,8 +132,14 @@ async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str
         send,
     )
 
+    joined = _joined.setdefault(id(connection), set())
+    joined.add(member)
+
     @callback
     def closed() -> None:
+        joined.discard(member)
+        if not joined:
+            _joined.pop(id(connection), None)
         room.satellite_disconnected(member, send)
 
     connection.subscriptions[msg_id] = closed
