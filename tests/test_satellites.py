@@ -324,6 +324,11 @@ async def test_satellite_plays_in_step_with_the_room(
     assert room_state(hass) == STATE_PLAYING
     timeline = room.coordinator.timeline
     assert timeline.state is TimelineState.PLAYING
+    # The box's subscribers follow the room: its player state and its timeline.
+    while (event := await raw.event(feed, "room"))["data"]["player"]["state"] != "playing":
+        pass
+    assert event["data"]["player"]["track"]["title"] == "Tone"
+    assert event["data"]["timeline"]["generation"] == timeline.generation
     prepare = next(e for e in satellite.received if e["type"] == "prepare")
     assert prepare["generation"] == timeline.generation
     assert prepare["position"] == 0.0

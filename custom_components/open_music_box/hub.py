@@ -22,7 +22,7 @@ import homeassistant.util.dt as dt_util
 
 from .catalog import CatalogChange, ChangeKind
 from .const import DOMAIN
-from .player import PlayState
+from .player import Player, PlayState
 
 if TYPE_CHECKING:
     from .box import MusicBox
@@ -231,23 +231,10 @@ class Hub:
 
     def player_state(self) -> dict[str, Any]:
         """Return the player's state as clients see it."""
-        player = self._box.player
-        track = player.current
         ends_at = self._box.sleep_timer.ends_at
         return {
             "available": self._box.available,
-            "state": player.state.value,
-            "track": None if track is None else track_dict(track),
-            "queue_position": player.pos if player.order else None,
-            "queue": [player.queue[i].id for i in player.order],
-            "playlist_id": player.playlist_id,
-            "volume": round(player.volume, 4),
-            "max_volume": player.settings.max_volume,
-            "muted": player.muted,
-            "shuffle": player.shuffle,
-            "repeat": player.repeat.value,
-            "position_ms": round(player.position * 1000),
-            "position_updated_at": player.position_updated_at.isoformat(),
+            **player_dict(self._box.player),
             "sleep_timer_ends_at": None if ends_at is None else ends_at.isoformat(),
         }
 
@@ -440,6 +427,25 @@ class Hub:
             "subscribers": self.subscriber_count,
             "op_dedup": len(self.ops),
         }
+
+
+def player_dict(player: Player) -> dict[str, Any]:
+    """Return a player's (the box's or a room's) state as clients see it."""
+    track = player.current
+    return {
+        "state": player.state.value,
+        "track": None if track is None else track_dict(track),
+        "queue_position": player.pos if player.order else None,
+        "queue": [player.queue[i].id for i in player.order],
+        "playlist_id": player.playlist_id,
+        "volume": round(player.volume, 4),
+        "max_volume": player.settings.max_volume,
+        "muted": player.muted,
+        "shuffle": player.shuffle,
+        "repeat": player.repeat.value,
+        "position_ms": round(player.position * 1000),
+        "position_updated_at": player.position_updated_at.isoformat(),
+    }
 
 
 def track_dict(track: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
+from ..hub import player_dict
 from ..models import Track
 from ..player import Player, PlayState, Repeat
 from ..storage import StoredRoom
@@ -77,6 +78,7 @@ class Room:
         self.player = Player(hass, lambda: self.output, box.player.settings)
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
+        self._published: dict[str, Any] | None = None
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -103,6 +105,7 @@ class Room:
         if stored is not None:
             await self._async_restore(stored)
         self._unsubs.append(self.player.async_add_listener(self._save))
+        self._unsubs.append(self.player.async_add_listener(self._publish))
         self._unsubs.append(self.coordinator.async_add_listener(self._publish))
         self._publish()
         self._unsubs.append(
@@ -308,6 +311,7 @@ class Room:
         return {
             "room_id": self.room_id,
             "name": self.name,
+            "player": player_dict(self.player),
             "timeline": self.coordinator.timeline.as_dict(),
             "members": [
                 {
@@ -322,8 +326,12 @@ class Room:
 
     @callback
     def _publish(self) -> None:
-        """Stream every timeline and membership change; membership changes also go on the bus."""
-        self.box.hub.publish("room", self.summary())
+        """Stream every change of the room; membership changes also go on the bus."""
+        summary = self.summary()
+        if summary == self._published:
+            return  # the player and the coordinator both report one command's change
+        self._published = summary
+        self.box.hub.publish("room", summary)
         member_ids = frozenset(self.coordinator.members)
         if member_ids != self._member_ids:
             self._member_ids = member_ids
