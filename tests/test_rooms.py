@@ -843,6 +843,10 @@ async def test_reconfigured_room_applies_in_place(
     assert two_locals.runtime_data is box
     assert room_of(two_locals) is room
     assert room.name == "Lounge"
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, ROOM_ID)})
+    assert device is not None
+    assert device.name == "Lounge"
+    assert state(hass).attributes["friendly_name"] == "Lounge"
     assert list(room.coordinator.members) == ["local:auto"]
     assert removed.mpv.mpv is None  # its libmpv is released
     assert state(hass).state == STATE_PLAYING

@@ -19,7 +19,7 @@ from homeassistant.components.http.auth import async_sign_path
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 
@@ -133,6 +133,11 @@ class Room:
 
     async def async_apply_config(self, subentry: ConfigSubentry) -> None:
         """Apply a changed subentry (reconfigure, join, unjoin) without a reload."""
+        if subentry.title != self.name:
+            # A renamed room: its device (and so its entity's name) follows without a reload.
+            registry = dr.async_get(self.hass)
+            if device := registry.async_get_device(identifiers={(DOMAIN, self.room_id)}):
+                registry.async_update_device(device.id, name=subentry.title)
         self.name = subentry.title
         self.config = subentry.data
         await self._async_apply_members(subentry.data)
