@@ -642,8 +642,8 @@ class Satellite:
             if subscription:
                 self._join_id = msg_id
             text = json.dumps(message)
-            # t1 of a clock sample: right before the write. Not after it: send_str may yield
-            # to the loop, which can read the reply before send_str returns.
+            # t1 of a clock sample: right before the write. Not after it: the write may hand
+            # the CPU to Home Assistant, which can answer before send_str returns (measured).
             sent = time.monotonic()
             try:
                 await ws.send_str(text)
