@@ -9,6 +9,7 @@ brings it back paused at that position.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 import logging
@@ -79,6 +80,7 @@ class Room:
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
+        self._members_lock = asyncio.Lock()
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -143,6 +145,11 @@ class Room:
         await self._async_apply_members(subentry.data)
 
     async def _async_apply_members(self, data: Mapping[str, Any]) -> None:
+        # One at a time: a join applies its change and the update listener applies it again.
+        async with self._members_lock:
+            await self._async_apply_members_now(data)
+
+    async def _async_apply_members_now(self, data: Mapping[str, Any]) -> None:
         wanted: dict[str, Member] = {}
         for item in data.get(CONF_ROOM_LOCAL_DEVICES, []):
             member: Member = LocalMember(self.hass, item[CONF_AUDIO_DEVICE], item[CONF_OFFSET_MS])
