@@ -15,6 +15,7 @@ from homeassistant.exceptions import ServiceValidationError
 
 from .const import DOMAIN
 from .library import LibraryMissingError, MetadataCache, scan_library
+from .listeners import Listeners
 from .models import LibraryScan, Playlist, PlaylistKind, Track
 from .storage import BoxStore
 
@@ -58,7 +59,7 @@ class Catalog:
         self._cache = MetadataCache()
         self.scan = LibraryScan()
         self.available = False
-        self._listeners: list[Callable[[CatalogChange], None]] = []
+        self._listeners = Listeners[[CatalogChange]]()
         self._scan_lock = asyncio.Lock()  # the metadata cache serves one scan at a time
 
     @callback
@@ -71,13 +72,11 @@ class Catalog:
         self, listener: Callable[[CatalogChange], None]
     ) -> Callable[[], None]:
         """Call `listener` with what changed."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def _changed(self, change: CatalogChange) -> None:
-        for listener in list(self._listeners):
-            listener(change)
+        self._listeners.notify(change)
 
     def playlist_seq(self, playlist_id: str) -> int:
         """Return how many times a user playlist's tracks changed (0 for disk playlists)."""

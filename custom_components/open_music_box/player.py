@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
+from .listeners import Listeners
 from .models import Track
 from .outputs.base import Output, OutputError, OutputEvent, OutputEventType
 
@@ -90,8 +91,8 @@ class Player:
         # Position anchor: where the track was at `position_updated_at` (the frontend interpolates).
         self.position = 0.0
         self.position_updated_at: datetime = dt_util.utcnow()
-        self._listeners: list[Callable[[], None]] = []
-        self._finished_listeners: list[Callable[[str | None], None]] = []
+        self._listeners = Listeners[[]]()
+        self._finished_listeners = Listeners[[str | None]]()
         self._lock = asyncio.Lock()
         self._recovering = False
         self._closed = False
@@ -101,21 +102,18 @@ class Player:
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after every state change."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_add_finished_listener(
         self, listener: Callable[[str | None], None]
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
-        self._finished_listeners.append(listener)
-        return lambda: self._finished_listeners.remove(listener)
+        return self._finished_listeners.add(listener)
 
     @callback
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     # Derived state -----------------------------------------------------------------
 
@@ -391,8 +389,7 @@ class Player:
                     self.pos = 0
                     self._anchor(0.0)
                     self._notify()
-                    for listener in list(self._finished_listeners):
-                        listener(self.playlist_id)
+                    self._finished_listeners.notify(self.playlist_id)
             case OutputEventType.RESTARTED:
                 if event.position is not None and self.state is not PlayState.IDLE:
                     self._anchor(event.position)

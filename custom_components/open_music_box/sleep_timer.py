@@ -20,6 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 import homeassistant.util.dt as dt_util
 
+from .listeners import Listeners
 from .player import Player
 
 MAX_MINUTES = 720  # 12 hours
@@ -41,18 +42,16 @@ class SleepTimer:
         self._restore: float | None = None  # the volume to give back; set while fading
         self._last_set: float | None = None  # the level the fade set last
         self._step = 0
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners[[]]()
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` when the timer starts or ends."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     @property
     def fading(self) -> bool:

@@ -35,6 +35,7 @@ from .const import (
     SAME_TAG_IGNORE,
     SAME_TAG_TOGGLE,
 )
+from .listeners import Listeners
 from .player import PlayState
 from .storage import StoredTagLink
 
@@ -144,7 +145,7 @@ class TagManager:
         self._box = box
         self._session: Session | None = None
         self.last_scan: TagScan | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners[[]]()
         self._unsub_bus: CALLBACK_TYPE | None = None
 
     # Life cycle -----------------------------------------------------------------
@@ -168,8 +169,7 @@ class TagManager:
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after every scan this box heard."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     # Links -----------------------------------------------------------------
 
@@ -391,8 +391,7 @@ class TagManager:
         self.last_scan = TagScan(
             tag_id, device_id, link is not None, None if link is None else link["playlist_id"]
         )
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     async def _async_play(self, tag_id: str, link: StoredTagLink) -> None:
         player = self._box.player

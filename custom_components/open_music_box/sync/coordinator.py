@@ -17,6 +17,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 
+from ..listeners import Listeners
 from ..models import Track
 from .entity_member import ENTITY_SEEK_ABOVE_SECONDS, ENTITY_SEEK_COOLDOWN_SECONDS
 from .member import Member, MemberNotReady
@@ -44,7 +45,7 @@ class Coordinator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._realigning: set[str] = set()
         self._tick: asyncio.TimerHandle | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners[[]]()
         self._closed = False
 
     # Listeners and tasks -----------------------------------------------------------------
@@ -52,14 +53,12 @@ class Coordinator:
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` when the timeline or the membership changes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def notify(self) -> None:
         """Tell the listeners something changed (also a member's connection)."""
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = self._hass.async_create_background_task(coro, f"{self._name} sync", eager_start=True)
