@@ -887,9 +887,10 @@ async def start_fade(hass: HomeAssistant, entry: MockConfigEntry) -> datetime:
     return end
 
 
-async def fade_step(hass: HomeAssistant) -> None:
-    """Let one fade step (0.5 s) run."""
-    await tick(hass, dt_util.utcnow() + timedelta(seconds=FADE_STEP_SECONDS))
+async def fade_step(hass: HomeAssistant, steps: int = 1) -> None:
+    """Let fade steps (0.5 s each) run, one after the other."""
+    for _ in range(steps):
+        await tick(hass, dt_util.utcnow() + timedelta(seconds=FADE_STEP_SECONDS))
 
 
 async def test_sleep_timer_fades_out_pauses_and_restores(
@@ -1003,14 +1004,12 @@ async def test_a_new_timer_replaces_the_running_one(
     assert box.player.volume == 0.5
     assert state(hass, SENSOR_ID).state == second.isoformat()
 
-    for _ in range(FADE_STEPS + 2):  # the old fade does not go on
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS + 2)  # the old fade does not go on
     assert play_state(entry) is PlayState.PLAYING
     assert box.player.volume == 0.5
 
     await start_fade(hass, entry)
-    for _ in range(FADE_STEPS):
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS)
     assert play_state(entry) is PlayState.PAUSED
     assert box.player.volume == 0.5
 
@@ -1026,8 +1025,7 @@ async def test_paused_by_hand_the_timer_keeps_running(
     assert box.sleep_timer.ends_at is not None
     await player_call(hass, SERVICE_MEDIA_PLAY)
     await start_fade(hass, entry)
-    for _ in range(FADE_STEPS):
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS)
     assert play_state(entry) is PlayState.PAUSED
 
 
@@ -1041,8 +1039,7 @@ async def test_timer_ends_while_paused_or_stopped(
     await start_fade(hass, entry)
     await fade_step(hass)
     await player_call(hass, SERVICE_MEDIA_PAUSE)  # paused by hand during the fade
-    for _ in range(FADE_STEPS - 1):
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS - 1)
     assert play_state(entry) is PlayState.PAUSED
     assert box.player.volume == 0.5
     assert box.sleep_timer.ends_at is None
@@ -1050,8 +1047,7 @@ async def test_timer_ends_while_paused_or_stopped(
     await player_call(hass, SERVICE_MEDIA_STOP)
     await sleep_timer(hass, 1)
     await start_fade(hass, entry)
-    for _ in range(FADE_STEPS):
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS)
     assert state(hass).state == STATE_IDLE
     assert box.player.volume == 0.5
 
@@ -1068,8 +1064,7 @@ async def test_volume_changed_during_the_fade_is_the_one_restored(
     await player_call(hass, SERVICE_VOLUME_SET, **{ATTR_MEDIA_VOLUME_LEVEL: 0.3})
     await fade_step(hass)
     assert box.player.volume == pytest.approx(0.3 * (FADE_STEPS - 2) / FADE_STEPS)
-    for _ in range(FADE_STEPS - 2):
-        await fade_step(hass)
+    await fade_step(hass, FADE_STEPS - 2)
     assert play_state(entry) is PlayState.PAUSED
     assert box.player.volume == pytest.approx(0.3)
     assert await mpv_volume(hass, entry) == 30
