@@ -1051,22 +1051,35 @@ async def test_operation_cache_is_bounded() -> None:
     assert len(cache) == 3
 
 
+async def seven() -> int:
+    """An operation that ends at once."""
+    return 7
+
+
+async def forever() -> int:
+    """An operation that never ends (until cancelled)."""
+    await asyncio.Event().wait()
+    return 0
+
+
+async def run_forever(cache: OperationCache, key: tuple[str, str]) -> asyncio.Future[int]:
+    """Start a never-ending operation under `key`; return it once it is running."""
+    started = asyncio.Event()
+
+    async def started_forever() -> int:
+        started.set()
+        return await forever()
+
+    run = asyncio.ensure_future(cache.run(key, started_forever))
+    await started.wait()
+    return run
+
+
 async def test_operation_cache_forgets_a_cancelled_operation() -> None:
     """A first run that was cancelled has no result: a later repeat runs instead of waiting."""
     cache = OperationCache()
-    started = asyncio.Event()
-
-    async def never() -> int:
-        started.set()
-        await asyncio.Event().wait()
-        return 0
-
-    async def quick() -> int:
-        return 7
-
-    first = asyncio.ensure_future(cache.run(("user", "op"), never))
-    await started.wait()
-    waiting = asyncio.ensure_future(cache.run(("user", "op"), quick))
+    first = await run_forever(cache, ("user", "op"))
+    waiting = asyncio.ensure_future(cache.run(("user", "op"), seven))
     await asyncio.sleep(0)
     first.cancel()
     async with asyncio.timeout(TIMEOUT):
@@ -1075,31 +1088,20 @@ async def test_operation_cache_forgets_a_cancelled_operation() -> None:
         with pytest.raises(asyncio.CancelledError):
             await waiting  # it was waiting for the first: it ends with it, it does not hang
         assert len(cache) == 0
-        assert await cache.run(("user", "op"), quick) == 7
+        assert await cache.run(("user", "op"), seven) == 7
 
 
 async def test_operation_cache_cancelled_after_eviction() -> None:
     """A cancelled run whose key was already pushed out by newer ones leaves the others alone."""
     cache = OperationCache(size=1)
-    started = asyncio.Event()
-
-    async def never() -> int:
-        started.set()
-        await asyncio.Event().wait()
-        return 0
-
-    async def quick() -> int:
-        return 7
-
-    first = asyncio.ensure_future(cache.run(("user", "old"), never))
-    await started.wait()
-    assert await cache.run(("user", "new"), quick) == 7  # evicts "old" while it still runs
+    first = await run_forever(cache, ("user", "old"))
+    assert await cache.run(("user", "new"), seven) == 7  # evicts "old" while it still runs
     first.cancel()
     async with asyncio.timeout(TIMEOUT):
         with pytest.raises(asyncio.CancelledError):
             await first
     assert len(cache) == 1
-    assert await cache.run(("user", "new"), never) == 7  # still remembered
+    assert await cache.run(("user", "new"), forever) == 7  # still remembered
 
 
 # Behaviours added after review -----------------------------------------------------------------
