@@ -53,6 +53,8 @@ from .test_media_player import playlist_id
 from .test_rooms import (
     ROOM_ENTITY,
     ROOM_ID,
+    call,
+    play_long,
     room_of,
     room_subentry,
     setup_room_entry,
@@ -215,27 +217,6 @@ async def raw(
 # Helpers --------------------------------------------------------------------------------------
 
 
-async def play(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Play the Long playlist (a 30 s tone first) in the room."""
-    await hass.services.async_call(
-        "media_player",
-        "play_media",
-        {
-            "entity_id": ROOM_ENTITY,
-            "media_content_id": f"playlist:{playlist_id(entry, 'Long')}",
-            "media_content_type": "music",
-        },
-        blocking=True,
-    )
-
-
-async def room_call(hass: HomeAssistant, service: str, **data: Any) -> None:
-    """Call a media_player action on the room."""
-    await hass.services.async_call(
-        "media_player", service, {"entity_id": ROOM_ENTITY, **data}, blocking=True
-    )
-
-
 def error_ms(room: Room, member_id: str) -> float | None:
     """A member's last measurement against the room's line at that measurement's time, in ms."""
     member = room.coordinator.members.get(member_id)
@@ -320,7 +301,7 @@ async def test_satellite_plays_in_step_with_the_room(
         member.member_id: "satellite",
     }
 
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     assert room_state(hass) == STATE_PLAYING
     timeline = room.coordinator.timeline
     assert timeline.state is TimelineState.PLAYING
@@ -375,11 +356,11 @@ async def test_satellite_follows_seek_pause_and_resume(
     room = room_of(room_entry)
     satellite = await start()
     member = satellite_member(room, satellite)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     await assert_in_step(room, member.member_id)
 
     before = room.coordinator.timeline.generation
-    await room_call(hass, "media_seek", seek_position=15.0)
+    await call(hass, "media_seek", {"seek_position": 15.0})
     timeline = room.coordinator.timeline
     assert timeline.generation > before
     assert timeline.position == 15.0
@@ -392,7 +373,7 @@ async def test_satellite_follows_seek_pause_and_resume(
     assert measured is not None
     assert 15.0 < measured[1] < 15.0 + CONVERGE_SECONDS + 1  # on the new line, not the old one
 
-    await room_call(hass, "media_pause")
+    await call(hass, "media_pause")
     assert room_state(hass) == STATE_PAUSED
     paused = room.coordinator.timeline
     assert paused.state is TimelineState.PAUSED
@@ -412,7 +393,7 @@ async def test_satellite_follows_seek_pause_and_resume(
     assert await mpv_time_pos(satellite) == held  # standing still
     assert member.measure(server_time()) is None  # no reports while paused
 
-    await room_call(hass, "media_play")
+    await call(hass, "media_play")
     assert room_state(hass) == STATE_PLAYING
     resumed = room.coordinator.timeline
     assert resumed.position == paused.position
@@ -428,7 +409,7 @@ async def test_late_join_catches_up_by_itself(
     """A satellite joining a playing room starts itself from the state: no barrier for the
     others, no prepare for it."""
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     await assert_in_step(room, LOCAL_ID)
     generation = room.coordinator.timeline.generation
     local = room.coordinator.members[LOCAL_ID]
@@ -454,7 +435,7 @@ async def test_reconnect_rejoins_as_the_same_member(
     room = room_of(room_entry)
     satellite = await start()
     member = satellite_member(room, satellite)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     await assert_in_step(room, member.member_id)
     member_id = member.member_id
 
@@ -552,7 +533,7 @@ async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
     await sweep(hass)
     assert member.member_id in room.coordinator.members
     asked = server_time()
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     assert room.coordinator.timeline.server_time - asked < READY_TIMEOUT_SECONDS
     back = Raw(await hass_ws_client(hass))
     sub, rejoined = await back.join(member_id=member.member_id, name="away")
@@ -588,7 +569,7 @@ async def test_the_room_is_full_at_twenty_members_and_plays_on(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     others = Raw(await hass_ws_client(hass))
     joined = []
     for index in range(MAX_ROOM_MEMBERS - 1):  # the local member is the first
@@ -618,7 +599,7 @@ async def test_rate_limit_refuses_the_excess_and_the_connection_goes_on(
     hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
 ) -> None:
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     sub, joined = await raw.join()
     member_id = joined["member_id"]
     await asyncio.sleep(1.05)  # an empty window: the burst below is all in one second
@@ -770,7 +751,7 @@ async def test_every_malformed_message_is_answered_and_the_room_plays_on(
     hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
 ) -> None:
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     sub, joined = await raw.join(name="careless")
     member_id = joined["member_id"]
     state = await raw.event(sub, "state")
@@ -824,7 +805,7 @@ async def test_a_frame_that_is_not_json_ends_only_its_connection(
     """JSON has no NaN: HA's own parser refuses such a frame and closes that connection (HA
     core's behaviour, before our commands see anything). The room and the others carry on."""
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     _, joined = await raw.join()
     careless = Raw(await hass_ws_client(hass))
     _, other = await careless.join()
@@ -859,7 +840,7 @@ async def test_leave_removes_the_member_at_once(
     raw: Raw,
 ) -> None:
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     sub, joined = await raw.join()
     assert await raw.ok("room/leave", room_id=ROOM_ID, member_id=joined["member_id"]) == {}
     assert joined["member_id"] not in room.coordinator.members  # at once, not at a sweep
@@ -889,7 +870,7 @@ async def test_unloading_the_box_closes_the_satellites(
 ) -> None:
     """Satellites hear that the box went; the reference satellite keeps trying (a restart or a
     reload, not a removal) and is back in the room once the box is."""
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     satellite = await start()
     first_id = satellite.member_id
     sub, _ = await raw.join()
@@ -920,7 +901,7 @@ async def test_removing_the_room_closes_its_satellites(
 ) -> None:
     """The box reloads without the room: satellites hear it was removed; the reference
     satellite stops at once with exit code 2."""
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     satellite = await start()
     sub, _ = await raw.join()
     assert hass.config_entries.async_remove_subentry(room_entry, ROOM_ID)
@@ -1010,7 +991,7 @@ async def test_a_satellite_not_ready_in_time_is_started_late(
     room = room_of(room_entry)
     sub, joined = await raw.join(name="slow")
     member = room.satellite(joined["member_id"])
-    await play(hass, room_entry)  # returns once the room has started without it
+    await play_long(hass, room_entry)  # returns once the room has started without it
     timeline = room.coordinator.timeline
     assert timeline.state is TimelineState.PLAYING
     prepare = await raw.event(sub, "prepare")
@@ -1031,7 +1012,7 @@ async def test_a_satellite_lost_during_the_barrier_does_not_hold_the_room(
     room = room_of(room_entry)
     sub, _ = await raw.join(name="lost")
     asked = server_time()
-    playing = hass.async_create_task(play(hass, room_entry))
+    playing = hass.async_create_task(play_long(hass, room_entry))
     await raw.event(sub, "prepare")
     await raw.ws.close()
     await playing
@@ -1044,7 +1025,7 @@ async def test_reports_off_the_line_get_a_speed_trim_then_a_realignment(
     hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
 ) -> None:
     room = room_of(room_entry)
-    await play(hass, room_entry)
+    await play_long(hass, room_entry)
     sub, joined = await raw.join(name="by hand")
     generation = (await raw.event(sub, "state"))["timeline"]["generation"]
     member = room.satellite(joined["member_id"])
