@@ -96,6 +96,14 @@ async def act(
     return response
 
 
+async def listed_tags(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
+    """Return the tag links the list_tags action answers."""
+    listed = await act(hass, entry, "list_tags")
+    assert listed is not None
+    links: list[dict[str, Any]] = listed["tags"]
+    return links
+
+
 async def link(hass: HomeAssistant, entry: MockConfigEntry, tag_id: str, playlist: str) -> None:
     """Link a tag with the action."""
     await act(hass, entry, "link_tag", tag_id=tag_id, playlist_id=playlist)
@@ -304,9 +312,8 @@ async def test_start_track_and_shuffle(hass: HomeAssistant, entry: MockConfigEnt
     await scan(hass, TAG_B)
     assert player(entry).state is PlayState.PLAYING
     assert player(entry).shuffle is True
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert [(t["start_track_id"], t["shuffle"]) for t in listed["tags"]] == [
+    links = await listed_tags(hass, entry)
+    assert [(t["start_track_id"], t["shuffle"]) for t in links] == [
         (cow, None),
         (None, True),
     ]
@@ -458,9 +465,8 @@ async def test_stale_link(
     await link(hass, entry, TAG_A, mine.id)
     await link(hass, entry, TAG_B, ANIMALS)
     catalog.delete_playlist(mine.id)
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert [(t["tag_id"], t["stale"], t["playlist_name"]) for t in listed["tags"]] == [
+    links = await listed_tags(hass, entry)
+    assert [(t["tag_id"], t["stale"], t["playlist_name"]) for t in links] == [
         (TAG_A, True, None),
         (TAG_B, False, "Animals"),
     ]
@@ -669,9 +675,8 @@ async def test_association_duplicate_then_other_tag(
     assert states_of(bus) == ["waiting", "duplicate", "linked"]
     assert bus[2].data["tag_id"] == TAG_B
     assert bus[2].data["current_playlist_id"] is None
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert [(t["tag_id"], t["playlist_id"]) for t in listed["tags"]] == [
+    links = await listed_tags(hass, entry)
+    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [
         (TAG_A, AUDIOBOOK),
         (TAG_B, ANIMALS),
     ]
@@ -689,9 +694,8 @@ async def test_association_same_playlist_updates_link(
     assert response["timeout"] == 60  # the default
     await scan(hass, TAG_A)
     assert states_of(bus) == ["waiting", "linked"]
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert listed["tags"][0]["shuffle"] is True
+    links = await listed_tags(hass, entry)
+    assert links[0]["shuffle"] is True
 
 
 async def test_association_duplicate_then_cancel(
@@ -706,9 +710,8 @@ async def test_association_duplicate_then_cancel(
     assert cancelled is not None
     assert (cancelled["state"], cancelled["reason"]) == ("cancelled", "user")
     assert states_of(bus) == ["waiting", "duplicate", "cancelled"]
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert listed["tags"][0]["playlist_id"] == AUDIOBOOK
+    links = await listed_tags(hass, entry)
+    assert links[0]["playlist_id"] == AUDIOBOOK
     with pytest.raises(ServiceValidationError):
         await act(hass, entry, "override_tag")
 
@@ -789,9 +792,8 @@ async def test_session_playlist_deleted_while_waiting(
     with pytest.raises(ServiceValidationError) as err:
         await act(hass, entry, "override_tag")
     assert err.value.translation_key == "unknown_playlist"
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert [(t["tag_id"], t["playlist_id"]) for t in listed["tags"]] == [(TAG_B, ANIMALS)]
+    links = await listed_tags(hass, entry)
+    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [(TAG_B, ANIMALS)]
 
 
 async def test_links_survive_a_restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -806,9 +808,8 @@ async def test_links_survive_a_restart(hass: HomeAssistant, entry: MockConfigEnt
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
     await hass.async_block_till_done()
     assert states_of(bus) == ["waiting", "cancelled"]
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    assert [(t["tag_id"], t["playlist_id"]) for t in listed["tags"]] == [(TAG_A, ANIMALS)]
+    links = await listed_tags(hass, entry)
+    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [(TAG_A, ANIMALS)]
     await scan(hass, TAG_A)
     assert player(entry).playlist_id == ANIMALS
 
