@@ -525,6 +525,7 @@ async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
     away = Raw(await hass_ws_client(hass))
     _, joined = await away.join(name="away")
     member = room.satellite(joined["member_id"])
+    await away.works()  # a word after joining: it joined properly (else it keeps no seat)
     await away.ws.close()
     await until(lambda: not member.available)
     assert shown(hass)[member.member_id]["available"] is False
