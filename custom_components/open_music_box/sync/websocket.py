@@ -16,8 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 import voluptuous as vol
 
-from ..const import DOMAIN, MAX_OFFSET_MS
-from ..websocket_api import (
+from ..api.websocket import (
     ID_SCHEMA,
     admitted,
     finite,
@@ -26,6 +25,7 @@ from ..websocket_api import (
     send_error,
     validator,
 )
+from ..const import DOMAIN, MAX_OFFSET_MS
 from .room import Room, room_error
 from .satellite_member import Report, SatelliteMember
 from .timeline import server_time
