@@ -1043,7 +1043,7 @@ async def test_operation_cache_is_bounded() -> None:
         return i
 
     for i in range(5):
-        await cache.run(("user", str(i)), lambda i=i: action(i))
+        await cache.run("user", str(i), "cmd", lambda i=i: action(i))
     assert len(cache) == 3
     assert await cache.run("user", "4", "cmd", lambda: action(40)) == 4  # recent: remembered
     assert await cache.run("user", "0", "cmd", lambda: action(50)) == 50  # oldest: forgotten

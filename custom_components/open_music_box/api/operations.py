@@ -18,7 +18,6 @@ import voluptuous as vol
 
 from ..box import MusicBox
 from ..hub import track_dict
-from ..import_job import MAX_URL_LENGTH
 from ..player import Repeat
 from ..resume import PlaylistMode
 from ..sleep_timer import MAX_MINUTES
@@ -371,7 +370,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "import_url",
         EDIT,
         {
-            vol.Required("url"): vol.All(string, vol.Length(min=1, max=MAX_URL_LENGTH)),
+            # Scheme, host and length are checked by the importer (its own translated error).
+            vol.Required("url"): string,
             vol.Optional("playlist_name"): NAME,
             vol.Optional("playlist_id"): ID_SCHEMA,
         },
