@@ -229,6 +229,8 @@ async def test_room_name_must_be_new_and_short(hass: HomeAssistant, entry: MockC
         (" kitchen ", "room_name_taken"),
         ("   ", "room_name_invalid"),
         ("x" * 65, "room_name_invalid"),
+        ("Kid\u202es room", "room_name_invalid"),  # a bidi override: shown as another name
+        ("Bed\x00room", "room_name_invalid"),
     ):
         result = await _configure(hass, result, _room(name))
         assert result["type"] is FlowResultType.FORM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,6 +97,8 @@ class MusicBox:
         self.rooms: dict[str, Room] = {}
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
+        self._rescanning: asyncio.Task[None] | None = None
+        self._rescans_wanted = self._rescans_done = 0
 
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
@@ -171,9 +174,25 @@ class MusicBox:
         await self.player.async_close()
 
     async def async_rescan(self) -> None:
-        """Rescan the library (service); a missing folder raises the repair issue."""
-        await self.catalog.async_rescan()
-        self._sync_folder_issue()
+        """Rescan the library; a missing folder raises the repair issue.
+
+        Requests made while a scan runs merge into one follow-up scan (a scan reads the whole
+        folder: fifty clicks must not queue fifty of them); every caller returns after a scan
+        that started after its request.
+        """
+        self._rescans_wanted += 1
+        if self._rescanning is None or self._rescanning.done():
+            self._rescanning = self.entry.async_create_task(
+                self.hass, self._async_rescans(), f"{DOMAIN} rescan"
+            )
+        await asyncio.shield(self._rescanning)
+
+    async def _async_rescans(self) -> None:
+        while self._rescans_done < self._rescans_wanted:
+            wanted = self._rescans_wanted
+            await self.catalog.async_rescan()
+            self._sync_folder_issue()
+            self._rescans_done = wanted
 
     async def _async_check_folder(self, _now: datetime) -> None:
         exists = await self.catalog.async_folder_exists()

@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from . import mpv_loader
+from .api.validation import clean_name
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_ENTITY_ID,
@@ -162,11 +163,12 @@ class RoomSubentryFlow(ConfigSubentryFlow):
     ) -> dict[str, str]:
         """Keep the room form's answers; return the errors found in them."""
         errors: dict[str, str] = {}
-        self._name = user_input[CONF_NAME].strip()
+        name = clean_name(user_input[CONF_NAME], MAX_ROOM_NAME)
+        self._name = name or str(user_input[CONF_NAME]).strip()
         self._control = user_input[CONF_ROOM_CONTROL]
         self._control_users = list(dict.fromkeys(user_input.get(CONF_ROOM_CONTROL_USERS, [])))
         self._local_devices = list(dict.fromkeys(user_input.get(CONF_ROOM_LOCAL_DEVICES, [])))
-        if not 1 <= len(self._name) <= MAX_ROOM_NAME:
+        if name is None:  # empty, too long, or with control characters
             errors[CONF_NAME] = "room_name_invalid"
         elif self._name_taken(self._name):
             errors[CONF_NAME] = "room_name_taken"

@@ -17,8 +17,7 @@ from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 import voluptuous as vol
 
-from ..const import DOMAIN, MAX_OFFSET_MS
-from ..websocket_api import (
+from ..api.websocket import (
     ID_SCHEMA,
     admitted,
     finite,
@@ -27,6 +26,7 @@ from ..websocket_api import (
     send_error,
     validator,
 )
+from ..const import DOMAIN, MAX_OFFSET_MS
 from .room import Room
 from .room_satellites import room_error
 from .satellite_member import Report, SatelliteMember
