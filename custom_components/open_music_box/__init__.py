@@ -16,7 +16,7 @@ from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
 from .services import async_setup_services
-from .storage import BoxStore
+from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 from .websocket_api import async_register_commands
 
@@ -81,6 +81,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
 
 async def _async_options_updated(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
     """Apply new options and room changes without a reload; rooms added or removed reload."""
+    await async_flush_config_entries(hass)  # a room added or removed is on disk at once
     if entry.runtime_data.rooms_changed():
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return

@@ -363,6 +363,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         async def _service(call: ServiceCall, handler: Handler = handler) -> ServiceResponse:
             box = loaded_box(hass, call.data[ATTR_CONFIG_ENTRY_ID])
             response = await handler(box, call)
+            await box.store.async_flush()  # acknowledged means durable (storage.py)
             return response if call.return_response else None
 
         hass.services.async_register(

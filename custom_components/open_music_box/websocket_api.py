@@ -169,6 +169,7 @@ def _command(
 
             async def run() -> dict[str, Any]:
                 result = await action(hass, box, msg) or {}
+                await box.store.async_flush()  # acknowledged means durable (storage.py)
                 return {**result, "seq": box.hub.seq}
 
             op_id = msg.get("client_op_id")
