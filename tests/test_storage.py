@@ -28,6 +28,7 @@ from custom_components.open_music_box.storage import storage_issue_id
 from .conftest import box_entry
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 from .test_persistence import set_up
+from .test_room_flow import _reconfigure, _room, _start
 from .test_rooms import (
     INTERNAL_URL,
     ROOM_ID,
@@ -165,6 +166,33 @@ async def test_room_changes_are_on_disk_when_acknowledged(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+def stored_rooms(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, str]:
+    """Return the rooms (subentry id: title) that HA's config entries file holds for the box."""
+    (stored,) = (
+        stored
+        for stored in hass_storage["core.config_entries"]["data"]["entries"]
+        if stored["entry_id"] == entry.entry_id
+    )
+    return {room["subentry_id"]: room["title"] for room in stored["subentries"]}
+
+
+async def test_rooms_added_and_reconfigured_in_the_flow_are_on_disk_at_once(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """The flow's last answer comes after HA's config entries are written (no delay)."""
+    flow = await _start(hass, entry)
+    done = await hass.config_entries.subentries.async_configure(flow["flow_id"], _room("Garden"))
+    ((room_id, title),) = stored_rooms(hass_storage, entry).items()
+    assert title == "Garden"
+    await hass.async_block_till_done()  # the new room reloads the box
+
+    flow = await _reconfigure(hass, entry, room_id)
+    done = await hass.config_entries.subentries.async_configure(flow["flow_id"], _room("Patio"))
+    assert done["reason"] == "reconfigure_successful"
+    assert stored_rooms(hass_storage, entry) == {room_id: "Patio"}
+    await hass.async_block_till_done()
+
+
 # Damaged files ---------------------------------------------------------------------------------
 
 
@@ -286,12 +314,17 @@ async def test_a_damaged_section_is_dropped_alone(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_a_file_that_is_no_mapping_starts_empty(
-    hass: HomeAssistant, library: Path, hass_storage: dict[str, Any]
+@pytest.mark.parametrize(
+    "content",
+    [{"version": STORAGE_VERSION, "data": ["oops"]}, {"version": STORAGE_VERSION}],
+    ids=["data_is_a_list", "no_data"],
+)
+async def test_a_file_with_nothing_readable_starts_empty(
+    hass: HomeAssistant, library: Path, hass_storage: dict[str, Any], content: dict[str, Any]
 ) -> None:
     """Nothing readable at all: the box still starts (empty) and says everything was lost."""
     entry = box_entry(library)
-    hass_storage[store_key(entry)] = {"version": STORAGE_VERSION, "data": ["oops"]}
+    hass_storage[store_key(entry)] = content
     await set_up(hass, entry, library)
     assert entry.state is ConfigEntryState.LOADED
     issue = ir.async_get(hass).async_get_issue(DOMAIN, storage_issue_id(entry.entry_id))

@@ -122,7 +122,11 @@ class BoxStore:
 
     async def async_load(self) -> StoredData:
         """Load the stored data (empty when nothing was saved yet), repairing a damaged file."""
-        raw = await self._store.async_load()
+        try:
+            raw: Any = await self._store.async_load()
+        except (KeyError, TypeError, ValueError):
+            # Valid JSON without the Store's envelope (version, data): nothing can be read.
+            raw = ["unreadable"]
         if raw is None:
             self.data = empty_data()
             return self.data
