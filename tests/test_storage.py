@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components import tag
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, storage
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -164,6 +166,26 @@ async def test_room_changes_are_on_disk_when_acknowledged(
     await call(hass, "repeat_set", {"repeat": "all"})
     assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["repeat"] == "all"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_tag_linked_by_a_scan_is_on_disk_at_once(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """An association session's scan is no command, yet its link is written without the delay."""
+    assert await async_setup_component(hass, "tag", {})
+    await hass.services.async_call(
+        DOMAIN,
+        "associate_tag",
+        {"config_entry_id": entry.entry_id, "playlist_id": ANIMALS},
+        blocking=True,
+        return_response=True,
+    )
+    await tag.async_scan_tag(hass, "tag-9", None)
+    await hass.async_block_till_done()  # runs what the scan started; no timer fires
+    assert on_disk(hass_storage, entry)["tags"]["tag-9"] == {
+        "playlist_id": ANIMALS,
+        "target": "box",
+    }
 
 
 def stored_rooms(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, str]:
