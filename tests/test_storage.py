@@ -96,10 +96,14 @@ async def test_websocket_edits_are_on_disk_when_acknowledged(
     assert on_disk(hass_storage, entry)["playlists"][fav]["name"] == "Best"
 
 
-async def test_action_edits_are_in_the_real_file_when_the_action_returns(
-    hass: HomeAssistant, library: Path, real_files: Path
+async def test_edits_are_in_the_real_file_when_answered(
+    hass: HomeAssistant, library: Path, real_files: Path, hass_ws_client: WebSocketGenerator
 ) -> None:
-    """Through actions, with HA's real file writer: the file holds the edit at once."""
+    """Through actions and commands, with HA's real file writer: the file holds the edit at once.
+
+    Reading the file while Home Assistant runs is what a kill -9 right after the answer leaves:
+    the process's memory is lost, the written file is not.
+    """
     entry = box_entry(library)
     await set_up(hass, entry, library)
     path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}"))
@@ -136,6 +140,12 @@ async def test_action_edits_are_in_the_real_file_when_the_action_returns(
         blocking=True,
     )
     assert (await read())["playlist_modes"] == {bedtime: "audiobook"}
+
+    admin = Client(await hass_ws_client(hass), entry.entry_id)
+    await admin.ok("playlists/add_tracks", playlist_id=bedtime, track_ids=[DOG], position=0)
+    assert (await read())["playlists"][bedtime]["track_ids"] == [DOG, COW]
+    await admin.ok("tags/unlink", tag_id="tag-7")
+    assert (await read())["tags"] == {}
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

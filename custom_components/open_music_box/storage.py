@@ -114,6 +114,7 @@ class BoxStore:
             STORAGE_VERSION,
             f"{DOMAIN}.{entry_id}",
             minor_version=STORAGE_MINOR_VERSION,
+            atomic_writes=True,  # a kill during a write leaves the old file, never half a file
         )
         self.data: StoredData = empty_data()
         # Edits are counted: a flush writes only when some edit is not known to be on disk.
