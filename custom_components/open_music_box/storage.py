@@ -193,4 +193,8 @@ async def async_flush_config_entries(hass: HomeAssistant) -> None:
     would write, at once.
     """
     entries = hass.config_entries
-    await entries._store.async_save(entries._data_to_save())
+    store = getattr(entries, "_store", None)
+    data_to_save = getattr(entries, "_data_to_save", None)
+    if store is None or data_to_save is None:
+        return  # another HA version: its own delayed save still comes
+    await store.async_save(data_to_save())
