@@ -17,7 +17,7 @@ from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
-from .storage import BoxStore
+from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
 PLATFORMS = [Platform.MEDIA_PLAYER, Platform.NUMBER, Platform.SENSOR]
@@ -81,6 +81,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
 
 async def _async_options_updated(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
     """Apply new options and room changes without a reload; rooms added or removed reload."""
+    await async_flush_config_entries(hass)  # a room added or removed is on disk at once
     if entry.runtime_data.rooms_changed():
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return

@@ -86,7 +86,7 @@ class MusicBox:
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         self.hass = hass
         self.entry = entry
-        self.store = BoxStore(hass, entry.entry_id)
+        self.store = BoxStore(hass, entry.entry_id, entry.title)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
         self.player = Player(hass, self._make_output, settings_from_options(entry))
         self.resume = Resume(hass, self.store, self.catalog, self.player)

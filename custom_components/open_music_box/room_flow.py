@@ -46,6 +46,7 @@ from .const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
+from .storage import async_flush_config_entries
 
 MAX_ROOM_NAME = 64
 # A name, not a literal: tests/test_translations.py reads literal translation keys as exceptions.
@@ -87,7 +88,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 key: "offset_invalid" for key in members if not math.isfinite(user_input[key])
             }
             if not errors:
-                return self._async_finish({key: float(user_input[key]) for key in members})
+                return await self._async_finish({key: float(user_input[key]) for key in members})
 
         current = self._current_offsets()
         values = {key: current.get(key, 0) for key in members} | (user_input or {})
@@ -113,7 +114,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             if not errors:
                 if self._local_devices or self._entity_members:
                     return await self.async_step_offsets()
-                return self._async_finish({})
+                return await self._async_finish({})
 
         current = self._current_settings()
         values = current | (user_input or {})
@@ -246,7 +247,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         )
         return offsets
 
-    def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
+    async def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
         """Create the room, or update the one being reconfigured (applied without a reload)."""
         data = {
             CONF_ROOM_CONTROL: self._control,
@@ -261,9 +262,12 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ],
         }
         if self.source == SOURCE_RECONFIGURE:
-            return self.async_update_and_abort(
+            result = self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), title=self._name, data=data
             )
+            await async_flush_config_entries(self.hass)  # acknowledged means durable
+            return result
+        # A new room is added by HA after this step; the update listener writes it at once.
         return self.async_create_entry(title=self._name, data=data)
 
     async def _async_probe_mpv(self) -> None:

@@ -35,7 +35,7 @@ from ..const import (
 )
 from ..hub import player_dict
 from ..player import Player, PlayState, Repeat
-from ..storage import StoredRoom
+from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember
 from .local_member import LocalMember
@@ -70,6 +70,7 @@ class Room(RoomSatellites):
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
+        self._settled: dict[str, Any] | None = None  # the stored room but its position
         self._members_lock = asyncio.Lock()
 
     @property
@@ -214,6 +215,7 @@ class Room(RoomSatellites):
         data = {**subentry.data, CONF_ROOM_ENTITY_MEMBERS: members}
         self.config = data  # the update listener then finds nothing left to apply
         self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        await async_flush_config_entries(self.hass)  # acknowledged means durable
         await self._async_apply_members(data)
 
     # Live state -----------------------------------------------------------------
@@ -273,6 +275,12 @@ class Room(RoomSatellites):
                 muted=player.muted,
             )
         self.box.store.schedule_save()
+        # A changed setting or queue is written at once; the playback position keeps the delay.
+        if (settled := {**rooms.get(self.room_id, {}), "position": None}) != self._settled:
+            self._settled = settled
+            self.box.entry.async_create_task(
+                self.hass, self.box.store.async_flush(), f"{DOMAIN} room save"
+            )
 
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
