@@ -27,7 +27,7 @@ from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .box import MusicBox
-from .browse import playlist_item, track_item
+from .browse import browse_image, library_tiles, playlist_tile
 from .const import (
     DOMAIN,
     MEDIA_TYPE_LIBRARY,
@@ -35,7 +35,7 @@ from .const import (
     TRACK_PREFIX,
 )
 from .library import read_cover
-from .models import Playlist, Track
+from .models import Track
 from .player import Enqueue, Player, PlayState, Repeat
 from .search import CatalogSearch
 
@@ -334,11 +334,15 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             playlist = self._box.catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
             if playlist is None:
                 raise BrowseError(f"Unknown playlist {media_content_id}")
-            return self._browse_playlist(playlist, with_children=True)
+            return await self.hass.async_add_executor_job(
+                playlist_tile, self._box.catalog, playlist, self._image_url
+            )
         return await self._browse_root()
 
     async def _browse_root(self) -> BrowseMedia:
-        children = [self._browse_playlist(p, False) for p in self._box.catalog.playlists()]
+        children = await self.hass.async_add_executor_job(
+            library_tiles, self._box.catalog, self._box.catalog.playlists(), self._image_url
+        )
         try:
             sources = await media_source.async_browse_media(
                 self.hass, None, content_filter=_audio_only
@@ -359,14 +363,18 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             children_media_class=MediaClass.PLAYLIST,
         )
 
-    def _browse_playlist(self, playlist: Playlist, with_children: bool) -> BrowseMedia:
-        children = None
-        if with_children:
-            children = [
-                track_item(f"{TRACK_PREFIX}{track.id}", track.title)
-                for track in self._box.catalog.tracks_of(playlist)
-            ]
-        return playlist_item(f"{PLAYLIST_PREFIX}{playlist.id}", playlist.name, children)
+    def _image_url(self, media_type: str, media_id: str) -> str:
+        """Return the URL of a tile's cover, served by Home Assistant's media player proxy."""
+        return self.get_browse_image_url(media_type, media_id)
+
+    async def async_get_browse_image(
+        self, media_content_type: str, media_content_id: str, media_image_id: str | None = None
+    ) -> tuple[bytes | None, str | None]:
+        """Return the cover of a playlist or track tile (embedded, or the folder's image)."""
+        image = await self.hass.async_add_executor_job(
+            browse_image, self._box.catalog, media_content_id
+        )
+        return image if image else (None, None)
 
 
 def _url_id(path: str) -> str:
