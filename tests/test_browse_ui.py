@@ -53,7 +53,7 @@ async def test_tiles_have_covers_and_durations(
     hass_client: ClientSessionGenerator,
     entry: MockConfigEntry,
 ) -> None:
-    """A playlist shows its first cover (embedded or the folder's), tracks theirs, with durations."""
+    """A playlist shows its first cover (embedded or its folder's), tracks theirs; durations."""
     (library / "Audiobook" / "Folder.JPG").write_bytes(FOLDER_JPG)
     root = await browse(hass, hass_ws_client)
     animals = child(root, "Animals")

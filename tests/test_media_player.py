@@ -371,7 +371,7 @@ async def test_media_source_and_browse(
     titles = [child.title.split(" · ")[0] for child in root.children]  # durations follow
     assert titles == ["Animals", "Audiobook", "Mix", "Media"]
     animals = await entity.async_browse_media("playlist", root.children[0].media_content_id)
-    assert [child.title for child in animals.children] == ["Dog", "Cat", "Cow"]
+    assert [child.title for child in animals.children] == ["Dog · 0:01", "Cat · 0:01", "Cow · 0:01"]
     local = await entity.async_browse_media(None, "media-source://media_source/local")
     assert [child.title for child in local.children] == ["hello.wav"]
     with pytest.raises(Exception, match="Unknown playlist"):

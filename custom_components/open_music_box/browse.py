@@ -107,7 +107,8 @@ def browse_image(catalog: Catalog, media_id: str) -> tuple[bytes, str] | None:
     track: Track | None = None
     if media_id.startswith(TRACK_PREFIX):
         track = catalog.track(media_id.removeprefix(TRACK_PREFIX))
-    elif media_id.startswith(PLAYLIST_PREFIX):
-        if playlist := catalog.playlist(media_id.removeprefix(PLAYLIST_PREFIX)):
-            track = playlist_cover_track(catalog.tracks_of(playlist))
+    elif media_id.startswith(PLAYLIST_PREFIX) and (
+        playlist := catalog.playlist(media_id.removeprefix(PLAYLIST_PREFIX))
+    ):
+        track = playlist_cover_track(catalog.tracks_of(playlist))
     return track_cover(track) if track is not None else None
