@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 import hashlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from homeassistant.components import media_source
@@ -21,10 +20,9 @@ from homeassistant.components.media_player import (
     RepeatMode,
     SearchMedia,
     SearchMediaQuery,
-    async_process_play_media_url,
 )
 from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 
 from .box import MusicBox
 from .browse import browse_image, library_tiles, playlist_tile
@@ -35,7 +33,9 @@ from .const import (
     TRACK_PREFIX,
 )
 from .library import read_cover
+from .media_tracks import resolve_media_source, url_track
 from .models import Track
+from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
 from .player import Enqueue, Player, PlayState, Repeat
 from .search import CatalogSearch
 
@@ -67,6 +67,10 @@ FEATURES = (
 )
 
 
+# Slider and voice levels are floats: a request this close to the maximum is not "limited".
+VOLUME_TOLERANCE = 0.005
+
+
 def _audio_only(item: BrowseMedia) -> bool:
     return item.media_content_type.startswith("audio/")
 
@@ -80,6 +84,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     _attr_media_content_type = MediaType.MUSIC
     _attr_volume_step = 0.05
     _attr_media_image_remotely_accessible = False
+    _volume_limited = False
 
     def __init__(self, box: MusicBox, player: Player | None = None) -> None:
         self._box = box
@@ -110,6 +115,11 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     def state(self) -> MediaPlayerState:
         """Return the playback state."""
         return STATES[self._player.state]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Tell whether the box's maximum limited the last requested volume."""
+        return {ATTR_VOLUME_LIMITED: self._volume_limited}
 
     @property
     def volume_level(self) -> float:
@@ -198,13 +208,29 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     # Commands -----------------------------------------------------------------
 
+    def _shown_name(self) -> str:
+        """Return the name the user sees (the state's friendly name)."""
+        state = self.hass.states.get(self.entity_id)
+        return state.name if state else self._box.entry.title
+
     def _check_control(self) -> None:
         """Raise when the caller may not control this player (rooms restrict it)."""
 
     async def async_media_play(self) -> None:
-        """Play."""
+        """Play; an idle box with an empty queue plays its last playlist again."""
         self._check_control()
-        await self._player.async_play()
+        player = self._player
+        if player.state is PlayState.IDLE and not player.queue:
+            last = player.last_playlist_id
+            if last is None or self._box.catalog.playlist(last) is None:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="nothing_to_play",
+                    translation_placeholders={"name": self._shown_name()},
+                )
+            await self._async_play_playlist(last)
+            return
+        await player.async_play()
 
     async def async_media_pause(self) -> None:
         """Pause."""
@@ -232,9 +258,14 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         await self._player.async_seek(position)
 
     async def async_set_volume_level(self, volume: float) -> None:
-        """Set the volume (capped by the box's maximum)."""
+        """Set the volume; above the box's maximum, say so (attribute, log book, Assist)."""
         self._check_control()
+        maximum = self._player.settings.max_volume
+        self._volume_limited = volume > maximum + VOLUME_TOLERANCE
         await self._player.async_set_volume(volume)
+        self.async_write_ha_state()
+        if self._volume_limited:
+            await async_volume_limited(self.hass, self.entity_id, volume, maximum)
 
     async def async_mute_volume(self, mute: bool) -> None:
         """Mute."""
@@ -273,9 +304,9 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
-            tracks = [await self._resolve_media_source(media_id)]
+            tracks = [await resolve_media_source(self.hass, media_id, self.entity_id)]
         elif media_id.startswith(("http://", "https://")):
-            tracks = [_url_track(media_id)]
+            tracks = [url_track(media_id)]
         else:
             items = self._box.resolve(media_id)
             tracks, playlist_id = items.tracks, items.playlist_id
@@ -289,26 +320,6 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     async def _async_play_playlist(self, playlist_id: str) -> None:
         await self._box.async_play_playlist(playlist_id)
-
-    async def _resolve_media_source(self, media_id: str) -> Track:
-        try:
-            item = await media_source.async_resolve_media(self.hass, media_id, self.entity_id)
-        except HomeAssistantError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_media",
-                translation_placeholders={"media_id": media_id},
-            ) from err
-        if item.path is not None:  # a local file: mpv plays it directly
-            if not await self.hass.async_add_executor_job(item.path.is_file):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="file_not_found",
-                    translation_placeholders={"path": str(item.path)},
-                )
-            return Track(id=_url_id(str(item.path)), path=str(item.path), title=item.path.stem)
-        url = async_process_play_media_url(self.hass, item.url)
-        return _url_track(url, title=Path(item.url.split("?")[0]).stem)
 
     # Searching (Assist's "play X on <box>" searches, then plays the first result) ---------
 
@@ -375,11 +386,3 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             browse_image, self._box.catalog, media_content_id
         )
         return image if image else (None, None)
-
-
-def _url_id(path: str) -> str:
-    return "x" + hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-def _url_track(url: str, title: str | None = None) -> Track:
-    return Track(id=_url_id(url), path=url, title=title or url)

@@ -86,6 +86,8 @@ class Player:
         self.shuffle = False
         self.repeat = Repeat.OFF
         self.playlist_id: str | None = None
+        # Survives clearing the queue: "play" on an empty, idle box plays it again.
+        self.last_playlist_id: str | None = None
         self.track_starts = 0  # counts loads and gapless advances: each is a new track start
         self.output_ok = False
         # Position anchor: where the track was at `position_updated_at` (the frontend interpolates).
@@ -189,6 +191,7 @@ class Player:
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
+                self.last_playlist_id = playlist_id or self.last_playlist_id
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
@@ -215,6 +218,7 @@ class Player:
         async with self._lock:
             self.queue, self.order, self.pos = list(tracks), list(order), pos
             self.playlist_id = playlist_id
+            self.last_playlist_id = playlist_id or self.last_playlist_id
             await self._load(position=position, paused=True)
 
     def _insert(self, tracks: list[Track], at: int | None) -> None:

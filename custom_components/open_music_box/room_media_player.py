@@ -47,7 +47,11 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
     def extra_state_attributes(self) -> dict[str, Any]:
         """Show every member (satellites and local devices are not entities) and the room id."""
         summary = self._room.summary()
-        return {"room_id": summary["room_id"], "members": summary["members"]}
+        return {
+            **super().extra_state_attributes,
+            "room_id": summary["room_id"],
+            "members": summary["members"],
+        }
 
     def _check_control(self) -> None:
         """Only the users the room lists may control it (when it lists any)."""
