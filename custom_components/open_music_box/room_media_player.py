@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.media_player import MediaPlayerEntityFeature
+from homeassistant.helpers.device_registry import DeviceInfo
 
 from .box import MusicBox
 from .box_media_player import FEATURES, MusicBoxMediaPlayer
+from .devices import MODEL_ROOM, suggested_area
 from .sync.room import Room
 
 
@@ -26,7 +28,9 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
         super().__init__(box, room.player)
         self._room = room
         self._attr_unique_id = room.room_id
-        self._attr_device_info = room.device_info
+        self._attr_device_info = room.device_info | DeviceInfo(
+            model=box.models[MODEL_ROOM], suggested_area=suggested_area(box.hass, room.name)
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the membership too."""
