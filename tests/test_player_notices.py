@@ -15,6 +15,7 @@ from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box import logbook
 from custom_components.open_music_box.const import DOMAIN
@@ -148,3 +149,20 @@ async def test_assist_answers_with_the_limit(
         "Volume limited to 40 %, the maximum volume of Music Box"
     )
     assert attributes(hass)[ATTR_MEDIA_VOLUME_LEVEL] == pytest.approx(0.3)
+
+
+async def test_volume_limit_from_a_websocket_client(
+    hass: HomeAssistant, capped: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Whoever asks, the reason shows: a WebSocket client's volume goes through the same cap."""
+    events = async_capture_events(hass, f"{DOMAIN}_volume_limited")
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/player/volume", "entry_id": capped.entry_id, "volume": 0.8}
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    await hass.async_block_till_done()
+    assert attributes(hass)[ATTR_MEDIA_VOLUME_LEVEL] == pytest.approx(0.4)
+    assert attributes(hass)["volume_limited"] is True
+    assert [event.data["requested"] for event in events] == ["80"]

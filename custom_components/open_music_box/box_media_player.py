@@ -67,10 +67,6 @@ FEATURES = (
 )
 
 
-# Slider and voice levels are floats: a request this close to the maximum is not "limited".
-VOLUME_TOLERANCE = 0.005
-
-
 def _audio_only(item: BrowseMedia) -> bool:
     return item.media_content_type.startswith("audio/")
 
@@ -84,7 +80,6 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     _attr_media_content_type = MediaType.MUSIC
     _attr_volume_step = 0.05
     _attr_media_image_remotely_accessible = False
-    _volume_limited = False
 
     def __init__(self, box: MusicBox, player: Player | None = None) -> None:
         self._box = box
@@ -95,14 +90,22 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
-        """Follow the player and the catalog (availability)."""
+        """Follow the player and the catalog (availability); log what the volume cap did."""
         self.async_on_remove(self._player.async_add_listener(self._changed))
+        self.async_on_remove(self._player.async_add_volume_limited_listener(self._volume_limited))
         self.async_on_remove(self._box.catalog.async_add_listener(self._changed))
         self.async_on_remove(self._search.async_start())
 
     @callback
     def _changed(self) -> None:
         self.async_write_ha_state()
+
+    @callback
+    def _volume_limited(self, requested: float, maximum: float) -> None:
+        """Whoever asked (a dashboard, Assist, a WebSocket client): the log book says why."""
+        self._box.entry.async_create_task(
+            self.hass, async_volume_limited(self.hass, self.entity_id, requested, maximum)
+        )
 
     # State -----------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Tell whether the box's maximum limited the last requested volume."""
-        return {ATTR_VOLUME_LIMITED: self._volume_limited}
+        return {ATTR_VOLUME_LIMITED: self._player.volume_limited}
 
     @property
     def volume_level(self) -> float:
@@ -260,12 +263,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_set_volume_level(self, volume: float) -> None:
         """Set the volume; above the box's maximum, say so (attribute, log book, Assist)."""
         self._check_control()
-        maximum = self._player.settings.max_volume
-        self._volume_limited = volume > maximum + VOLUME_TOLERANCE
         await self._player.async_set_volume(volume)
-        self.async_write_ha_state()
-        if self._volume_limited:
-            await async_volume_limited(self.hass, self.entity_id, volume, maximum)
 
     async def async_mute_volume(self, mute: bool) -> None:
         """Mute."""

@@ -21,6 +21,8 @@ from .outputs.base import Output, OutputError, OutputEvent, OutputEventType
 _LOGGER = logging.getLogger(__name__)
 
 RECOVERY_DELAY_SECONDS = 5.0
+# Slider and voice levels are floats: a request this close to the maximum is not "limited".
+VOLUME_TOLERANCE = 0.005
 
 
 class PlayState(StrEnum):
@@ -83,6 +85,7 @@ class Player:
         self.state = PlayState.IDLE
         self.volume = min(settings.default_volume, settings.max_volume)
         self.muted = False
+        self.volume_limited = False  # the maximum cut the last requested volume
         self.shuffle = False
         self.repeat = Repeat.OFF
         self.playlist_id: str | None = None
@@ -95,6 +98,7 @@ class Player:
         self.position_updated_at: datetime = dt_util.utcnow()
         self._listeners = Listeners[[]]()
         self._finished_listeners = Listeners[[str | None]]()
+        self._limited_listeners = Listeners[[float, float]]()
         self._lock = asyncio.Lock()
         self._recovering = False
         self._closed = False
@@ -112,6 +116,13 @@ class Player:
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
         return self._finished_listeners.add(listener)
+
+    @callback
+    def async_add_volume_limited_listener(
+        self, listener: Callable[[float, float], None]
+    ) -> Callable[[], None]:
+        """Call `listener(requested, maximum)` when the maximum limits a requested volume."""
+        return self._limited_listeners.add(listener)
 
     @callback
     def _notify(self) -> None:
@@ -324,10 +335,14 @@ class Player:
             self._notify()
 
     async def async_set_volume(self, level: float) -> None:
-        """Set the volume, never above the configured maximum."""
-        self.volume = max(0.0, min(level, self.settings.max_volume))
+        """Set the volume, never above the configured maximum (and tell when it limited it)."""
+        maximum = self.settings.max_volume
+        self.volume_limited = level > maximum + VOLUME_TOLERANCE
+        self.volume = max(0.0, min(level, maximum))
         await self.output.async_set_volume(self.volume)
         self._notify()
+        if self.volume_limited:
+            self._limited_listeners.notify(level, maximum)
 
     async def async_set_mute(self, muted: bool) -> None:
         """Mute or unmute."""
