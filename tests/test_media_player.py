@@ -205,15 +205,14 @@ async def test_previous_restarts_or_goes_back(hass: HomeAssistant, entry: MockCo
 
 
 async def test_stop_and_clear(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Stop keeps the queue; clear empties it."""
+    """Stop keeps the queue; clear empties it (Play then plays the last playlist again:
+    tests/test_player_notices.py)."""
     await play(hass, f"playlist:{playlist_id(entry, 'Audiobook')}")
     await call(hass, SERVICE_MEDIA_STOP)
     assert state(hass).state == STATE_IDLE
     assert len(entry.runtime_data.player.queue) == 2
     await call(hass, SERVICE_CLEAR_PLAYLIST)
     assert entry.runtime_data.player.queue == []
-    await call(hass, SERVICE_MEDIA_PLAY)
-    assert state(hass).state == STATE_IDLE
     await call(hass, SERVICE_MEDIA_NEXT_TRACK)
     await call(hass, SERVICE_MEDIA_PREVIOUS_TRACK)
     await call(hass, SERVICE_MEDIA_SEEK, **{ATTR_MEDIA_SEEK_POSITION: 3})
