@@ -161,9 +161,9 @@ async def browse(
 
 
 def child_titles(result: dict[str, Any]) -> list[str]:
-    """Return the titles of a browse result's children."""
+    """Return the titles of a browse result's children (without the duration they show)."""
     assert result["success"], result
-    return [child["title"] for child in result["result"]["children"]]
+    return [child["title"].split(" · ")[0] for child in result["result"]["children"]]
 
 
 async def play(hass: HomeAssistant, media_id: str) -> None:

@@ -37,6 +37,13 @@ from .const import (
     SUBENTRY_ROOM,
     TRACK_PREFIX,
 )
+from .devices import (
+    DEFAULT_MODELS,
+    MODEL_MPV,
+    MODEL_RELAY,
+    async_device_models,
+    suggested_area,
+)
 from .hub import Hub
 from .importer import Importer
 from .models import Track
@@ -95,6 +102,7 @@ class MusicBox:
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
         self.rooms: dict[str, Room] = {}
+        self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
         self._rescanning: asyncio.Task[None] | None = None
@@ -118,13 +126,14 @@ class MusicBox:
     @property
     def device_info(self) -> DeviceInfo:
         """Return the box's device, for every entity of the box."""
+        kind = MODEL_MPV if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV else MODEL_RELAY
         return DeviceInfo(
             identifiers={(DOMAIN, self.entry.entry_id)},
             name=self.entry.title,
             manufacturer="Open Music Box",
-            model="libmpv player"
-            if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV
-            else "Media player relay",
+            model=self.models[kind],
+            # In the area of its name: "pause" said in that area then reaches the box.
+            suggested_area=suggested_area(self.hass, self.entry.title),
         )
 
     @property
@@ -134,6 +143,7 @@ class MusicBox:
 
     async def async_setup(self) -> None:
         """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
+        self.models = await async_device_models(self.hass)
         await self.store.async_load()
         await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
