@@ -508,11 +508,42 @@ async def test_a_silent_member_is_dropped(
     await raw.error(
         "room/ready", "member_not_found", room_id=ROOM_ID, member_id=member.member_id, generation=0
     )
-    # Coming back with the old id gives a new identity.
+    # Coming back with its old id (a satellite keeps it across reboots) makes it that member
+    # again: a new one, under the same id.
     _, rejoined = await raw.join(member_id=member.member_id)
-    assert rejoined["rejoined"] is False
-    assert rejoined["member_id"] != member.member_id
-    assert [m.member_id for m in room.satellites()] == [rejoined["member_id"]]
+    assert rejoined == {"member_id": member.member_id, "rejoined": False}
+    assert room.satellite(member.member_id) is not member
+    assert [m.member_id for m in room.satellites()] == [member.member_id]
+
+
+async def test_a_satellite_joins_under_its_own_id_unless_taken(
+    hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
+) -> None:
+    room = room_of(room_entry)
+    _, joined = await raw.join(member_id="kitchen-pi-0001", name="kitchen")
+    assert joined == {"member_id": "kitchen-pi-0001", "rejoined": False}
+    assert room.satellite("kitchen-pi-0001").name == "kitchen"
+    # The id of a member that is not a satellite is not given away: a fresh id instead.
+    _, other = await raw.join(member_id=LOCAL_ID, name="sneaky")
+    assert other["rejoined"] is False
+    assert other["member_id"] not in (LOCAL_ID, "kitchen-pi-0001")
+    assert isinstance(room.coordinator.members[LOCAL_ID], LocalMember)
+
+
+async def test_an_incompatible_satellite_is_refused_with_a_translated_error(
+    hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
+) -> None:
+    room = room_of(room_entry)
+    error = await raw.error("room/join", "satellite_protocol", room_id=ROOM_ID, protocol=99)
+    assert "protocol 99" in error["message"]
+    assert error["translation_key"] == "satellite_protocol"
+    assert error["translation_placeholders"] == {"protocol": "99", "supported": "1"}
+    assert room.satellites() == []
+    await raw.error("room/join", "invalid_format", room_id=ROOM_ID, protocol="one")
+    # Version 1, or none at all (satellites from before the version), is served.
+    _, joined = await raw.join(protocol=1)
+    assert joined["rejoined"] is False
+    await raw.works()
 
 
 async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(

@@ -252,7 +252,8 @@ class Room:
             return member, True
         if len(self.coordinator.members) >= MAX_ROOM_MEMBERS:
             raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
-        member = SatelliteMember(uuid.uuid4().hex, name, offset_ms, self.satellite_url, user_id)
+        new_id = member_id if member is None and member_id else uuid.uuid4().hex  # reboot: same id
+        member = SatelliteMember(new_id, name, offset_ms, self.satellite_url, user_id)
         member.connect(send)
         self.send_state(member)
         await self.coordinator.async_add(member)
