@@ -1,9 +1,9 @@
 """Remote satellites of a sync room over Home Assistant's WebSocket API, with real parts only.
 
 Real HA core and HTTP server on a loopback socket, the room's local member a real libmpv (null
-audio output), and the real reference satellite (`satellite/omb_satellite.py`) running in the
-test's event loop with its own libmpv and aiohttp session. Protocol edge cases (zombies, limits,
-malformed messages) use raw WebSocket clients that speak the protocol by hand.
+audio output), and the real reference satellite (the `omb_satellite` package in `satellite/`)
+running in the test's event loop with its own libmpv and aiohttp session. Protocol edge cases
+(zombies, limits, malformed messages) use raw WebSocket clients that speak the protocol by hand.
 
 A satellite's measurement is its last report (up to 0.5 s old), so its error is taken against
 the room's line at the report's own server time, never at "now".
@@ -46,7 +46,7 @@ from custom_components.open_music_box.sync.satellite_member import (
 )
 from custom_components.open_music_box.sync.timeline import TimelineState, server_time
 from custom_components.open_music_box.websocket_api import RATE_LIMIT_PER_SECOND
-from satellite.omb_satellite import EXIT_OK, EXIT_ROOM, Satellite
+from omb_satellite import EXIT_OK, EXIT_ROOM, Satellite
 
 from .conftest import ENTITY_ID
 from .test_media_player import playlist_id
@@ -586,8 +586,8 @@ async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
     assert member.member_id not in room.coordinator.members
     assert member.member_id not in shown(hass)
     _, late = await raw.join(member_id=member.member_id, name="away")
-    assert late["rejoined"] is False
-    assert late["member_id"] != member.member_id
+    assert late == {"member_id": member.member_id, "rejoined": False}  # a new member, same id
+    assert room.satellite(member.member_id) is not member
 
 
 # Limits --------------------------------------------------------------------------------------
@@ -918,7 +918,9 @@ async def test_unloading_the_box_closes_the_satellites(
     await hass.async_block_till_done()
     await until(lambda: len(satellite.join_results) == 2, timeout=TIMEOUT)
     room = room_of(room_entry)
-    assert satellite.member_id != first_id  # the room is new: so is the member
+    # The room is new, and so is the member, under the id the satellite had.
+    assert satellite.join_results[1] == {"member_id": first_id, "rejoined": False}
+    assert satellite.member_id == first_id
     assert satellite.member_id in room.coordinator.members
     assert not tasks[satellite].done()
 
