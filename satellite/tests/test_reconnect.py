@@ -83,6 +83,10 @@ async def test_a_restarted_satellite_is_the_same_member(
     task = await start(first)
     member_id = identity.read_text("utf-8").strip()
     assert first.member_id == member_id
+    # Its clock filter joined with a settled estimate: on loopback both clocks are one.
+    assert first.clock.ready
+    assert abs(first.clock.offset) < 0.001
+    assert first.clock.error < 0.001
     member = room.satellite(member_id)
     await play_long(hass, room_entry)
     await until(lambda: in_step(room, member_id), TIMEOUT)
