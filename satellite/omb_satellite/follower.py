@@ -34,9 +34,9 @@ class Follower(Transport):
         self.generation: int | None = None
         self.track_id: str | None = None  # the track loaded in mpv
 
-    def server_now(self, local: float | None = None) -> float:
-        """Return the server time now (or at a local monotonic time)."""
-        return self.clock.to_server(time.monotonic() if local is None else local)
+    def server_now(self) -> float:
+        """Return the server time now."""
+        return self.clock.to_server(time.monotonic())
 
     async def _event_loop(self, events: Events) -> None:
         """Handle room events in order until the subscription or the connection ends."""
