@@ -153,13 +153,18 @@ async def test_the_command_joins_from_its_config_and_leaves_on_sigterm(
         "XDG_CONFIG_HOME": str(tmp_path),
         "PYTHONPATH": str(SATELLITE_DIR),
     }
+
+    def read() -> str:
+        return (tmp_path / "log").read_text("utf-8", "replace")
+
     with (tmp_path / "log").open("w") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "omb_satellite", env=env, stderr=log
         )
         try:
-            await until(lambda: bool(room.satellites()) or process.returncode is not None, TIMEOUT)
-            output = (tmp_path / "log").read_text()
+            # Joined once it says so (the room adds the member before the satellite has heard).
+            await until(lambda: "Joined room" in read() or process.returncode is not None, TIMEOUT)
+            output = read()
             assert [m.name for m in room.satellites()] == ["pi"], output
             saved = (config.parent / "member_id").read_text("utf-8").strip()
             assert [m.member_id for m in room.satellites()] == [saved]
@@ -170,4 +175,4 @@ async def test_the_command_joins_from_its_config_and_leaves_on_sigterm(
                 process.kill()
                 await process.wait()
     assert room.satellites() == []
-    assert "Leaving the room" in (tmp_path / "log").read_text()
+    assert "Leaving the room" in read()
