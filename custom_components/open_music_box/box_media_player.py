@@ -26,7 +26,7 @@ from homeassistant.components.media_player import (
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .box import MusicBox
+from .box import MediaItems, MusicBox
 from .browse import playlist_item, track_item
 from .const import (
     DOMAIN,
@@ -273,7 +273,11 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
-            tracks = [await self._resolve_media_source(media_id)]
+            items = await self._resolve_media_source(media_id)
+            if items.whole_playlist and mode is Enqueue.REPLACE and items.playlist_id:
+                await self._async_play_playlist(items.playlist_id)  # an m3u of the library
+                return
+            tracks, playlist_id = items.tracks, items.playlist_id
         elif media_id.startswith(("http://", "https://")):
             tracks = [_url_track(media_id)]
         else:
@@ -290,7 +294,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def _async_play_playlist(self, playlist_id: str) -> None:
         await self._box.async_play_playlist(playlist_id)
 
-    async def _resolve_media_source(self, media_id: str) -> Track:
+    async def _resolve_media_source(self, media_id: str) -> MediaItems:
         try:
             item = await media_source.async_resolve_media(self.hass, media_id, self.entity_id)
         except HomeAssistantError as err:
@@ -306,9 +310,13 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
                     translation_key="file_not_found",
                     translation_placeholders={"path": str(item.path)},
                 )
-            return Track(id=_url_id(str(item.path)), path=str(item.path), title=item.path.stem)
+            # A file of the library is the box's track (tags, cover, its playlist).
+            if (ours := await self._box.async_resolve_file(item.path)) is not None:
+                return ours
+            path = str(item.path)
+            return MediaItems([Track(id=_url_id(path), path=path, title=item.path.stem)])
         url = async_process_play_media_url(self.hass, item.url)
-        return _url_track(url, title=Path(item.url.split("?")[0]).stem)
+        return MediaItems([_url_track(url, title=Path(item.url.split("?")[0]).stem)])
 
     # Searching (Assist's "play X on <box>" searches, then plays the first result) ---------
 

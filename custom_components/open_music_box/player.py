@@ -11,6 +11,7 @@ import logging
 import random
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
@@ -71,9 +72,16 @@ class Player:
     """Holds the queue and the one true playback state; drives the output; tells listeners."""
 
     def __init__(
-        self, hass: HomeAssistant, output_factory: OutputFactory, settings: PlayerSettings
+        self,
+        hass: HomeAssistant,
+        output_factory: OutputFactory,
+        settings: PlayerSettings,
+        *,
+        require: Callable[[Track], None] | None = None,
     ) -> None:
         self._hass = hass
+        # Raises a translated error when a track cannot be played now (its folder is gone).
+        self._require = require or (lambda _track: None)
         self._output_factory = output_factory
         self.output: Output = output_factory()
         self.settings = settings
@@ -93,6 +101,9 @@ class Player:
         self.position_updated_at: datetime = dt_util.utcnow()
         self._listeners = Listeners[[]]()
         self._finished_listeners = Listeners[[str | None]]()
+        self._skipped_listeners = Listeners[[Track, str]]()
+        self._skip_pending = False  # the current track failed: its end goes on to the next
+        self._failed_in_row = 0  # a queue that is all failures stops instead of looping
         self._lock = asyncio.Lock()
         self._recovering = False
         self._closed = False
@@ -110,6 +121,13 @@ class Player:
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
         return self._finished_listeners.add(listener)
+
+    @callback
+    def async_add_skipped_listener(
+        self, listener: Callable[[Track, str], None]
+    ) -> Callable[[], None]:
+        """Call `listener(track, reason)` when the output could not play a track."""
+        return self._skipped_listeners.add(listener)
 
     @callback
     def _notify(self) -> None:
@@ -185,10 +203,15 @@ class Player:
         """Queue tracks; REPLACE (from `position` in the start track) and PLAY play at once."""
         if not tracks:
             return
+        if enqueue is Enqueue.REPLACE or not self.queue:
+            self._require(tracks[start_index])  # before the queue changes
+        elif enqueue is Enqueue.PLAY:
+            self._require(tracks[0])
         async with self._lock:
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
+                self._failed_in_row = 0
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
@@ -365,6 +388,8 @@ class Player:
         track = self.current
         if track is None:
             return
+        self._require(track)
+        self._skip_pending = False
         await self.output.async_load(track, position, paused, self._next_track())
         self.track_starts += 1
         self.state = PlayState.PAUSED if paused else PlayState.PLAYING
@@ -383,8 +408,13 @@ class Player:
         match event.type:
             case OutputEventType.ADVANCED:
                 self._hass.async_create_task(self._async_advanced(), eager_start=True)
+            case OutputEventType.FAILED:
+                self._on_failed(event)
             case OutputEventType.END:
-                if self.state is not PlayState.IDLE:
+                if self._skip_pending and self.state is not PlayState.IDLE:
+                    self._skip_pending = False
+                    self._hass.async_create_task(self._async_skip_failed(), eager_start=True)
+                elif self.state is not PlayState.IDLE:
                     self.state = PlayState.IDLE
                     self.pos = 0
                     self._anchor(0.0)
@@ -405,8 +435,47 @@ class Player:
                 self.output_ok = bool(event.available)
                 self._notify()
 
+    @callback
+    def _on_failed(self, event: OutputEvent) -> None:
+        """Report a track the output could not play; its end goes on to the next track."""
+        track = self.current
+        if track is None or track.path != event.path:
+            # mpv reports the entry it could not open; ours moved on meanwhile (or never had it)
+            track = next((t for t in self.queue if t.path == event.path), None)
+        if track is None:
+            return
+        reason = event.error or "error"
+        _LOGGER.warning("Cannot play %s (%s): skipped", track.path, reason)
+        self._failed_in_row += 1
+        self._skip_pending = track is self.current
+        self._skipped_listeners.notify(track, reason)
+        if self._failed_in_row >= len(self.queue):  # nothing in the queue plays: stop there
+            self._skip_pending = False
+            self._hass.async_create_task(self.async_stop(), eager_start=True)
+
+    async def _async_skip_failed(self) -> None:
+        """Load the next track after a failed one that ended with nothing prepared."""
+        async with self._lock:
+            nxt = self._next_pos()
+            if nxt is None or nxt == self.pos or self.state is PlayState.IDLE:
+                self.state = PlayState.IDLE
+                self.pos = 0
+                self._anchor(0.0)
+                self._notify()
+                self._finished_listeners.notify(self.playlist_id)
+                return
+            self.pos = nxt
+            try:
+                await self._load(position=0.0, paused=False)
+            except HomeAssistantError as err:
+                _LOGGER.warning("Cannot go on to the next track: %s", err)
+                await self._stop()
+
     async def _async_advanced(self) -> None:
         """Follow the output onto the track we prepared (gapless) and prepare the next."""
+        if not self._skip_pending:
+            self._failed_in_row = 0  # the previous track played to its end
+        self._skip_pending = False
         async with self._lock:
             nxt = self._next_pos()
             if nxt is None:
@@ -436,6 +505,9 @@ class Player:
         except OutputError as err:
             _LOGGER.error("Cannot restart the audio output: %s; retrying", err)
             async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
+        except HomeAssistantError as err:  # the output is back, the track's folder is not
+            _LOGGER.warning("Audio output restarted; cannot resume: %s", err)
+            self.state = PlayState.IDLE
         finally:
             self._recovering = False
             self._notify()
