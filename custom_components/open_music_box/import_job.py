@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -136,14 +136,16 @@ def public_url(url: str) -> str:
 def scrub(text: str, url: str) -> str:
     """Hide the secrets a text (a yt-dlp error) quotes: URLs become their public_url.
 
-    The job URL's password and query are also hidden where they appear on their own (a very
-    short one is left: replacing it would garble the text).
+    The job URL's password, query and query values are also hidden where they appear on
+    their own (a very short one is left: replacing it would garble the text).
     """
     text = _URL_RE.sub(lambda match: public_url(match.group(0)), text)
     secrets: list[str] = []
     with contextlib.suppress(ValueError):
         parts = urlsplit(url)
-        secrets = [s for s in (parts.password, parts.query) if s and len(s) >= MIN_SECRET]
+        values = [value for _key, value in parse_qsl(parts.query)]
+        found = (parts.password, parts.query, *values)
+        secrets = [s for s in found if s and len(s) >= MIN_SECRET]
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, HIDDEN)
     return text
