@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 import shutil
 import struct
+import threading
 from typing import Any
 
 from homeassistant.components.media_player import ATTR_MEDIA_CONTENT_ID
@@ -21,6 +22,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from watchdog.observers.api import BaseObserver
 
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
@@ -111,6 +113,13 @@ async def test_new_music_shows_up_and_goes_by_itself(
     await until(lambda: titles(entry, new) is None)
     assert "New songs" not in await browse_titles(hass, hass_ws_client)
     assert entry.runtime_data.catalog.available
+
+    # The watch ends with the entry: no observer thread is left.
+    watch = entry.runtime_data.watch
+    assert watch.watching
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not watch.watching
+    assert not [t for t in threading.enumerate() if isinstance(t, BaseObserver)]
 
 
 async def test_a_burst_of_files_is_one_rescan_not_one_per_file(
