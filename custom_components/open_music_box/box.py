@@ -190,11 +190,13 @@ class MusicBox:
         if self._closed:
             return
         if not await self.catalog.async_folder_exists():
-            await self._async_folder_gone()
+            if not self._closed:
+                await self._async_folder_gone()
             return
         was_available = self.catalog.available
         await self.catalog.async_rescan(only_changes=True)
-        await self._async_scanned(was_available)
+        if not self._closed:  # the entry may have unloaded during the scan
+            await self._async_scanned(was_available)
 
     async def _async_check_folder(self, _now: datetime) -> None:
         """Notice what the watch cannot: the folder renamed, unmounted, or back again."""
