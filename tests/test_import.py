@@ -1077,6 +1077,12 @@ async def test_nobody_sees_the_credentials_or_query_of_an_import_url(
         assert secret not in shown
     recorder.unsubscribe()
 
+    with pytest.raises(ServiceValidationError) as err:  # refused: not even echoed in full
+        await start(
+            hass, entry, "ftp://user:s3cret@127.0.0.1/a.mp3?token=abc123", playlist_name="X"
+        )
+    assert err.value.translation_placeholders == {"url": "ftp://127.0.0.1/a.mp3"}
+
 
 async def test_error_texts_hide_the_secrets_of_the_url(entry: MockConfigEntry) -> None:
     """yt-dlp quotes the URL in its errors: the job shows it without credentials or query."""

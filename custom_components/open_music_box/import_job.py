@@ -165,7 +165,8 @@ def valid_url(url: str) -> str:
         or parts.scheme.lower() not in ("http", "https")
         or any(char.isspace() or not char.isprintable() for char in clean)
     ):
-        raise validation_error("import_invalid_url", url=clean[:200])
+        # Echoed to the caller and maybe logged: without its credentials and query either.
+        raise validation_error("import_invalid_url", url=scrub(clean, clean)[:200])
     return clean
 
 
