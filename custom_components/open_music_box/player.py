@@ -1,18 +1,27 @@
 """The box: a queue played through one output, with shuffle, repeat, volume cap and recovery.
 
-The commands live here; the state and following the output live in player_core.py.
+What the output reports (advances, ends, tracks it could not play, a dead output) is followed
+by player_output.py; the states and settings are in player_types.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+import logging
 import random
 
+from homeassistant.core import HomeAssistant, callback
+import homeassistant.util.dt as dt_util
+
+from .listeners import Listeners
 from .models import Track
-from .player_core import (
+from .outputs.base import Output, OutputError
+from .player_output import OutputFollower
+from .player_types import (
     Enqueue,
     OutputFactory,
-    PlayerCore,
     PlayerSettings,
     PlayState,
     Repeat,
@@ -29,9 +38,126 @@ __all__ = [
     "interpolate",
 ]
 
+_LOGGER = logging.getLogger(__name__)
 
-class Player(PlayerCore):
-    """The player with its commands (play, pause, next, seek, volume, shuffle, repeat...)."""
+
+class Player:
+    """Holds the queue and the one true playback state; drives the output; tells listeners."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        output_factory: OutputFactory,
+        settings: PlayerSettings,
+        *,
+        require: Callable[[Track], None] | None = None,
+    ) -> None:
+        self._hass = hass
+        # Raises a translated error when a track cannot be played now (its folder is gone).
+        self._require = require or (lambda _track: None)
+        self._output_factory = output_factory
+        self.output: Output = output_factory()
+        self.settings = settings
+        self.queue: list[Track] = []
+        self.order: list[int] = []  # play order: indexes into queue
+        self.pos = 0  # index into order
+        self.state = PlayState.IDLE
+        self.volume = min(settings.default_volume, settings.max_volume)
+        self.muted = False
+        self.shuffle = False
+        self.repeat = Repeat.OFF
+        self.playlist_id: str | None = None
+        self.track_starts = 0  # counts loads and gapless advances: each is a new track start
+        self.output_ok = False
+        # Position anchor: where the track was at `position_updated_at` (the frontend interpolates).
+        self.position = 0.0
+        self.position_updated_at: datetime = dt_util.utcnow()
+        self._listeners = Listeners[[]]()
+        self._finished_listeners = Listeners[[str | None]]()
+        self._lock = asyncio.Lock()
+        self._follower = OutputFollower(hass, self)
+        self._closed = False
+
+    # Listeners -----------------------------------------------------------------
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after every state change."""
+        return self._listeners.add(listener)
+
+    @callback
+    def async_add_finished_listener(
+        self, listener: Callable[[str | None], None]
+    ) -> Callable[[], None]:
+        """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
+        return self._finished_listeners.add(listener)
+
+    @callback
+    def async_add_skipped_listener(
+        self, listener: Callable[[Track, str], None]
+    ) -> Callable[[], None]:
+        """Call `listener(track, reason)` when the output could not play a track."""
+        return self._follower.skipped.add(listener)
+
+    @callback
+    def _notify(self) -> None:
+        self._listeners.notify()
+
+    # Derived state -----------------------------------------------------------------
+
+    @property
+    def current(self) -> Track | None:
+        """Return the track at the play position."""
+        if not self.order:
+            return None
+        return self.queue[self.order[self.pos]]
+
+    @property
+    def available(self) -> bool:
+        """Return True when the output works."""
+        return self.output_ok
+
+    def current_position(self) -> float:
+        """Return the position now, from the anchor (no output call)."""
+        return interpolate(self.state, self.position, self.position_updated_at, dt_util.utcnow())
+
+    @callback
+    def _anchor(self, position: float) -> None:
+        self.position = max(0.0, position)
+        self.position_updated_at = dt_util.utcnow()
+
+    def _next_pos(self) -> int | None:
+        if not self.order:
+            return None
+        if self.repeat is Repeat.ONE:
+            return self.pos
+        if self.pos + 1 < len(self.order):
+            return self.pos + 1
+        return 0 if self.repeat is Repeat.ALL else None
+
+    def _next_track(self) -> Track | None:
+        nxt = self._next_pos()
+        return None if nxt is None else self.queue[self.order[nxt]]
+
+    # Life cycle -----------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Open the output and apply the volume; raise OutputError when it cannot be opened."""
+        # Set first: an output may report "unavailable" while it starts (entity not there yet).
+        self.output_ok = True
+        try:
+            await self.output.async_start(self._follower.on_event)
+        except OutputError:
+            self.output_ok = False
+            raise
+        await self.output.async_set_volume(self.volume)
+        await self.output.async_set_mute(self.muted)
+
+    async def async_close(self) -> None:
+        """Release the output."""
+        self._closed = True
+        self.output_ok = False
+        await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
 
@@ -55,7 +181,7 @@ class Player(PlayerCore):
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
-                self._failed_in_row = 0
+                self._follower.new_queue()
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
@@ -127,6 +253,18 @@ class Player(PlayerCore):
             await self.async_pause()
         else:
             await self.async_play()
+
+    async def async_stop(self) -> None:
+        """Stop; the queue stays and plays again from its current track."""
+        async with self._lock:
+            if self.state is not PlayState.IDLE:
+                await self._stop()
+
+    async def _stop(self) -> None:
+        await self.output.async_stop()
+        self.state = PlayState.IDLE
+        self._anchor(0.0)
+        self._notify()
 
     async def async_clear(self) -> None:
         """Stop and empty the queue."""
@@ -213,3 +351,21 @@ class Player(PlayerCore):
             await self.async_set_volume(settings.max_volume)
         else:
             self._notify()  # the cap is part of what clients are shown (hub: max_volume)
+
+    # Output plumbing -----------------------------------------------------------------
+
+    async def _load(self, position: float, paused: bool) -> None:
+        track = self.current
+        if track is None:
+            return
+        self._require(track)
+        self._follower.loaded()
+        await self.output.async_load(track, position, paused, self._next_track())
+        self.track_starts += 1
+        self.state = PlayState.PAUSED if paused else PlayState.PLAYING
+        self._anchor(position)
+        self._notify()
+
+    async def _refresh_next(self) -> None:
+        if self.state is not PlayState.IDLE:
+            await self.output.async_set_next(self._next_track())
