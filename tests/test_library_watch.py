@@ -79,7 +79,8 @@ async def browse_titles(hass: HomeAssistant, hass_ws_client: WebSocketGenerator)
     await ws.send_json_auto_id({"type": "media_player/browse_media", "entity_id": ENTITY_ID})
     reply = await ws.receive_json()
     assert reply["success"], reply
-    return [child["title"] for child in reply["result"]["children"]]
+    # Titles carry the playlist's duration ("Name · 0:03"): the names are before it.
+    return [child["title"].split(" · ")[0] for child in reply["result"]["children"]]
 
 
 # A. New music shows up by itself ------------------------------------------------------------
