@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -63,6 +62,9 @@ from .const import (
     SUBENTRY_ROOM,
 )
 from .room_flow import RoomSubentryFlow
+
+if TYPE_CHECKING:
+    from .box import OpenMusicBoxConfigEntry
 
 DEFAULT_OPTIONS: dict[str, int] = {
     CONF_MAX_VOLUME: DEFAULT_MAX_VOLUME,
@@ -133,14 +135,14 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: OpenMusicBoxConfigEntry) -> OptionsFlow:
         """Return the options flow."""
         return OpenMusicBoxOptionsFlow()
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: OpenMusicBoxConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the subentry flows of a box: its sync rooms."""
         return {SUBENTRY_ROOM: RoomSubentryFlow}

@@ -95,6 +95,8 @@ class Player:
         self._finished_listeners = Listeners[[str | None]]()
         self._lock = asyncio.Lock()
         self._recovering = False
+        self._output_down = False  # logged as gone, not yet logged as back
+        self._retry: Callable[[], None] | None = None
         self._closed = False
 
     # Listeners -----------------------------------------------------------------
@@ -169,6 +171,9 @@ class Player:
         """Release the output."""
         self._closed = True
         self.output_ok = False
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
@@ -418,10 +423,19 @@ class Player:
             self._notify()
 
     async def _async_recover(self) -> None:
-        """Replace a dead output: go unavailable, open a new one, restore what was playing."""
+        """Replace a dead output: go unavailable, open a new one, restore what was playing.
+
+        Logged once at INFO when the output goes and once when it is back; the retries every
+        RECOVERY_DELAY_SECONDS in between log at DEBUG only.
+        """
         if self._recovering or self._closed:
             return
         self._recovering = True
+        self._retry = None
+        first = not self._output_down
+        if first:
+            self._output_down = True
+            _LOGGER.info("Audio output stopped unexpectedly; restarting it")
         self.output_ok = False
         self._notify()
         position = self.current_position()
@@ -430,12 +444,18 @@ class Player:
                 await self.output.async_close()
                 self.output = self._output_factory()
                 await self.async_start()
-                _LOGGER.warning("Audio output restarted after it stopped unexpectedly")
+                self._output_down = False
+                _LOGGER.info("Audio output is back")
                 if self.state is not PlayState.IDLE and self.current is not None:
                     await self._load(position, paused=self.state is PlayState.PAUSED)
         except OutputError as err:
-            _LOGGER.error("Cannot restart the audio output: %s; retrying", err)
-            async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
+            _LOGGER.log(
+                logging.INFO if first else logging.DEBUG,
+                "Cannot restart the audio output: %s; retrying every %s s",
+                err,
+                RECOVERY_DELAY_SECONDS,
+            )
+            self._retry = async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
         finally:
             self._recovering = False
             self._notify()
