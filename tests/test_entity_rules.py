@@ -23,6 +23,8 @@ from .test_media_player import state, wait_for
 from .test_rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
 
 PLAYER_LOGGER = "custom_components.open_music_box.player"
+CATALOG_LOGGER = "custom_components.open_music_box.catalog"
+BOX_LOGGER = "custom_components.open_music_box.box"
 
 
 @pytest.fixture
@@ -98,3 +100,32 @@ async def test_output_loss_logged_once_each_way(
     assert logged[0].getMessage() == "Audio output stopped unexpectedly; restarting it"
     assert logged[1].getMessage().startswith("Cannot restart the audio output: ")
     assert logged[2].getMessage() == "Audio output is back"
+
+
+async def test_library_loss_logged_once_each_way(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The library folder gone: one INFO, whatever the checks and rescans; back: one INFO."""
+    caplog.set_level(logging.INFO)
+    box = entry.runtime_data
+    moved = library.with_name("moved")
+    await hass.async_add_executor_job(library.rename, moved)
+    now = dt_util.utcnow()
+    for check in range(1, 4):  # the folder is checked every 30 s
+        async_fire_time_changed(hass, now + timedelta(seconds=31 * check))
+        await hass.async_block_till_done()
+    await box.async_rescan()
+    assert state(hass).state == STATE_UNAVAILABLE
+
+    await hass.async_add_executor_job(moved.rename, library)
+    async_fire_time_changed(hass, now + timedelta(seconds=31 * 4))
+    await wait_for(lambda: state(hass).state != STATE_UNAVAILABLE)
+    logged = [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name in {CATALOG_LOGGER, BOX_LOGGER} and r.levelno >= logging.INFO
+    ]
+    assert logged == [
+        (logging.INFO, f"Library folder {library} is missing"),
+        (logging.INFO, f"Library folder {library} is back"),
+    ]
