@@ -173,7 +173,7 @@ def open_assist(page: Page) -> None:
 
 
 def test_first_contact(instance: Instance, page: Page) -> None:
-    """Log in as dev/dev: dashboard, the box's device page, its media browser and Assist."""
+    """Log in as dev/dev: dashboard, the box's device page, its media browser, Assist; no error."""
     expect.set_options(timeout=UI_TIMEOUT_MS)
 
     def log_in() -> None:
@@ -217,8 +217,16 @@ def test_first_contact(instance: Instance, page: Page) -> None:
         # The default pipeline (conversation) answers with the time, e.g. "3:04 PM".
         expect(dialog.get_by_text(re.compile(r"^\d{1,2}:\d{2}"))).to_be_visible()
 
+    def clean_log() -> None:
+        # First contact leaves no error: no onboarding flow or import that fails.
+        text = instance.log.read_text(errors="replace")
+        errors = [line for line in text.splitlines() if re.match(r"^\S+ \S+ ERROR ", line)]
+        assert not errors, "errors in Home Assistant's log:\n" + "\n".join(errors)
+        assert "Traceback" not in text
+
     step(page, instance, "log_in", log_in)
     step(page, instance, "dashboard", dashboard)
     step(page, instance, "device_page", device_page)
     step(page, instance, "media_browser", media_browser)
     step(page, instance, "assist", assist)
+    step(page, instance, "clean_log", clean_log)
