@@ -111,7 +111,11 @@ def development_instance(config: Path) -> Iterator[Instance]:
             return True
 
         pending = dev_onboard.wait_for_api(api, alive, START_TIMEOUT)
-        dev_onboard.set_up(api, f"{url}/", pending)
+        try:
+            dev_onboard.set_up(api, f"{url}/", pending)
+        except dev_onboard.SetupError as err:  # e.g. the service descriptions fail to load
+            tail = log.read_text(errors="replace")[-6000:]
+            pytest.fail(f"script/dev_onboard.py: {err}\nHome Assistant's log (end):\n{tail}")
         yield Instance(url, api, log)
     finally:
         dev_onboard.revoke(api)
@@ -133,6 +137,8 @@ def instance(socket_enabled: None, tmp_path: Path) -> Iterator[Instance]:
 @pytest.fixture
 def page(instance: Instance) -> Iterator[Page]:
     """A chromium page (Debian's browser, no download), closed after the test."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: script/bootstrap installs it (apt package chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
