@@ -16,13 +16,13 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.open_music_box.player import RECOVERY_DELAY_SECONDS
+from custom_components.open_music_box.output_recovery import RECOVERY_DELAY_SECONDS
 
 from .conftest import ENTITY_ID
 from .test_media_player import state, wait_for
 from .test_rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
 
-PLAYER_LOGGER = "custom_components.open_music_box.player"
+RECOVERY_LOGGER = "custom_components.open_music_box.output_recovery"
 CATALOG_LOGGER = "custom_components.open_music_box.catalog"
 BOX_LOGGER = "custom_components.open_music_box.box"
 
@@ -75,7 +75,7 @@ async def test_output_loss_logged_once_each_way(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """mpv gone: one INFO; the retries every 5 s log at DEBUG only; back: one INFO."""
-    caplog.set_level(logging.DEBUG, logger=PLAYER_LOGGER)
+    caplog.set_level(logging.DEBUG, logger=RECOVERY_LOGGER)
     player = entry.runtime_data.player
     old_output = player.output
     monkeypatch.setitem(sys.modules, "mpv", None)  # restarts fail, as without libmpv
@@ -95,7 +95,7 @@ async def test_output_loss_logged_once_each_way(
     await wait_for(lambda: player.available)
     await hass.async_block_till_done()
     assert state(hass).state != STATE_UNAVAILABLE
-    logged = [r for r in caplog.records if r.name == PLAYER_LOGGER and r.levelno > logging.DEBUG]
+    logged = [r for r in caplog.records if r.name == RECOVERY_LOGGER and r.levelno > logging.DEBUG]
     assert [r.levelno for r in logged] == [logging.INFO] * 3
     assert logged[0].getMessage() == "Audio output stopped unexpectedly; restarting it"
     assert logged[1].getMessage().startswith("Cannot restart the audio output: ")

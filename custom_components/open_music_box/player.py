@@ -4,67 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-import logging
 import random
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
 from .listeners import Listeners
 from .models import Track
+from .output_recovery import OutputRecovery
 from .outputs.base import Output, OutputError, OutputEvent, OutputEventType
+from .player_state import Enqueue, PlayerSettings, PlayState, Repeat, interpolate
 
-_LOGGER = logging.getLogger(__name__)
-
-RECOVERY_DELAY_SECONDS = 5.0
-
-
-class PlayState(StrEnum):
-    """What the box is doing."""
-
-    IDLE = "idle"
-    PLAYING = "playing"
-    PAUSED = "paused"
-
-
-class Repeat(StrEnum):
-    """Repeat modes, the same values as Home Assistant's RepeatMode."""
-
-    OFF = "off"
-    ONE = "one"
-    ALL = "all"
-
-
-class Enqueue(StrEnum):
-    """Where new tracks go, the same values as Home Assistant's MediaPlayerEnqueue."""
-
-    PLAY = "play"
-    NEXT = "next"
-    ADD = "add"
-    REPLACE = "replace"
-
-
-@dataclass(slots=True)
-class PlayerSettings:
-    """The options that shape the player (from the config entry's options)."""
-
-    max_volume: float = 1.0  # 0..1
-    default_volume: float = 0.5  # 0..1
-    previous_restart_seconds: float = 3.0
-
+# Defined in player_state.py; imported from here by the rest of the integration.
+__all__ = ["Enqueue", "PlayState", "Player", "PlayerSettings", "Repeat", "interpolate"]
 
 OutputFactory = Callable[[], Output]
-
-
-def interpolate(state: PlayState, position: float, updated_at: datetime, now: datetime) -> float:
-    """Return where a track anchored at `position` (at `updated_at`) is at `now`."""
-    if state is PlayState.PLAYING:
-        return position + (now - updated_at).total_seconds()
-    return position
 
 
 class Player:
@@ -95,8 +50,9 @@ class Player:
         self._finished_listeners = Listeners[[str | None]]()
         self._lock = asyncio.Lock()
         self._recovering = False
-        self._output_down = False  # logged as gone, not yet logged as back
-        self._retry: Callable[[], None] | None = None
+        self._recovery = OutputRecovery(
+            hass, lambda: hass.async_create_task(self._async_recover(), eager_start=True)
+        )
         self._closed = False
 
     # Listeners -----------------------------------------------------------------
@@ -171,9 +127,7 @@ class Player:
         """Release the output."""
         self._closed = True
         self.output_ok = False
-        if self._retry is not None:
-            self._retry()
-            self._retry = None
+        self._recovery.cancel()
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
@@ -423,19 +377,11 @@ class Player:
             self._notify()
 
     async def _async_recover(self) -> None:
-        """Replace a dead output: go unavailable, open a new one, restore what was playing.
-
-        Logged once at INFO when the output goes and once when it is back; the retries every
-        RECOVERY_DELAY_SECONDS in between log at DEBUG only.
-        """
+        """Replace a dead output: go unavailable, open a new one, restore what was playing."""
         if self._recovering or self._closed:
             return
         self._recovering = True
-        self._retry = None
-        first = not self._output_down
-        if first:
-            self._output_down = True
-            _LOGGER.info("Audio output stopped unexpectedly; restarting it")
+        self._recovery.lost()
         self.output_ok = False
         self._notify()
         position = self.current_position()
@@ -444,22 +390,11 @@ class Player:
                 await self.output.async_close()
                 self.output = self._output_factory()
                 await self.async_start()
-                self._output_down = False
-                _LOGGER.info("Audio output is back")
+                self._recovery.back()
                 if self.state is not PlayState.IDLE and self.current is not None:
                     await self._load(position, paused=self.state is PlayState.PAUSED)
         except OutputError as err:
-            _LOGGER.log(
-                logging.INFO if first else logging.DEBUG,
-                "Cannot restart the audio output: %s; retrying every %s s",
-                err,
-                RECOVERY_DELAY_SECONDS,
-            )
-            self._retry = async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
+            self._recovery.failed(err)
         finally:
             self._recovering = False
             self._notify()
-
-    @callback
-    def _retry_recover(self, _now: datetime) -> None:
-        self._hass.async_create_task(self._async_recover(), eager_start=True)
