@@ -13,6 +13,7 @@ from homeassistant.components.media_player import (
     BrowseError,
     BrowseMedia,
     MediaClass,
+    MediaPlayerDeviceClass,
     MediaPlayerEnqueue,
     MediaPlayerEntity,
     MediaPlayerEntityFeature,
@@ -77,6 +78,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     _attr_has_entity_name = True
     _attr_name = None
+    _attr_should_poll = False  # the player and the catalog push every change
+    _attr_device_class = MediaPlayerDeviceClass.SPEAKER
     _attr_supported_features = FEATURES
     _attr_media_content_type = MediaType.MUSIC
     _attr_volume_step = 0.05

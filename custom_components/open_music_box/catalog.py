@@ -69,6 +69,7 @@ class Catalog:
         self._cache = MetadataCache()
         self.scan = LibraryScan()
         self.available = False
+        self._missing_logged = False
         self._listeners = Listeners[[CatalogChange]]()
         self._scan_lock = asyncio.Lock()  # the metadata cache serves one scan at a time
 
@@ -106,10 +107,11 @@ class Catalog:
                     scan_library, self.root, self._hass.config.is_allowed_path, self._cache
                 )
         except LibraryMissingError:
-            _LOGGER.warning("Library folder %s is missing", self.root)
+            self._log_missing()
             self.available = False
         else:
             self.available = True
+            self._missing_logged = False
         if not only_changes or (self.scan, self.available) != was:
             self._changed(CatalogChange(ChangeKind.LIBRARY))
         return self.available
@@ -122,8 +124,15 @@ class Catalog:
     def mark_unavailable(self) -> None:
         """Mark the folder as vanished; the last scan is kept (it comes back with the folder)."""
         if self.available:
+            self._log_missing()
             self.available = False
             self._changed(CatalogChange(ChangeKind.LIBRARY))
+
+    def _log_missing(self) -> None:
+        """log-when-unavailable: INFO once when the folder goes (box.py logs its return)."""
+        if not self._missing_logged:
+            self._missing_logged = True
+            _LOGGER.info("Library folder %s is missing", self.root)
 
     # Lookups -----------------------------------------------------------------
 

@@ -167,10 +167,15 @@ class Player:
         await self.output.async_set_volume(self.volume)
         await self.output.async_set_mute(self.muted)
 
+    def is_closed(self) -> bool:
+        """Return True once closed (a method, so that mypy re-reads it after an await)."""
+        return self._closed
+
     async def async_close(self) -> None:
         """Release the output."""
         self._closed = True
         self.output_ok = False
+        self._follower.cancel()
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------

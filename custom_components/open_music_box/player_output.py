@@ -6,16 +6,15 @@ and moves the player along (always in the event loop: outputs deliver their even
 
 from __future__ import annotations
 
-from datetime import datetime
 import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_call_later
 
 from .listeners import Listeners
 from .models import Track
+from .output_recovery import OutputRecovery
 from .outputs.base import OutputError, OutputEvent, OutputEventType
 from .player_types import PlayState
 
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
     from .player import Player
 
 _LOGGER = logging.getLogger(__name__)
-
-RECOVERY_DELAY_SECONDS = 5.0
 
 
 class OutputFollower:
@@ -38,6 +35,14 @@ class OutputFollower:
         self._skip_pending = False  # the current track failed: its end goes on to the next
         self._failed_in_row = 0  # a queue that is all failures stops instead of looping
         self._recovering = False
+        self._recovery = OutputRecovery(
+            hass, lambda: hass.async_create_task(self._async_recover(), eager_start=True)
+        )
+
+    @callback
+    def cancel(self) -> None:
+        """Stop retrying a lost output (the player closes)."""
+        self._recovery.cancel()
 
     @callback
     def new_queue(self) -> None:
@@ -147,27 +152,25 @@ class OutputFollower:
         if self._recovering or player._closed:
             return
         self._recovering = True
+        self._recovery.lost()
         player.output_ok = False
         player._notify()
         position = player.current_position()
         try:
             async with player._lock:
+                if player.is_closed():  # closed while waiting for the lock: start nothing new
+                    return
                 await player.output.async_close()
                 player.output = player._output_factory()
                 await player.async_start()
-                _LOGGER.warning("Audio output restarted after it stopped unexpectedly")
+                self._recovery.back()
                 if player.state is not PlayState.IDLE and player.current is not None:
                     await player._load(position, paused=player.state is PlayState.PAUSED)
         except OutputError as err:
-            _LOGGER.error("Cannot restart the audio output: %s; retrying", err)
-            async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
+            self._recovery.failed(err)
         except HomeAssistantError as err:  # the output is back, the track's folder is not
             _LOGGER.warning("Audio output restarted; cannot resume: %s", err)
             player.state = PlayState.IDLE
         finally:
             self._recovering = False
             player._notify()
-
-    @callback
-    def _retry_recover(self, _now: datetime) -> None:
-        self._hass.async_create_task(self._async_recover(), eager_start=True)
