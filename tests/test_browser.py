@@ -207,8 +207,9 @@ def test_first_contact(instance: Instance, page: Page) -> None:
         page.goto(f"{instance.url}/media-browser/media_player.music_box")
         browser = page.locator("ha-media-player-browse")
         for playlist in DEMO_PLAYLISTS:
-            # The card's title (its tooltip repeats the name, hidden).
-            title = browser.get_by_text(playlist, exact=True).and_(browser.locator(".title"))
+            # The card's title (its tooltip repeats the name, hidden), then its total duration.
+            name = re.compile(rf"^{re.escape(playlist)}( · [0-9:]+)?$")
+            title = browser.get_by_text(name).and_(browser.locator(".title"))
             expect(title).to_be_visible()
 
     def assist() -> None:

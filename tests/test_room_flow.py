@@ -61,9 +61,9 @@ def no_libmpv(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def devices(hass: HomeAssistant) -> dict[str, str]:
-    """The audio devices libmpv lists on this host."""
+    """The audio devices libmpv lists on this host, as the flow offers them (plugins left out)."""
     listed: dict[str, str] = await hass.async_add_executor_job(mpv_loader.list_audio_devices)
-    return listed
+    return mpv_loader.device_labels(listed)
 
 
 # Helpers ----------------------------------------------------------------------------------------
