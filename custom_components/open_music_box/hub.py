@@ -404,7 +404,9 @@ class Hub:
     @callback
     def _position_tick(self) -> None:
         """Publish a position; every timer is set at least 150 ms after the last one."""
-        self._position_timer = None
+        # A request may publish before the pending tick is due: cancel that tick, or it would
+        # start a second self-rescheduling chain (one per such request).
+        self._stop_positions()
         self._position_requested = False
         if self._subscribers:
             self._publish_position()
