@@ -43,7 +43,7 @@ async def short_tracks_box(hass: HomeAssistant, tmp_path: Path) -> MockConfigEnt
 
 
 def pending_ticks(hass: HomeAssistant, hub: Hub) -> int:
-    """Count the position timers really waiting in the event loop (not only the one the hub holds)."""
+    """Count the position timers waiting in the event loop (not only the one the hub holds)."""
     scheduled: list[asyncio.TimerHandle] = hass.loop._scheduled  # type: ignore[attr-defined]
     return sum(
         1
