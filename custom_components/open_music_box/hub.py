@@ -113,6 +113,7 @@ class Hub:
         self._next_subscriber = 0
         self.ops = OperationCache()
         self._last_player: dict[str, Any] | None = None
+        self._last_queue: list[str] = []
         self._announced_start = 0  # the player's track_starts last announced on the bus
         self._last_state: PlayState | None = None
         self._position_timer: asyncio.TimerHandle | None = None
@@ -130,6 +131,7 @@ class Hub:
         await self._box.store.async_save_now()
         player, catalog = self._box.player, self._box.catalog
         self._last_player = self.player_state()
+        self._last_queue = queue_ids(player)
         self._announced_start = player.track_starts
         self._last_state = player.state
         self._unsubs += [
@@ -242,10 +244,11 @@ class Hub:
         """Return the full state: the player, playlists index, tag links, imports, rooms."""
         return {
             "player": self.player_state(),
+            "queue": queue_ids(self._box.player),
             "playlists": self.playlists_index(),
             "tags": self._box.tags.list_links(),
             "imports": self._box.importer.jobs(),
-            "rooms": [room.summary() for room in self._box.rooms.values()],
+            "rooms": [room.snapshot() for room in self._box.rooms.values()],
         }
 
     def playlists_index(self) -> list[dict[str, Any]]:
@@ -271,6 +274,12 @@ class Hub:
 
     @callback
     def _on_player(self) -> None:
+        # The queue (up to thousands of ids) goes out only when it changes, ahead of the state
+        # whose queue_position points into it: not with every volume step, kept 1000 times.
+        queue = queue_ids(self._box.player)
+        if queue != self._last_queue:
+            self._last_queue = queue
+            self.publish("queue", {"queue": queue})
         state = self.player_state()
         if state == self._last_player:
             return
@@ -432,13 +441,12 @@ class Hub:
 
 
 def player_dict(player: Player) -> dict[str, Any]:
-    """Return a player's (the box's or a room's) state as clients see it."""
+    """Return a player's (the box's or a room's) state as clients see it, without the queue."""
     track = player.current
     return {
         "state": player.state.value,
         "track": None if track is None else track_dict(track),
         "queue_position": player.pos if player.order else None,
-        "queue": [player.queue[i].id for i in player.order],
         "playlist_id": player.playlist_id,
         "volume": round(player.volume, 4),
         "max_volume": player.settings.max_volume,
@@ -448,6 +456,11 @@ def player_dict(player: Player) -> dict[str, Any]:
         "position_ms": round(player.position * 1000),
         "position_updated_at": player.position_updated_at.isoformat(),
     }
+
+
+def queue_ids(player: Player) -> list[str]:
+    """Return a player's queue as clients see it: track ids in play order."""
+    return [player.queue[i].id for i in player.order]
 
 
 def track_dict(track: Any) -> dict[str, Any]:

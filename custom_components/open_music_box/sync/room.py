@@ -36,7 +36,7 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..hub import player_dict
+from ..hub import player_dict, queue_ids
 from ..models import Track
 from ..player import Player, PlayState, Repeat
 from ..storage import StoredRoom
@@ -80,6 +80,7 @@ class Room:
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
+        self._published_queue: list[str] = []
         self._members_lock = asyncio.Lock()
 
     @property
@@ -336,9 +337,19 @@ class Room:
             ],
         }
 
+    def snapshot(self) -> dict[str, Any]:
+        """Return the room with its queue, for a subscriber's snapshot."""
+        return {**self.summary(), "queue": queue_ids(self.player)}
+
     @callback
     def _publish(self) -> None:
         """Stream every change of the room; membership changes also go on the bus."""
+        # The queue goes out on its own, only when it changes (room events come with each
+        # barrier and volume step).
+        queue = queue_ids(self.player)
+        if queue != self._published_queue:
+            self._published_queue = queue
+            self.box.hub.publish("room_queue", {"room_id": self.room_id, "queue": queue})
         summary = self.summary()
         if summary == self._published:
             return  # the player and the coordinator both report one command's change
