@@ -1,4 +1,4 @@
-"""The position stream keeps its contract through many track changes and seeks.
+"""The live stream keeps its contract: one position timer; the queue in an event of its own.
 
 One timer per box: a play/seek/track change that publishes its position early must replace the
 pending 200 ms tick, never add a second chain of ticks. Real HA core, real libmpv (null audio),
@@ -23,6 +23,7 @@ from custom_components.open_music_box.player import Repeat
 from .audio import write_wav
 from .conftest import box_entry
 from .test_hub import CLOCK_READ_SLACK, TIMEOUT, Conn, connect, server_time
+from .test_rooms import ROOM_ID, call, play_long, room_subentry, setup_room_entry, sync_library
 
 TRACK_SECONDS = 0.6
 TRACK_CHANGES = 30
@@ -104,4 +105,33 @@ async def test_one_position_timer_through_track_changes_and_seeks(
     await conn.command("player/pause")
     await conn.until(sub, lambda e: e["type"] == "position" and not e["data"]["playing"])
     assert pending_ticks(hass, hub) == 0  # the stream stopped, no stray chain goes on
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_room_queue_goes_out_on_its_own(
+    hass: HomeAssistant, tmp_path: Path, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Room events carry the room's state; its queue comes in room_queue events and snapshots."""
+    entry = await setup_room_entry(
+        hass, sync_library(tmp_path / "library"), room_subentry(local=[("null", 0.0)])
+    )
+    conn = await connect(hass_ws_client, entry)
+    sub = await conn.subscribe()
+    await conn.event(sub)
+    await play_long(hass, entry)
+    for volume in (0.3, 0.4):
+        await call(hass, "volume_set", {"volume_level": volume})
+    room = entry.runtime_data.rooms[ROOM_ID]
+    events = await conn.through(sub, entry.runtime_data.hub.seq)
+    tone, other = (track.id for track in room.player.queue)
+    queues = [e["data"] for e in events if e["type"] == "room_queue"]
+    assert queues == [{"room_id": ROOM_ID, "queue": [tone, other]}]  # not with the volume steps
+    states = [e["data"] for e in events if e["type"] == "room"]
+    assert [state["player"]["volume"] for state in states][-2:] == [0.3, 0.4]
+    assert all("queue" not in state["player"] for state in states)
+
+    late = await connect(hass_ws_client, entry)
+    late_sub = await late.subscribe()
+    (shown,) = (await late.event(late_sub))["data"]["rooms"]
+    assert (shown["room_id"], shown["queue"]) == (ROOM_ID, [tone, other])
     assert await hass.config_entries.async_unload(entry.entry_id)
