@@ -380,8 +380,10 @@ class Hub:
 
     @callback
     def _publish_position(self) -> None:
-        self._last_position_at = time.monotonic()
         self.publish("position", self._position_data())
+        # Read after the event's server_time: the gap counts from the stamp clients see, even
+        # when the thread was switched away between the two clock reads.
+        self._last_position_at = time.monotonic()
 
     def _streaming(self) -> bool:
         return bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
