@@ -113,7 +113,11 @@ class MpvOutput:
             "video": False,
             "idle": True,
             "gapless_audio": "weak",
-            "prefetch_playlist": True,
+            # Off: each prefetch opened the next file on a new thread whose ~10 MB of buffers
+            # glibc kept in that thread's arena after the free (RSS +10 MB steps over a
+            # playback soak, bench/bench_soak.py). A local file opens in milliseconds, well
+            # within the audio buffer, so the transition stays gapless without it.
+            "prefetch_playlist": False,
             "input_default_bindings": False,
             "ytdl": False,
             "audio_display": False,
