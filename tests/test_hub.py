@@ -42,13 +42,13 @@ from custom_components.open_music_box.hub import (
     EVENT_PLAYBACK_STATE,
     EVENT_PLAYLIST_FINISHED,
     EVENT_TRACK_STARTED,
-    POSITION_MIN_GAP,
     REPLAY_BUFFER_SIZE,
     SEQ_BLOCK,
     Hub,
     OperationCache,
 )
 from custom_components.open_music_box.player import Repeat
+from custom_components.open_music_box.positions import POSITION_MIN_GAP
 
 from .conftest import ENTITY_ID, box_entry
 
@@ -552,7 +552,7 @@ async def test_positions_at_play_pause_seek(
     assert playing["playing"] is True
     paused = await caused_by("player/pause")
     assert paused["playing"] is False
-    assert hub._position_timer is None  # the stream really stopped (a cancelled timer never runs)
+    assert hub.positions.timer is None  # the stream really stopped (a cancelled timer never runs)
     seeked = await caused_by("player/seek", position_ms=7000)
     assert (seeked["position_ms"], seeked["playing"]) == (7000, False)
 
@@ -579,7 +579,7 @@ async def test_positions_at_play_pause_seek(
         )
     stopped = await caused_by("player/stop")
     assert stopped == {"position_ms": 0, "duration_ms": None, "track_id": None, "playing": False}
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
 
 
 async def test_no_position_stream_without_subscribers(
@@ -591,20 +591,20 @@ async def test_no_position_stream_without_subscribers(
     await control.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.subscriber_count == 0
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     assert positions(list(hub.buffer)) == []  # nobody listening: no position event at all
 
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    assert hub._position_timer is not None
+    assert hub.positions.timer is not None
     assert (await conn.event(sub))["type"] == "position"
 
     # unsubscribe_events: the stream stops, the connection stays usable.
     reply = await conn.result(await conn.send("unsubscribe_events", subscription=sub))
     assert reply["success"]
     assert hub.subscriber_count == 0
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -620,7 +620,7 @@ async def test_no_position_stream_without_subscribers(
     await conn.ws.close()
     await second.ws.close()
     await wait_for(lambda: hub.subscriber_count == 0)
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["hub"]["subscribers"] == 0
 
@@ -963,9 +963,9 @@ async def test_unload_stops_the_stream(
     await conn.event(sub)
     await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     assert [(await conn.event(sub))["type"] for _ in range(2)] == ["queue", "player"]
-    assert hub._position_timer is not None
+    assert hub.positions.timer is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq

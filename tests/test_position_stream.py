@@ -17,8 +17,9 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.open_music_box.hub import POSITION_INTERVAL, POSITION_MIN_GAP, Hub
+from custom_components.open_music_box.hub import Hub
 from custom_components.open_music_box.player import Repeat
+from custom_components.open_music_box.positions import POSITION_INTERVAL, POSITION_MIN_GAP
 
 from .audio import write_wav
 from .conftest import box_entry
@@ -49,7 +50,7 @@ def pending_ticks(hass: HomeAssistant, hub: Hub) -> int:
     return sum(
         1
         for handle in scheduled
-        if not handle.cancelled() and handle._callback == hub._position_tick  # type: ignore[attr-defined]
+        if not handle.cancelled() and handle._callback == hub.positions._tick  # type: ignore[attr-defined]
     )
 
 
@@ -101,7 +102,7 @@ async def test_one_position_timer_through_track_changes_and_seeks(
     elapsed = (times[-1] - times[0]).total_seconds()
     assert len(stream) - 1 <= elapsed / POSITION_INTERVAL + requests / 4 + 2
     assert set(timers) == {1}
-    assert hub._position_timer is not None
+    assert hub.positions.timer is not None
     await conn.command("player/pause")
     await conn.until(sub, lambda e: e["type"] == "position" and not e["data"]["playing"])
     assert pending_ticks(hass, hub) == 0  # the stream stopped, no stray chain goes on

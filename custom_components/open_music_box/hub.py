@@ -23,6 +23,7 @@ import homeassistant.util.dt as dt_util
 from .catalog import CatalogChange, ChangeKind
 from .const import DOMAIN
 from .player import Player, PlayState
+from .positions import PositionStream
 
 if TYPE_CHECKING:
     from .box import MusicBox
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 REPLAY_BUFFER_SIZE = 1000
-POSITION_INTERVAL = 0.2  # seconds between position events while playing
-POSITION_MIN_GAP = 0.15  # never two position events closer than this
 SEQ_BLOCK = 1000  # seqs reserved in storage ahead of use, so a restart never reuses one
 OP_TTL_SECONDS = 300.0
 OP_CACHE_SIZE = 2000
@@ -116,9 +115,12 @@ class Hub:
         self._last_queue: list[str] = []
         self._announced_start = 0  # the player's track_starts last announced on the bus
         self._last_state: PlayState | None = None
-        self._position_timer: asyncio.TimerHandle | None = None
-        self._last_position_at = 0.0
-        self._position_requested = False  # a play/pause/seek position waits for the gap
+        self.positions = PositionStream(
+            hass.loop,
+            self._publish_position,
+            lambda: bool(self._subscribers),
+            lambda: self._box.player.state is PlayState.PLAYING,
+        )
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # Life cycle -----------------------------------------------------------------
@@ -150,7 +152,7 @@ class Hub:
         # End the subscriptions (clients then subscribe again) and stop the position stream.
         subscribers = list(self._subscribers.values())
         self._subscribers.clear()
-        self._stop_positions()
+        self.positions.stop()
         for subscriber in subscribers:
             subscriber.close()
 
@@ -205,12 +207,12 @@ class Hub:
         key = self._next_subscriber
         self._next_subscriber += 1
         self._subscribers[key] = Subscriber(send, close)
-        self._sync_positions()
+        self.positions.sync()
 
         @callback
         def unsubscribe() -> None:
             self._subscribers.pop(key, None)
-            self._sync_positions()
+            self.positions.sync()
 
         return unsubscribe
 
@@ -293,8 +295,8 @@ class Hub:
         )
         self._bus_transitions()
         if moved and self._subscribers:
-            self._request_position()
-        self._sync_positions()
+            self.positions.request()
+        self.positions.sync()
 
     @callback
     def _bus_transitions(self) -> None:
@@ -381,54 +383,6 @@ class Hub:
     @callback
     def _publish_position(self) -> None:
         self.publish("position", self._position_data())
-        # Read after the event's server_time: the gap counts from the stamp clients see, even
-        # when the thread was switched away between the two clock reads.
-        self._last_position_at = time.monotonic()
-
-    def _streaming(self) -> bool:
-        return bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
-
-    @callback
-    def _request_position(self) -> None:
-        """Send a position for a play/pause/seek: now, or when the 150 ms gap allows (merged)."""
-        self._position_requested = True
-        wait = POSITION_MIN_GAP - (time.monotonic() - self._last_position_at)
-        if wait > 0:
-            self._schedule_position(wait)
-        else:
-            self._position_tick()
-
-    @callback
-    def _sync_positions(self) -> None:
-        """Run the 200 ms stream only while playing and somebody listens."""
-        if self._streaming():
-            if self._position_timer is None:
-                self._schedule_position(POSITION_INTERVAL)
-        elif not self._position_requested:
-            self._stop_positions()
-
-    @callback
-    def _schedule_position(self, delay: float) -> None:
-        self._stop_positions()
-        self._position_timer = self._hass.loop.call_later(delay, self._position_tick)
-
-    @callback
-    def _position_tick(self) -> None:
-        """Publish a position; every timer is set at least 150 ms after the last one."""
-        # A request may publish before the pending tick is due: cancel that tick, or it would
-        # start a second self-rescheduling chain (one per such request).
-        self._stop_positions()
-        self._position_requested = False
-        if self._subscribers:
-            self._publish_position()
-        if self._streaming():
-            self._schedule_position(POSITION_INTERVAL)
-
-    @callback
-    def _stop_positions(self) -> None:
-        if self._position_timer is not None:
-            self._position_timer.cancel()
-            self._position_timer = None
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the hub's figures."""
