@@ -23,7 +23,11 @@ import homeassistant.util.dt as dt_util
 from .catalog import CatalogChange, ChangeKind
 from .const import DOMAIN
 from .player import Player, PlayState
-from .positions import PositionStream
+from .positions import (  # noqa: F401 - the constants stay importable from the hub
+    POSITION_INTERVAL,
+    POSITION_MIN_GAP,
+    PositionStream,
+)
 
 if TYPE_CHECKING:
     from .box import MusicBox
