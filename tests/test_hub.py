@@ -42,13 +42,13 @@ from custom_components.open_music_box.hub import (
     EVENT_PLAYBACK_STATE,
     EVENT_PLAYLIST_FINISHED,
     EVENT_TRACK_STARTED,
+    POSITION_MIN_GAP,
     REPLAY_BUFFER_SIZE,
     SEQ_BLOCK,
     Hub,
     OperationCache,
 )
 from custom_components.open_music_box.player import Repeat
-from custom_components.open_music_box.positions import POSITION_MIN_GAP
 
 from .conftest import ENTITY_ID, box_entry
 
