@@ -878,7 +878,7 @@ class Satellite:
 
     async def _on_closed(self, reason: str) -> None:
         """Stop for good when removed or replaced; otherwise (dropped, unloaded) rejoin."""
-        if reason not in ("left", "room_removed", "replaced"):
+        if reason not in ("left", "removed", "room_removed", "replaced"):
             raise ConnectionLost(f"room subscription closed ({reason})")
         self.track_id = None
         await self.player.stop()

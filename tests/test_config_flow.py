@@ -240,8 +240,8 @@ async def test_user_flow_symlink_resolved(
         result["flow_id"],
         {CONF_NAME: "Box", CONF_LIBRARY_PATH: str(link), CONF_OUTPUT: OUTPUT_MPV},
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LIBRARY_PATH: "folder_in_use"}
 
 
 def _deny_access_when_root(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
@@ -324,15 +324,17 @@ async def test_user_flow_folder_errors(
 async def test_user_flow_already_configured(
     hass: HomeAssistant, config_dir: Path, tmp_path: Path
 ) -> None:
-    """One music box per library folder."""
+    """One music box per library folder: a used folder is an error on the field, input kept."""
     _add_entry(hass, tmp_path / "music")
     result = await _start_user(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_NAME: "Again", CONF_LIBRARY_PATH: str(tmp_path / "music"), CONF_OUTPUT: OUTPUT_MPV},
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LIBRARY_PATH: "folder_in_use"}
+    assert _schema_default(result, CONF_NAME) == "Again"
+    assert _schema_default(result, CONF_LIBRARY_PATH) == str(tmp_path / "music")
 
 
 async def test_user_flow_unknown_audio_device_rejected(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -647,8 +649,9 @@ async def test_reconfigure_folder_of_another_box(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_LIBRARY_PATH: str(other_folder), CONF_OUTPUT: OUTPUT_MPV}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LIBRARY_PATH: "folder_in_use"}
+    assert _schema_default(result, CONF_LIBRARY_PATH) == str(other_folder)
     assert entry.data[CONF_LIBRARY_PATH] == str(tmp_path / "music")
 
 

@@ -1010,9 +1010,9 @@ async def test_operation_cache_runs_once_per_key() -> None:
         runs.append(value)
         return value.upper()
 
-    assert await cache.run(("user", "a"), lambda: action("a")) == "A"
-    assert await cache.run(("user", "a"), lambda: action("again")) == "A"
-    assert await cache.run(("other user", "a"), lambda: action("b")) == "B"
+    assert await cache.run("user", "a", "cmd", lambda: action("a")) == "A"
+    assert await cache.run("user", "a", "cmd", lambda: action("again")) == "A"
+    assert await cache.run("other user", "a", "cmd", lambda: action("b")) == "B"
     assert runs == ["a", "b"]
     assert len(cache) == 2
 
@@ -1028,9 +1028,9 @@ async def test_operation_cache_repeats_an_error() -> None:
         raise ValueError("nope")
 
     with pytest.raises(ValueError, match="nope"):
-        await cache.run(("user", "op"), failing)
+        await cache.run("user", "op", "cmd", failing)
     with pytest.raises(ValueError, match="nope"):
-        await cache.run(("user", "op"), failing)
+        await cache.run("user", "op", "cmd", failing)
     assert runs == 1
 
 
@@ -1046,8 +1046,8 @@ async def test_operation_cache_concurrent_repeat_waits_for_the_first() -> None:
         await release.wait()
         return 42
 
-    first = asyncio.ensure_future(cache.run(("user", "op"), slow))
-    second = asyncio.ensure_future(cache.run(("user", "op"), slow))
+    first = asyncio.ensure_future(cache.run("user", "op", "cmd", slow))
+    second = asyncio.ensure_future(cache.run("user", "op", "cmd", slow))
     await asyncio.sleep(0)
     assert not first.done()
     assert not second.done()
@@ -1066,10 +1066,10 @@ async def test_operation_cache_expires() -> None:
         runs += 1
         return runs
 
-    assert await cache.run(("user", "op"), action) == 1
-    assert await cache.run(("user", "op"), action) == 1
+    assert await cache.run("user", "op", "cmd", action) == 1
+    assert await cache.run("user", "op", "cmd", action) == 1
     await asyncio.sleep(0.1)
-    assert await cache.run(("user", "op"), action) == 2
+    assert await cache.run("user", "op", "cmd", action) == 2
     assert len(cache) == 1
 
 
@@ -1083,10 +1083,10 @@ async def test_operation_cache_is_bounded() -> None:
         return i
 
     for i in range(5):
-        await cache.run(("user", str(i)), lambda i=i: action(i))
+        await cache.run("user", str(i), "cmd", lambda i=i: action(i))
     assert len(cache) == 3
-    assert await cache.run(("user", "4"), lambda: action(40)) == 4  # recent: remembered
-    assert await cache.run(("user", "0"), lambda: action(50)) == 50  # oldest: forgotten
+    assert await cache.run("user", "4", "cmd", lambda: action(40)) == 4  # recent: remembered
+    assert await cache.run("user", "0", "cmd", lambda: action(50)) == 50  # oldest: forgotten
     assert runs == [0, 1, 2, 3, 4, 50]
     assert len(cache) == 3
 
@@ -1110,7 +1110,7 @@ async def run_forever(cache: OperationCache, key: tuple[str, str]) -> asyncio.Fu
         started.set()
         return await forever()
 
-    run = asyncio.ensure_future(cache.run(key, started_forever))
+    run = asyncio.ensure_future(cache.run(*key, "cmd", started_forever))
     await started.wait()
     return run
 
@@ -1119,7 +1119,7 @@ async def test_operation_cache_forgets_a_cancelled_operation() -> None:
     """A first run that was cancelled has no result: a later repeat runs instead of waiting."""
     cache = OperationCache()
     first = await run_forever(cache, ("user", "op"))
-    waiting = asyncio.ensure_future(cache.run(("user", "op"), seven))
+    waiting = asyncio.ensure_future(cache.run("user", "op", "cmd", seven))
     await asyncio.sleep(0)
     first.cancel()
     async with asyncio.timeout(TIMEOUT):
@@ -1128,20 +1128,20 @@ async def test_operation_cache_forgets_a_cancelled_operation() -> None:
         with pytest.raises(asyncio.CancelledError):
             await waiting  # it was waiting for the first: it ends with it, it does not hang
         assert len(cache) == 0
-        assert await cache.run(("user", "op"), seven) == 7
+        assert await cache.run("user", "op", "cmd", seven) == 7
 
 
 async def test_operation_cache_cancelled_after_eviction() -> None:
     """A cancelled run whose key was already pushed out by newer ones leaves the others alone."""
     cache = OperationCache(size=1)
     first = await run_forever(cache, ("user", "old"))
-    assert await cache.run(("user", "new"), seven) == 7  # evicts "old" while it still runs
+    assert await cache.run("user", "new", "cmd", seven) == 7  # evicts "old" while it still runs
     first.cancel()
     async with asyncio.timeout(TIMEOUT):
         with pytest.raises(asyncio.CancelledError):
             await first
     assert len(cache) == 1
-    assert await cache.run(("user", "new"), forever) == 7  # still remembered
+    assert await cache.run("user", "new", "cmd", forever) == 7  # still remembered
 
 
 # Behaviours added after review -----------------------------------------------------------------

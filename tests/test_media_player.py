@@ -205,15 +205,14 @@ async def test_previous_restarts_or_goes_back(hass: HomeAssistant, entry: MockCo
 
 
 async def test_stop_and_clear(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Stop keeps the queue; clear empties it."""
+    """Stop keeps the queue; clear empties it (Play then plays the last playlist again:
+    tests/test_player_notices.py)."""
     await play(hass, f"playlist:{playlist_id(entry, 'Audiobook')}")
     await call(hass, SERVICE_MEDIA_STOP)
     assert state(hass).state == STATE_IDLE
     assert len(entry.runtime_data.player.queue) == 2
     await call(hass, SERVICE_CLEAR_PLAYLIST)
     assert entry.runtime_data.player.queue == []
-    await call(hass, SERVICE_MEDIA_PLAY)
-    assert state(hass).state == STATE_IDLE
     await call(hass, SERVICE_MEDIA_NEXT_TRACK)
     await call(hass, SERVICE_MEDIA_PREVIOUS_TRACK)
     await call(hass, SERVICE_MEDIA_SEEK, **{ATTR_MEDIA_SEEK_POSITION: 3})
@@ -368,10 +367,10 @@ async def test_media_source_and_browse(
     hass.config.media_dirs["local"] = str(media)
     entity = hass.data[MP_DOMAIN].get_entity(ENTITY_ID)
     root = await entity.async_browse_media()
-    titles = [child.title for child in root.children]
+    titles = [child.title.split(" · ")[0] for child in root.children]  # durations follow
     assert titles == ["Animals", "Audiobook", "Mix", "Media"]
     animals = await entity.async_browse_media("playlist", root.children[0].media_content_id)
-    assert [child.title for child in animals.children] == ["Dog", "Cat", "Cow"]
+    assert [child.title for child in animals.children] == ["Dog · 0:01", "Cat · 0:01", "Cow · 0:01"]
     local = await entity.async_browse_media(None, "media-source://media_source/local")
     assert [child.title for child in local.children] == ["hello.wav"]
     with pytest.raises(Exception, match="Unknown playlist"):
@@ -394,7 +393,8 @@ async def test_browse_without_media_folder(hass: HomeAssistant, entry: MockConfi
     hass.config.media_dirs["local"] = "/nonexistent/media"
     entity = hass.data[MP_DOMAIN].get_entity(ENTITY_ID)
     root = await entity.async_browse_media()
-    assert [child.title for child in root.children] == ["Animals", "Audiobook", "Mix"]
+    titles = [child.title.split(" · ")[0] for child in root.children]  # durations follow
+    assert titles == ["Animals", "Audiobook", "Mix"]
 
 
 async def test_mpv_death_is_recovered(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -35,6 +35,9 @@ from .conftest import ENTITY_ID
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 
 Result = dict[str, Any]
+# The offsets step names its fields as the user knows the members.
+AUTO = "Autoselect device"  # mpv's description of its automatic device
+SPEAKER = "Speaker"  # the friendly name of tests/target_player.py's player
 
 
 @pytest.fixture
@@ -186,14 +189,15 @@ async def test_add_room_with_members_and_offsets(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "offsets"
-    assert list(_fields(result)) == [AUDIO_DEVICE_AUTO, speaker]
-    assert _default(result, AUDIO_DEVICE_AUTO) == 0
-    assert _default(result, speaker) == 0
-    config = _selector_config(result, speaker)
+    # Each offset is labelled by what the user picked: mpv's description, the player's name.
+    assert list(_fields(result)) == [AUTO, SPEAKER]
+    assert _default(result, AUTO) == 0
+    assert _default(result, SPEAKER) == 0
+    config = _selector_config(result, SPEAKER)
     assert (config["min"], config["max"], config["step"]) == (-MAX_OFFSET_MS, MAX_OFFSET_MS, 1)
     assert config["unit_of_measurement"] == "ms"
 
-    result = await _configure(hass, result, {AUDIO_DEVICE_AUTO: 12, speaker: -150})
+    result = await _configure(hass, result, {AUTO: 12, SPEAKER: -150})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Living room"
     expected = {
@@ -229,6 +233,8 @@ async def test_room_name_must_be_new_and_short(hass: HomeAssistant, entry: MockC
         (" kitchen ", "room_name_taken"),
         ("   ", "room_name_invalid"),
         ("x" * 65, "room_name_invalid"),
+        ("Kid\u202es room", "room_name_invalid"),  # a bidi override: shown as another name
+        ("Bed\x00room", "room_name_invalid"),
     ):
         result = await _configure(hass, result, _room(name))
         assert result["type"] is FlowResultType.FORM
@@ -302,8 +308,8 @@ async def test_own_players_cannot_be_members(
     speaker_entry = registry.async_get(speaker)
     assert speaker_entry is not None
     result = await _configure(hass, result, _room("Hall", entities=[speaker, speaker_entry.id]))
-    assert list(_fields(result)) == [speaker]
-    result = await _configure(hass, result, {speaker: 0})
+    assert list(_fields(result)) == [SPEAKER]
+    result = await _configure(hass, result, {SPEAKER: 0})
     assert result["data"][CONF_ROOM_ENTITY_MEMBERS] == [
         {CONF_ENTITY_ID: speaker, CONF_OFFSET_MS: 0}
     ]
@@ -321,7 +327,7 @@ async def test_too_many_members(hass: HomeAssistant, entry: MockConfigEntry) -> 
     assert result["errors"] == {"base": "room_too_many_members"}
     result = await _configure(hass, result, _room("Party", entities=players))
     assert result["step_id"] == "offsets"
-    assert list(_fields(result)) == players
+    assert list(_fields(result)) == [f"player {i}" for i in range(MAX_ROOM_MEMBERS)]
 
 
 async def test_offsets_must_be_finite_and_in_range(
@@ -330,11 +336,11 @@ async def test_offsets_must_be_finite_and_in_range(
     """An offset outside ±MAX_OFFSET_MS is refused by the form, a non-number by the flow."""
     result = await _configure(hass, await _start(hass, entry), _room("Den", entities=[speaker]))
     with pytest.raises(InvalidData):
-        await _configure(hass, result, {speaker: MAX_OFFSET_MS + 1})
-    result = await _configure(hass, result, {speaker: "nan"})
+        await _configure(hass, result, {SPEAKER: MAX_OFFSET_MS + 1})
+    result = await _configure(hass, result, {SPEAKER: "nan"})
     assert result["step_id"] == "offsets"
-    assert result["errors"] == {speaker: "offset_invalid"}
-    result = await _configure(hass, result, {speaker: -MAX_OFFSET_MS})
+    assert result["errors"] == {SPEAKER: "offset_invalid"}
+    result = await _configure(hass, result, {SPEAKER: -MAX_OFFSET_MS})
     assert result["data"][CONF_ROOM_ENTITY_MEMBERS] == [
         {CONF_ENTITY_ID: speaker, CONF_OFFSET_MS: -MAX_OFFSET_MS}
     ]
@@ -402,12 +408,12 @@ async def test_reconfigure_shows_the_room_and_changes_it(
         ),
     )
     assert result["step_id"] == "offsets"
-    assert list(_fields(result)) == [other, AUDIO_DEVICE_AUTO, speaker]
-    assert _default(result, other) == 0
-    assert _default(result, AUDIO_DEVICE_AUTO) == 12.0
-    assert _default(result, speaker) == -150.0
+    assert list(_fields(result)) == [devices[other], AUTO, SPEAKER]
+    assert _default(result, devices[other]) == 0
+    assert _default(result, AUTO) == 12.0
+    assert _default(result, SPEAKER) == -150.0
 
-    result = await _configure(hass, result, {other: 40, AUDIO_DEVICE_AUTO: 12, speaker: -100})
+    result = await _configure(hass, result, {devices[other]: 40, AUTO: 12, SPEAKER: -100})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     room = entry.subentries[room_id]
@@ -437,7 +443,7 @@ async def test_reconfigure_unchanged_keeps_the_room(
     room_id = _add_room(hass, entry, "Study", **data)
     result = await _reconfigure(hass, entry, room_id)
     result = await _configure(hass, result, _room("Study", local=[AUDIO_DEVICE_AUTO]))
-    result = await _configure(hass, result, {AUDIO_DEVICE_AUTO: 5})
+    result = await _configure(hass, result, {AUTO: 5})
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[room_id].title == "Study"
     assert dict(entry.subentries[room_id].data) == data

@@ -34,6 +34,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
 from custom_components.open_music_box.const import DOMAIN, MAX_ROOM_MEMBERS
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.sync.coordinator import READY_TIMEOUT_SECONDS
@@ -45,7 +46,6 @@ from custom_components.open_music_box.sync.satellite_member import (
     SatelliteMember,
 )
 from custom_components.open_music_box.sync.timeline import TimelineState, server_time
-from custom_components.open_music_box.websocket_api import RATE_LIMIT_PER_SECOND
 from satellite.omb_satellite import EXIT_OK, EXIT_ROOM, Satellite
 
 from .conftest import ENTITY_ID
@@ -525,6 +525,7 @@ async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
     away = Raw(await hass_ws_client(hass))
     _, joined = await away.join(name="away")
     member = room.satellite(joined["member_id"])
+    await away.works()  # a word after joining: it joined properly (else it keeps no seat)
     await away.ws.close()
     await until(lambda: not member.available)
     assert shown(hass)[member.member_id]["available"] is False

@@ -34,9 +34,9 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 import voluptuous as vol
 
+from custom_components.open_music_box.api.validation import MAX_TRACKS_PER_CALL
 from custom_components.open_music_box.const import DOMAIN, LIBRARY_CHECK_INTERVAL_SECONDS
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id
-from custom_components.open_music_box.services import MAX_TRACKS_PER_CALL
 
 from .audio import make_track, write_wav
 from .conftest import ENTITY_ID, build_library
@@ -138,7 +138,7 @@ async def track_ids(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str]:
     ids: dict[str, str] = {}
     for playlist_id in (ANIMALS, AUDIOBOOK):
         for track in (await playlist(hass, entry, playlist_id))["tracks"]:
-            ids[track["title"]] = track["id"]
+            ids[track["title"]] = track["track_id"]
     return ids
 
 
@@ -161,9 +161,9 @@ async def browse(
 
 
 def child_titles(result: dict[str, Any]) -> list[str]:
-    """Return the titles of a browse result's children."""
+    """Return the titles of a browse result's children (without the duration they show)."""
     assert result["success"], result
-    return [child["title"] for child in result["result"]["children"]]
+    return [child["title"].split(" · ")[0] for child in result["result"]["children"]]
 
 
 async def play(hass: HomeAssistant, media_id: str) -> None:
@@ -235,6 +235,8 @@ async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) 
     """Tracks come in tag order with their tags; untagged files are named after the file."""
     animals = await playlist(hass, entry, ANIMALS)
     tracks = animals.pop("tracks")
+    track_ids_of = animals.pop("track_ids")
+    assert animals.pop("playlist_seq") == 0
     assert animals == {
         "id": ANIMALS,
         "name": "Animals",
@@ -248,15 +250,16 @@ async def test_get_folder_playlist(hass: HomeAssistant, entry: MockConfigEntry) 
         ("Cat", "Kids", "Animals"),
         ("Cow", "Kids", "Animals"),
     ]
-    assert [t["duration"] for t in tracks] == pytest.approx([1.0, 1.0, 1.0], abs=0.05)
-    assert len({t["id"] for t in tracks}) == 3
+    assert [t["duration_ms"] for t in tracks] == pytest.approx([1000, 1000, 1000], abs=50)
+    assert len({t["track_id"] for t in tracks}) == 3
+    assert track_ids_of == [t["track_id"] for t in tracks]
 
     book = await playlist(hass, entry, AUDIOBOOK)
     assert [(t["title"], t["artist"], t["album"]) for t in book["tracks"]] == [
         ("Chapter 1", None, None),
         ("Chapter 2", None, None),
     ]
-    assert [t["duration"] for t in book["tracks"]] == pytest.approx([20.0, 20.0], abs=0.05)
+    assert [t["duration_ms"] for t in book["tracks"]] == pytest.approx([20000, 20000], abs=50)
 
 
 async def test_get_m3u_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -269,7 +272,7 @@ async def test_get_m3u_playlist(hass: HomeAssistant, entry: MockConfigEntry) -> 
         2,
     )
     ids = await track_ids(hass, entry)
-    assert [t["id"] for t in mix["tracks"]] == [ids["Cow"], ids["Chapter 1"]]
+    assert [t["track_id"] for t in mix["tracks"]] == [ids["Cow"], ids["Chapter 1"]]
     assert [t["title"] for t in mix["tracks"]] == ["Cow", "Chapter 1"]  # not "The cow"
 
 
@@ -291,8 +294,9 @@ async def test_m3u_extinf_titles(
     radio = await playlist(hass, entry, m3u_playlist_id("Radio.m3u8"))
     assert (radio["name"], radio["kind"], radio["track_count"]) == ("Radio", "m3u", 4)
     assert [t["title"] for t in radio["tracks"]] == ["Lullaby", "Kids radio", "Dog", "Lullaby"]
-    assert radio["tracks"][0]["id"] == radio["tracks"][3]["id"]  # an m3u may repeat an entry
-    assert radio["tracks"][1]["duration"] is None  # -1: unknown length
+    # an m3u may repeat an entry
+    assert radio["tracks"][0]["track_id"] == radio["tracks"][3]["track_id"]
+    assert radio["tracks"][1]["duration_ms"] is None  # -1: unknown length
 
 
 # Creating and editing ------------------------------------------------------------------------
@@ -408,7 +412,7 @@ async def test_add_tracks(
 
     await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=[ids["Cat"]])
     assert await titles(hass, entry, user_id) == ["Dog", "Cat"]
-    first = ids["Chapter 2"]  # a single id is fine too
+    first = [ids["Chapter 2"]]  # a list, as over the WebSocket API (one schema for both)
     await act(hass, entry, "add_tracks", playlist_id=user_id, track_ids=first, position=0)
     assert await titles(hass, entry, user_id) == ["Chapter 2", "Dog", "Cat"]
     both = [ids["Chapter 1"], ids["Dog"]]
@@ -434,13 +438,16 @@ async def test_remove_tracks(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     await act(hass, entry, "remove_tracks", playlist_id=user_id, track_ids=[dog])
     assert await titles(hass, entry, user_id) == ["Cat", "Cow", "Cat"]
     await act(hass, entry, "remove_tracks", playlist_id=user_id, track_ids=[cat, cow])
-    assert await playlist(hass, entry, user_id) == {
+    emptied = await playlist(hass, entry, user_id)
+    assert emptied.pop("playlist_seq") == 2
+    assert emptied == {
         "id": user_id,
         "name": "M",
         "kind": "user",
         "read_only": False,
         "track_count": 0,
         "mode": "album",
+        "track_ids": [],
         "tracks": [],
     }
 
@@ -570,6 +577,10 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     ("move_track", moving("@one", "@m3u", "@dog"), "read_only_playlist"),
     ("create_playlist", {"name": "   "}, "invalid_playlist_name"),
     ("rename_playlist", {"playlist_id": "@one", "name": " \t "}, "invalid_playlist_name"),
+    ("create_playlist", {"name": ""}, "invalid_playlist_name"),
+    ("create_playlist", {"name": "x" * 101}, "invalid_playlist_name"),
+    ("rename_playlist", {"playlist_id": "@one", "name": ""}, "invalid_playlist_name"),
+    ("rename_playlist", {"playlist_id": "@one", "name": "y" * 101}, "invalid_playlist_name"),
     (
         "reorder_playlist",
         {"playlist_id": "@one", "track_ids": ["@cat", "@dog"]},
@@ -623,15 +634,11 @@ async def test_bad_input_changes_nothing(
 
 TOO_MANY = MAX_TRACKS_PER_CALL + 1
 SCHEMA_REJECTS: list[tuple[str, dict[str, Any]]] = [
-    ("create_playlist", {"name": ""}),
-    ("create_playlist", {"name": "x" * 101}),
     ("create_playlist", {"name": ["a", "b"]}),
     ("create_playlist", {}),
     ("create_playlist", {"name": "Big", "track_ids": ["@dog"] * TOO_MANY}),
     ("create_playlist", {"name": "Long id", "track_ids": ["t" * 65]}),
     ("create_playlist", {"name": "Empty id", "track_ids": [""]}),
-    ("rename_playlist", {"playlist_id": "@one", "name": ""}),
-    ("rename_playlist", {"playlist_id": "@one", "name": "y" * 101}),
     ("rename_playlist", {"playlist_id": "@one"}),
     ("get_playlist", {}),
     ("get_playlist", {"playlist_id": ""}),

@@ -881,7 +881,8 @@ async def test_non_admin_is_refused(
         ("tags/cancel", {}),
     ):
         await ws_user.error(command, "unauthorized", **fields)
-    assert [t["tag_id"] for t in (await ws_user.ok("tags/list"))["tags"]] == [TAG_A]
+    # Listed, with a digest instead of the tag id (it is a secret).
+    assert [t["tag_digest"] for t in (await ws_user.ok("tags/list"))["tags"]] == [redacted(TAG_A)]
 
     context = Context(user_id=hass_read_only_user.id)
     for service, fields in (
@@ -915,7 +916,7 @@ async def test_non_admin_is_refused(
         context=context,
         return_response=True,
     )
-    assert [t["tag_id"] for t in response["tags"]] == [TAG_A]  # type: ignore[index, union-attr]
+    assert [t["tag_digest"] for t in response["tags"]] == [redacted(TAG_A)]  # type: ignore[index, union-attr]
     assert entry.runtime_data.tags.session is None
 
 

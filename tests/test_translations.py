@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from custom_components.open_music_box.services import ENTITY_SERVICES, HANDLERS
+from custom_components.open_music_box.api.actions import ENTITY_SERVICES
+from custom_components.open_music_box.api.operations import BY_ACTION
 
 COMPONENT = Path(__file__).resolve().parent.parent / "custom_components" / "open_music_box"
 sys.path.insert(0, str(COMPONENT.parent.parent / "script"))
@@ -70,7 +71,9 @@ def test_actions_are_described() -> None:
     described = yaml.safe_load((COMPONENT / "services.yaml").read_text("utf-8"))
     translated = load("strings.json")["services"]
     icons = load("icons.json")["services"]
-    registered = set(HANDLERS) | set(ENTITY_SERVICES)
+    registered = set(BY_ACTION) | set(ENTITY_SERVICES)
     assert registered == set(described) == set(translated) == set(icons)
     for name, spec in described.items():
         assert set(spec["fields"]) == set(translated[name]["fields"]), name
+    for name, op in BY_ACTION.items():  # the table's fields, and nothing else, are described
+        assert set(described[name]["fields"]) == {"config_entry_id", *map(str, op.fields)}, name

@@ -16,7 +16,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
 
-from custom_components.open_music_box import hub as hub_module, websocket_api as ws_module
+from custom_components.open_music_box import hub as hub_module
+from custom_components.open_music_box.api import websocket as ws_module
+from custom_components.open_music_box.api.operations import MAX_POSITION_MS
+from custom_components.open_music_box.api.validation import MAX_TRACKS_PER_CALL
+from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
 from custom_components.open_music_box.catalog import MAX_NAME_LENGTH
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.hub import (
@@ -25,11 +29,6 @@ from custom_components.open_music_box.hub import (
     POSITION_INTERVAL,
 )
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id
-from custom_components.open_music_box.services import MAX_TRACKS_PER_CALL
-from custom_components.open_music_box.websocket_api import (
-    MAX_POSITION_MS,
-    RATE_LIMIT_PER_SECOND,
-)
 
 from .audio import write_wav
 
@@ -513,7 +512,8 @@ async def test_non_admin_is_refused_changes_and_allowed_playback(
     for name, template in ADMIN_ONLY:
         fields = {k: mine if v == "u1" else v for k, v in template.items()}
         error = await reader.error(name, "unauthorized", **fields)
-        assert error["message"] == "Unauthorized"
+        assert (error["translation_domain"], error["translation_key"]) == (DOMAIN, "admin_only")
+        assert error["message"] == "Only an administrator can do this"
         await reader.works()
     # The permission is checked first, even before the fields.
     await reader.error("playlists/create", "unauthorized")
@@ -671,6 +671,13 @@ async def test_unknown_things_are_specific_errors(
         ("playlists/reorder", "not_a_permutation", {"playlist_id": mine, "track_ids": []}),
         ("playlists/create", "invalid_playlist_name", {"name": "   "}),
         ("playlists/rename", "invalid_playlist_name", {"playlist_id": mine, "name": " "}),
+        ("playlists/create", "invalid_playlist_name", {"name": "x" * (MAX_NAME_LENGTH + 1)}),
+        ("playlists/create", "invalid_playlist_name", {"name": ""}),
+        (
+            "playlists/rename",
+            "invalid_playlist_name",
+            {"playlist_id": mine, "name": "x" * (MAX_NAME_LENGTH + 1)},
+        ),
     ]
     before = await admin.ok("playlists/list")
     for name, code, fields in cases:
@@ -772,9 +779,6 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("playlists/reorder", {"playlist_id": "u1"}),
     ("playlists/move_track", {"source_playlist_id": "a", "target_playlist_id": "b"}),
     # too long, too many, empty
-    ("playlists/create", {"name": "x" * (MAX_NAME_LENGTH + 1)}),
-    ("playlists/create", {"name": ""}),
-    ("playlists/rename", {"playlist_id": "u1", "name": "x" * (MAX_NAME_LENGTH + 1)}),
     ("playlists/create", {"name": "X", "track_ids": ["t"] * (MAX_TRACKS_PER_CALL + 1)}),
     ("playlists/add_tracks", {"playlist_id": "u1", "track_ids": ["t"] * (MAX_TRACKS_PER_CALL + 1)}),
     ("playlists/get", {"playlist_id": "p" * 65}),
@@ -883,7 +887,8 @@ async def test_rate_limit_leaves_out_subscribe_and_refused_commands(
 async def test_rate_limit_window_is_dropped_with_the_connection(
     hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
-    windows = ws_module._rate_windows  # closed sockets must leave no state behind
+    # Closed sockets must leave no state behind.
+    windows = hass.data.setdefault(ws_module.RATE_WINDOWS, {})
     before = len(windows)
     client = Client(await hass_ws_client(hass), entry.entry_id)
     await client.works()

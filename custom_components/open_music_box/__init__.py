@@ -10,15 +10,15 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
+from .api.actions import async_setup_actions
+from .api.websocket import async_register_commands
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
-from .services import async_setup_services
-from .storage import BoxStore
+from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
-from .websocket_api import async_register_commands
 
 PLATFORMS = [Platform.MEDIA_PLAYER, Platform.NUMBER, Platform.SENSOR]
 
@@ -27,7 +27,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and the media view once."""
-    async_setup_services(hass)
+    async_setup_actions(hass)
     async_register_commands(hass)
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
@@ -81,6 +81,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry)
 
 async def _async_options_updated(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
     """Apply new options and room changes without a reload; rooms added or removed reload."""
+    await async_flush_config_entries(hass)  # a room added or removed is on disk at once
     if entry.runtime_data.rooms_changed():
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,13 @@ from .const import (
     PLAYLIST_PREFIX,
     SUBENTRY_ROOM,
     TRACK_PREFIX,
+)
+from .devices import (
+    DEFAULT_MODELS,
+    MODEL_MPV,
+    MODEL_RELAY,
+    async_device_models,
+    suggested_area,
 )
 from .hub import Hub
 from .importer import Importer
@@ -85,7 +93,7 @@ class MusicBox:
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         self.hass = hass
         self.entry = entry
-        self.store = BoxStore(hass, entry.entry_id)
+        self.store = BoxStore(hass, entry.entry_id, entry.title)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
         self.player = Player(hass, self._make_output, settings_from_options(entry))
         self.resume = Resume(hass, self.store, self.catalog, self.player)
@@ -94,8 +102,11 @@ class MusicBox:
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
         self.rooms: dict[str, Room] = {}
+        self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
+        self._rescanning: asyncio.Task[None] | None = None
+        self._rescans_wanted = self._rescans_done = 0
 
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
@@ -115,13 +126,14 @@ class MusicBox:
     @property
     def device_info(self) -> DeviceInfo:
         """Return the box's device, for every entity of the box."""
+        kind = MODEL_MPV if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV else MODEL_RELAY
         return DeviceInfo(
             identifiers={(DOMAIN, self.entry.entry_id)},
             name=self.entry.title,
             manufacturer="Open Music Box",
-            model="libmpv player"
-            if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV
-            else "Media player relay",
+            model=self.models[kind],
+            # In the area of its name: "pause" said in that area then reaches the box.
+            suggested_area=suggested_area(self.hass, self.entry.title),
         )
 
     @property
@@ -131,6 +143,7 @@ class MusicBox:
 
     async def async_setup(self) -> None:
         """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
+        self.models = await async_device_models(self.hass)
         await self.store.async_load()
         await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
@@ -171,9 +184,25 @@ class MusicBox:
         await self.player.async_close()
 
     async def async_rescan(self) -> None:
-        """Rescan the library (service); a missing folder raises the repair issue."""
-        await self.catalog.async_rescan()
-        self._sync_folder_issue()
+        """Rescan the library; a missing folder raises the repair issue.
+
+        Requests made while a scan runs merge into one follow-up scan (a scan reads the whole
+        folder: fifty clicks must not queue fifty of them); every caller returns after a scan
+        that started after its request.
+        """
+        self._rescans_wanted += 1
+        if self._rescanning is None or self._rescanning.done():
+            self._rescanning = self.entry.async_create_task(
+                self.hass, self._async_rescans(), f"{DOMAIN} rescan"
+            )
+        await asyncio.shield(self._rescanning)
+
+    async def _async_rescans(self) -> None:
+        while self._rescans_done < self._rescans_wanted:
+            wanted = self._rescans_wanted
+            await self.catalog.async_rescan()
+            self._sync_folder_issue()
+            self._rescans_done = wanted
 
     async def _async_check_folder(self, _now: datetime) -> None:
         exists = await self.catalog.async_folder_exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 import hashlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from homeassistant.components import media_source
@@ -21,13 +20,12 @@ from homeassistant.components.media_player import (
     RepeatMode,
     SearchMedia,
     SearchMediaQuery,
-    async_process_play_media_url,
 )
 from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 
 from .box import MusicBox
-from .browse import playlist_item, track_item
+from .browse import browse_image, library_tiles, playlist_tile
 from .const import (
     DOMAIN,
     MEDIA_TYPE_LIBRARY,
@@ -35,7 +33,9 @@ from .const import (
     TRACK_PREFIX,
 )
 from .library import read_cover
-from .models import Playlist, Track
+from .media_tracks import resolve_media_source, url_track
+from .models import Track
+from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
 from .player import Enqueue, Player, PlayState, Repeat
 from .search import CatalogSearch
 
@@ -90,14 +90,22 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         self._attr_device_info = box.device_info
 
     async def async_added_to_hass(self) -> None:
-        """Follow the player and the catalog (availability)."""
+        """Follow the player and the catalog (availability); log what the volume cap did."""
         self.async_on_remove(self._player.async_add_listener(self._changed))
+        self.async_on_remove(self._player.async_add_volume_limited_listener(self._volume_limited))
         self.async_on_remove(self._box.catalog.async_add_listener(self._changed))
         self.async_on_remove(self._search.async_start())
 
     @callback
     def _changed(self) -> None:
         self.async_write_ha_state()
+
+    @callback
+    def _volume_limited(self, requested: float, maximum: float) -> None:
+        """Whoever asked (a dashboard, Assist, a WebSocket client): the log book says why."""
+        self._box.entry.async_create_task(
+            self.hass, async_volume_limited(self.hass, self.entity_id, requested, maximum)
+        )
 
     # State -----------------------------------------------------------------
 
@@ -110,6 +118,11 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     def state(self) -> MediaPlayerState:
         """Return the playback state."""
         return STATES[self._player.state]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Tell whether the box's maximum limited the last requested volume."""
+        return {ATTR_VOLUME_LIMITED: self._player.volume_limited}
 
     @property
     def volume_level(self) -> float:
@@ -198,13 +211,29 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     # Commands -----------------------------------------------------------------
 
+    def _shown_name(self) -> str:
+        """Return the name the user sees (the state's friendly name)."""
+        state = self.hass.states.get(self.entity_id)
+        return state.name if state else self._box.entry.title
+
     def _check_control(self) -> None:
         """Raise when the caller may not control this player (rooms restrict it)."""
 
     async def async_media_play(self) -> None:
-        """Play."""
+        """Play; an idle box with an empty queue plays its last playlist again."""
         self._check_control()
-        await self._player.async_play()
+        player = self._player
+        if player.state is PlayState.IDLE and not player.queue:
+            last = player.last_playlist_id
+            if last is None or self._box.catalog.playlist(last) is None:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="nothing_to_play",
+                    translation_placeholders={"name": self._shown_name()},
+                )
+            await self._async_play_playlist(last)
+            return
+        await player.async_play()
 
     async def async_media_pause(self) -> None:
         """Pause."""
@@ -232,7 +261,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         await self._player.async_seek(position)
 
     async def async_set_volume_level(self, volume: float) -> None:
-        """Set the volume (capped by the box's maximum)."""
+        """Set the volume; above the box's maximum, say so (attribute, log book, Assist)."""
         self._check_control()
         await self._player.async_set_volume(volume)
 
@@ -273,9 +302,9 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
-            tracks = [await self._resolve_media_source(media_id)]
+            tracks = [await resolve_media_source(self.hass, media_id, self.entity_id)]
         elif media_id.startswith(("http://", "https://")):
-            tracks = [_url_track(media_id)]
+            tracks = [url_track(media_id)]
         else:
             items = self._box.resolve(media_id)
             tracks, playlist_id = items.tracks, items.playlist_id
@@ -289,26 +318,6 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     async def _async_play_playlist(self, playlist_id: str) -> None:
         await self._box.async_play_playlist(playlist_id)
-
-    async def _resolve_media_source(self, media_id: str) -> Track:
-        try:
-            item = await media_source.async_resolve_media(self.hass, media_id, self.entity_id)
-        except HomeAssistantError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_media",
-                translation_placeholders={"media_id": media_id},
-            ) from err
-        if item.path is not None:  # a local file: mpv plays it directly
-            if not await self.hass.async_add_executor_job(item.path.is_file):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="file_not_found",
-                    translation_placeholders={"path": str(item.path)},
-                )
-            return Track(id=_url_id(str(item.path)), path=str(item.path), title=item.path.stem)
-        url = async_process_play_media_url(self.hass, item.url)
-        return _url_track(url, title=Path(item.url.split("?")[0]).stem)
 
     # Searching (Assist's "play X on <box>" searches, then plays the first result) ---------
 
@@ -334,11 +343,15 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             playlist = self._box.catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
             if playlist is None:
                 raise BrowseError(f"Unknown playlist {media_content_id}")
-            return self._browse_playlist(playlist, with_children=True)
+            return await self.hass.async_add_executor_job(
+                playlist_tile, self._box.catalog, playlist, self._image_url
+            )
         return await self._browse_root()
 
     async def _browse_root(self) -> BrowseMedia:
-        children = [self._browse_playlist(p, False) for p in self._box.catalog.playlists()]
+        children = await self.hass.async_add_executor_job(
+            library_tiles, self._box.catalog, self._box.catalog.playlists(), self._image_url
+        )
         try:
             sources = await media_source.async_browse_media(
                 self.hass, None, content_filter=_audio_only
@@ -359,19 +372,15 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             children_media_class=MediaClass.PLAYLIST,
         )
 
-    def _browse_playlist(self, playlist: Playlist, with_children: bool) -> BrowseMedia:
-        children = None
-        if with_children:
-            children = [
-                track_item(f"{TRACK_PREFIX}{track.id}", track.title)
-                for track in self._box.catalog.tracks_of(playlist)
-            ]
-        return playlist_item(f"{PLAYLIST_PREFIX}{playlist.id}", playlist.name, children)
+    def _image_url(self, media_type: str, media_id: str) -> str:
+        """Return the URL of a tile's cover, served by Home Assistant's media player proxy."""
+        return self.get_browse_image_url(media_type, media_id)
 
-
-def _url_id(path: str) -> str:
-    return "x" + hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-def _url_track(url: str, title: str | None = None) -> Track:
-    return Track(id=_url_id(url), path=url, title=title or url)
+    async def async_get_browse_image(
+        self, media_content_type: str, media_content_id: str, media_image_id: str | None = None
+    ) -> tuple[bytes | None, str | None]:
+        """Return the cover of a playlist or track tile (embedded, or the folder's image)."""
+        image = await self.hass.async_add_executor_job(
+            browse_image, self._box.catalog, media_content_id
+        )
+        return image if image else (None, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import os
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,8 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
-    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -38,37 +33,18 @@ from . import mpv_loader
 from .const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
-    CONF_DEFAULT_VOLUME,
-    CONF_IMPORT_MAX_MB,
     CONF_LIBRARY_PATH,
-    CONF_MAX_VOLUME,
     CONF_OUTPUT,
-    CONF_PREVIOUS_RESTART_SECONDS,
-    CONF_SAME_TAG_ACTION,
     CONF_TARGET_ENTITY,
-    CONF_UNKNOWN_TAG_NOTIFICATION,
-    DEFAULT_IMPORT_MAX_MB,
     DEFAULT_LIBRARY_SUBDIR,
-    DEFAULT_MAX_VOLUME,
     DEFAULT_NAME,
-    DEFAULT_PREVIOUS_RESTART_SECONDS,
-    DEFAULT_SAME_TAG_ACTION,
-    DEFAULT_UNKNOWN_TAG_NOTIFICATION,
-    DEFAULT_VOLUME,
     DOMAIN,
-    MAX_IMPORT_MAX_MB,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
-    SAME_TAG_ACTIONS,
     SUBENTRY_ROOM,
 )
+from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .room_flow import RoomSubentryFlow
-
-DEFAULT_OPTIONS: dict[str, int] = {
-    CONF_MAX_VOLUME: DEFAULT_MAX_VOLUME,
-    CONF_DEFAULT_VOLUME: DEFAULT_VOLUME,
-    CONF_PREVIOUS_RESTART_SECONDS: DEFAULT_PREVIOUS_RESTART_SECONDS,
-}
 
 # mpv names its automatic device "auto"; this label is only used if mpv gives none.
 _AUTO_LABEL = "Autoselect device"
@@ -78,26 +54,37 @@ class LibraryFolderError(Exception):
     """The library folder is not usable; the message is a flow error key."""
 
 
+def _inside(path: str, root: str) -> bool:
+    """Return True when `path` is `root` or below it (both normalised)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def resolve_library_folder(hass: HomeAssistant, raw: str) -> str:
     """Validate the typed folder and return its resolved absolute path. Blocking: executor.
 
-    Relative paths are relative to the config dir. The default folder is ours, inside the
-    config dir: it is created when absent and needs no allowlist entry (a user who changed
-    media_dirs would otherwise be refused the folder we proposed). Any other folder must
-    already exist and be allowed by `allowlist_external_dirs`/`media_dirs`.
+    Relative paths are relative to the config dir. A folder under a media folder (the config
+    dir's `media`, ours, or one of `media_dirs`) is created when absent, as a media folder is
+    where music goes. Folders under the config dir's `media` need no allowlist entry (a user who
+    changed media_dirs would otherwise be refused the folder we proposed). Any other folder
+    must be allowed by `allowlist_external_dirs`/`media_dirs`.
     """
-    default = os.path.normpath(hass.config.path(DEFAULT_LIBRARY_SUBDIR))
+    own_media = os.path.normpath(hass.config.path(os.path.dirname(DEFAULT_LIBRARY_SUBDIR)))
     candidate = os.path.normpath(hass.config.path(raw.strip()))
-    is_default = candidate == default
-    if is_default:
+    media_roots = [own_media, *(os.path.normpath(d) for d in hass.config.media_dirs.values())]
+    ours = _inside(candidate, own_media) and candidate != own_media
+    # Checked first so that nothing is revealed about folders outside the allowlist.
+    if not ours and not hass.config.is_allowed_path(str(Path(candidate).resolve())):
+        raise LibraryFolderError("folder_not_allowed")
+    if any(_inside(candidate, root) and candidate != root for root in media_roots):
         try:
-            Path(default).mkdir(parents=True, exist_ok=True)
+            Path(candidate).mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            pass  # a file of that name: "not a directory" below
         except OSError as err:
             raise LibraryFolderError("folder_create_failed") from err
     path = Path(candidate).resolve()
-    # Checked first so that nothing is revealed about folders outside the allowlist.
-    if not is_default and not hass.config.is_allowed_path(str(path)):
-        raise LibraryFolderError("folder_not_allowed")
+    if ours and not _inside(str(path), str(Path(own_media).resolve())):
+        raise LibraryFolderError("folder_not_allowed")  # a link out of the media folder
     if not path.exists():
         raise LibraryFolderError("folder_missing")
     if not path.is_dir():
@@ -105,6 +92,16 @@ def resolve_library_folder(hass: HomeAssistant, raw: str) -> str:
     if not os.access(path, os.R_OK | os.X_OK):
         raise LibraryFolderError("folder_not_readable")
     return str(path)
+
+
+def free_default_folder(hass: HomeAssistant, used: set[str]) -> str:
+    """Return the first default folder no box uses (media/open_music_box, then _2...). Blocking."""
+    base = hass.config.path(DEFAULT_LIBRARY_SUBDIR)
+    for index in range(1, 100):
+        folder = base if index == 1 else f"{base}_{index}"
+        if os.path.realpath(folder) not in used:
+            return folder
+    return base
 
 
 def _output_selector(libmpv_missing: bool) -> SelectSelector:
@@ -154,13 +151,21 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         except LibraryFolderError as err:
             errors[CONF_LIBRARY_PATH] = str(err)
             return None
+        if path in self._used_folders():
+            # An error on the field, not an abort: the user picks another folder.
+            errors[CONF_LIBRARY_PATH] = "folder_in_use"
+            return None
         return path
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the name, the library folder and the kind of output."""
         await self._async_probe_mpv()
         errors = self._base_errors()
-        if user_input is not None and (path := await self._async_folder(user_input, errors)):
+        if (
+            user_input is not None
+            and (path := await self._async_folder(user_input, errors))
+            and self._output_ok(user_input, errors)
+        ):
             await self.async_set_unique_id(path)
             self._abort_if_unique_id_configured()
             self._name = user_input[CONF_NAME].strip() or DEFAULT_NAME
@@ -169,7 +174,10 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
 
         values = user_input or {
             CONF_NAME: DEFAULT_NAME,
-            CONF_LIBRARY_PATH: self.hass.config.path(DEFAULT_LIBRARY_SUBDIR),
+            # A second box gets a folder of its own (media/open_music_box_2...).
+            CONF_LIBRARY_PATH: await self.hass.async_add_executor_job(
+                free_default_folder, self.hass, self._used_folders()
+            ),
             CONF_OUTPUT: self._default_output(OUTPUT_MPV),
         }
         schema = vol.Schema(
@@ -190,9 +198,11 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         await self._async_probe_mpv()
         errors = self._base_errors()
-        if user_input is not None and (path := await self._async_folder(user_input, errors)):
-            if self._folder_used_elsewhere(path):
-                return self.async_abort(reason="already_configured")
+        if (
+            user_input is not None
+            and (path := await self._async_folder(user_input, errors))
+            and self._output_ok(user_input, errors)
+        ):
             self._library_path = path
             return await self._async_step_output(user_input[CONF_OUTPUT])
 
@@ -215,17 +225,12 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             return self._async_finish({CONF_AUDIO_DEVICE: user_input[CONF_AUDIO_DEVICE]})
 
-        devices = self._audio_devices or {}
-        options = [
-            SelectOptionDict(
-                value=AUDIO_DEVICE_AUTO, label=devices.get(AUDIO_DEVICE_AUTO, _AUTO_LABEL)
-            )
-        ] + [
-            SelectOptionDict(value=name, label=label)
-            for name, label in devices.items()
-            if name != AUDIO_DEVICE_AUTO
-        ]
         current = self._current_data().get(CONF_AUDIO_DEVICE)
+        # By description, the automatic device first, without ALSA's plugins.
+        devices = {AUDIO_DEVICE_AUTO: _AUTO_LABEL} | mpv_loader.device_labels(
+            self._audio_devices or {}, keep=[current] if current else []
+        )
+        options = [SelectOptionDict(value=name, label=label) for name, label in devices.items()]
         default = current if current in devices else AUDIO_DEVICE_AUTO
         schema = vol.Schema(
             {
@@ -271,6 +276,22 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(step_id="entity", data_schema=schema, errors=errors)
 
+    def _output_ok(self, user_input: dict[str, Any], errors: dict[str, str]) -> bool:
+        """Refuse "another media player" when Home Assistant has none but music boxes."""
+        if user_input[CONF_OUTPUT] != OUTPUT_ENTITY:
+            return True
+        registry = er.async_get(self.hass)
+        players = {state.entity_id for state in self.hass.states.async_all(MEDIA_PLAYER_DOMAIN)}
+        players.update(
+            e.entity_id for e in registry.entities.values() if e.domain == MEDIA_PLAYER_DOMAIN
+        )
+        for entity_id in players:
+            entity = registry.async_get(entity_id)
+            if entity is None or entity.platform != DOMAIN:
+                return True
+        errors[CONF_OUTPUT] = "no_media_players"
+        return False
+
     async def _async_probe_mpv(self) -> None:
         """Load libmpv once per flow and list its audio devices (both blocking)."""
         self._audio_devices = await self._probe.async_probe(self.hass)
@@ -297,12 +318,14 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self.async_step_entity()
 
     @callback
-    def _folder_used_elsewhere(self, path: str) -> bool:
-        """Return True when another music box already uses this folder (reconfigure)."""
-        return any(
-            entry.entry_id != self._reconfigure_entry_id and entry.unique_id == path
+    def _used_folders(self) -> set[str]:
+        """Return the folders of the other music boxes (their unique ids are resolved paths)."""
+        own = self._reconfigure_entry_id if self.source == SOURCE_RECONFIGURE else None
+        return {
+            entry.unique_id
             for entry in self._async_current_entries(include_ignore=False)
-        )
+            if entry.entry_id != own and entry.unique_id
+        }
 
     @callback
     def _async_finish(self, output_data: dict[str, str]) -> ConfigFlowResult:
@@ -313,107 +336,3 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._get_reconfigure_entry(), unique_id=self._library_path, data=data
             )
         return self.async_create_entry(title=self._name, data=data, options=DEFAULT_OPTIONS)
-
-
-class OpenMusicBoxOptionsFlow(OptionsFlow):
-    """Volume cap, default volume and the "previous" behaviour.
-
-    Not OptionsFlowWithReload: the entry's update listener applies new options to the
-    running box, so changing the volume cap never interrupts what is playing (HA refuses
-    OptionsFlowWithReload when an update listener exists).
-    """
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and validate the options."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            options = {key: int(user_input[key]) for key in DEFAULT_OPTIONS}
-            options.update(_optional_options(user_input, self.config_entry.options))
-            if options[CONF_DEFAULT_VOLUME] > options[CONF_MAX_VOLUME]:
-                errors[CONF_DEFAULT_VOLUME] = "default_volume_above_max"
-            else:
-                return self.async_create_entry(data=options)
-
-        values = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_MAX_VOLUME, default=values[CONF_MAX_VOLUME]): _slider(100, "%"),
-                vol.Required(CONF_DEFAULT_VOLUME, default=values[CONF_DEFAULT_VOLUME]): _slider(
-                    100, "%"
-                ),
-                vol.Required(
-                    CONF_PREVIOUS_RESTART_SECONDS, default=values[CONF_PREVIOUS_RESTART_SECONDS]
-                ): _slider(60, "s"),
-                **_tag_fields(values),
-                **_import_fields(values),
-            }
-        )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
-
-
-# Tag options (tags.py): optional fields, so a caller that leaves them out keeps what was set.
-_TAG_DEFAULTS: dict[str, Any] = {
-    CONF_SAME_TAG_ACTION: DEFAULT_SAME_TAG_ACTION,
-    CONF_UNKNOWN_TAG_NOTIFICATION: DEFAULT_UNKNOWN_TAG_NOTIFICATION,
-}
-
-
-# Imports from a URL (importer.py): optional too; a whole number of MB.
-_IMPORT_DEFAULTS: dict[str, Any] = {CONF_IMPORT_MAX_MB: DEFAULT_IMPORT_MAX_MB}
-
-
-def _optional_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the optional (tag, import) options given, or else already set."""
-    options = {
-        key: user_input[key] if key in user_input else current[key]
-        for key in (*_TAG_DEFAULTS, *_IMPORT_DEFAULTS)
-        if key in user_input or key in current
-    }
-    if CONF_IMPORT_MAX_MB in options:
-        options[CONF_IMPORT_MAX_MB] = int(options[CONF_IMPORT_MAX_MB])
-    return options
-
-
-def _import_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
-    """Return the import fields, showing the current (or default) values."""
-    shown = {"suggested_value": values.get(CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB)}
-    return {
-        vol.Optional(CONF_IMPORT_MAX_MB, description=shown): NumberSelector(
-            NumberSelectorConfig(
-                min=1,
-                max=MAX_IMPORT_MAX_MB,
-                step=1,
-                unit_of_measurement="MB",
-                mode=NumberSelectorMode.BOX,
-            )
-        ),
-    }
-
-
-def _tag_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
-    """Return the tag fields, showing the current (or default) values."""
-
-    def shown(key: str) -> dict[str, Any]:
-        return {"suggested_value": values.get(key, _TAG_DEFAULTS[key])}
-
-    return {
-        vol.Optional(CONF_SAME_TAG_ACTION, description=shown(CONF_SAME_TAG_ACTION)): SelectSelector(
-            SelectSelectorConfig(
-                options=list(SAME_TAG_ACTIONS),
-                translation_key=CONF_SAME_TAG_ACTION,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
-        vol.Optional(
-            CONF_UNKNOWN_TAG_NOTIFICATION, description=shown(CONF_UNKNOWN_TAG_NOTIFICATION)
-        ): BooleanSelector(),
-    }
-
-
-def _slider(maximum: int, unit: str) -> NumberSelector:
-    """Return a 0..maximum slider with whole steps."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=0, max=maximum, step=1, unit_of_measurement=unit, mode=NumberSelectorMode.SLIDER
-        )
-    )

@@ -90,3 +90,5 @@ ROOM_CONTROL_USERS: Final = "users"
 ROOM_CONTROL_MODES: Final = (ROOM_CONTROL_EVERYONE, ROOM_CONTROL_USERS)
 MAX_OFFSET_MS: Final = 1000
 MAX_ROOM_MEMBERS: Final = 20
+# Satellites one non-admin user may have in a room: nobody fills a room on their own.
+MAX_MEMBERS_PER_USER: Final = 4

@@ -20,7 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 import homeassistant.util.dt as dt_util
 
-from .catalog import CatalogChange, ChangeKind
+from .catalog import CatalogChange, ChangeKind, validation_error
 from .const import DOMAIN
 from .player import Player, PlayState
 from .positions import (  # noqa: F401 - the constants stay importable from the hub
@@ -54,45 +54,53 @@ class Subscriber(NamedTuple):
 
 
 class OperationCache:
-    """Results of mutating commands by client_op_id: a repeat within the TTL gets the first result.
+    """Results of commands by client_op_id, per user: a repeat within the TTL gets the first result.
 
     A future is stored at once, so a repeat that arrives while the first is still running waits
-    for that result instead of acting twice. Bounded: the oldest entries go first.
+    for that result instead of acting twice. Each user has his own bounded cache (the oldest
+    entries go first), so one user's flood never evicts another's ids. An op id names one command:
+    the same id for another command is refused, never answered with the first command's result.
     """
 
     def __init__(self, ttl: float = OP_TTL_SECONDS, size: int = OP_CACHE_SIZE) -> None:
         self._ttl = ttl
         self._size = size
-        self._entries: OrderedDict[tuple[str, str], tuple[float, asyncio.Future[Any]]] = (
-            OrderedDict()
-        )
+        self._users: dict[str, OrderedDict[str, tuple[float, str, asyncio.Future[Any]]]] = {}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(entries) for entries in self._users.values())
 
     def _expire(self, now: float) -> None:
-        while self._entries:
-            key, (expires, _) = next(iter(self._entries.items()))
-            if expires > now:
-                break
-            del self._entries[key]
+        for user, entries in list(self._users.items()):
+            while entries:
+                key, (expires, _, _) = next(iter(entries.items()))
+                if expires > now:
+                    break
+                del entries[key]
+            if not entries:
+                del self._users[user]
 
-    async def run(self, key: tuple[str, str], action: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `action` once per key within the TTL; repeats get the same result or error."""
+    async def run(
+        self, user: str, op_id: str, command: str, action: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Run `action` once per user and op id within the TTL; repeats get the same outcome."""
         now = time.monotonic()
         self._expire(now)
-        if (found := self._entries.get(key)) is not None:
-            return await asyncio.shield(found[1])
+        entries = self._users.setdefault(user, OrderedDict())
+        if (found := entries.get(op_id)) is not None:
+            if found[1] != command:
+                raise validation_error("op_id_conflict", op_id=op_id, command=found[1])
+            return await asyncio.shield(found[2])
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._entries[key] = (now + self._ttl, future)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        entries[op_id] = (now + self._ttl, command, future)
+        while len(entries) > self._size:
+            entries.popitem(last=False)
         try:
             result = await action()
         except asyncio.CancelledError:
             # No result to hand out: forget the key, or every repeat would wait on it for the TTL.
-            if self._entries.get(key, (0.0, None))[1] is future:
-                del self._entries[key]
+            if entries.get(op_id, (0.0, "", None))[2] is future:
+                del entries[op_id]
             future.cancel()
             raise
         except Exception as err:

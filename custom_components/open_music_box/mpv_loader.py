@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 import importlib
 import logging
+import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .const import AUDIO_DEVICE_AUTO
 from .outputs.base import OutputError
 
 if TYPE_CHECKING:
@@ -40,6 +44,40 @@ def list_audio_devices() -> dict[str, str]:
     finally:
         player.terminate()
     return {dev["name"]: dev.get("description") or dev["name"] for dev in devices}
+
+
+# ALSA's plugins that mpv lists as devices: converters and helpers, not outputs a person picks.
+_PLUGIN_NAMES = re.compile(
+    r"^alsa/(lavrate|samplerate|speexrate|speex|upmix|vdownmix|null|jack|oss|pulse|pipewire)"
+    r"(_\w+)?$"
+)
+_PLUGIN_DESCRIPTIONS = re.compile(
+    r"^(Rate Converter Plugin|Plugin for channel|Plugin using Speex|Discard all samples"
+    r"|JACK Audio Connection Kit|Open Sound System)",
+    re.IGNORECASE,
+)
+
+
+def device_labels(devices: dict[str, str], keep: Iterable[str] = ()) -> dict[str, str]:
+    """Return {name: label} to offer: the automatic device first, ALSA plugins left out.
+
+    Labels are mpv's descriptions on one line; two devices with the same description are told
+    apart by their name. Devices in `keep` (already chosen) stay even if they look like noise.
+    """
+    kept = set(keep)
+    offered = {
+        name: ", ".join(line.strip() for line in (label or name).splitlines() if line.strip())
+        for name, label in devices.items()
+        if name in kept
+        or not (_PLUGIN_NAMES.match(name) or _PLUGIN_DESCRIPTIONS.match(label or ""))
+    }
+    counts = Counter(offered.values())
+    labels = {
+        name: f"{label} ({name})" if counts[label] > 1 else label for name, label in offered.items()
+    }
+    if AUDIO_DEVICE_AUTO in labels:
+        labels = {AUDIO_DEVICE_AUTO: labels.pop(AUDIO_DEVICE_AUTO), **labels}
+    return labels
 
 
 class AudioDeviceProbe:

@@ -21,6 +21,8 @@ from .outputs.base import Output, OutputError, OutputEvent, OutputEventType
 _LOGGER = logging.getLogger(__name__)
 
 RECOVERY_DELAY_SECONDS = 5.0
+# Slider and voice levels are floats: a request this close to the maximum is not "limited".
+VOLUME_TOLERANCE = 0.005
 
 
 class PlayState(StrEnum):
@@ -83,9 +85,12 @@ class Player:
         self.state = PlayState.IDLE
         self.volume = min(settings.default_volume, settings.max_volume)
         self.muted = False
+        self.volume_limited = False  # the maximum cut the last requested volume
         self.shuffle = False
         self.repeat = Repeat.OFF
         self.playlist_id: str | None = None
+        # Survives clearing the queue: "play" on an empty, idle box plays it again.
+        self.last_playlist_id: str | None = None
         self.track_starts = 0  # counts loads and gapless advances: each is a new track start
         self.output_ok = False
         # Position anchor: where the track was at `position_updated_at` (the frontend interpolates).
@@ -93,6 +98,7 @@ class Player:
         self.position_updated_at: datetime = dt_util.utcnow()
         self._listeners = Listeners[[]]()
         self._finished_listeners = Listeners[[str | None]]()
+        self._limited_listeners = Listeners[[float, float]]()
         self._lock = asyncio.Lock()
         self._recovering = False
         self._closed = False
@@ -110,6 +116,13 @@ class Player:
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
         return self._finished_listeners.add(listener)
+
+    @callback
+    def async_add_volume_limited_listener(
+        self, listener: Callable[[float, float], None]
+    ) -> Callable[[], None]:
+        """Call `listener(requested, maximum)` when the maximum limits a requested volume."""
+        return self._limited_listeners.add(listener)
 
     @callback
     def _notify(self) -> None:
@@ -189,6 +202,7 @@ class Player:
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
+                self.last_playlist_id = playlist_id or self.last_playlist_id
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
@@ -215,6 +229,7 @@ class Player:
         async with self._lock:
             self.queue, self.order, self.pos = list(tracks), list(order), pos
             self.playlist_id = playlist_id
+            self.last_playlist_id = playlist_id or self.last_playlist_id
             await self._load(position=position, paused=True)
 
     def _insert(self, tracks: list[Track], at: int | None) -> None:
@@ -320,10 +335,14 @@ class Player:
             self._notify()
 
     async def async_set_volume(self, level: float) -> None:
-        """Set the volume, never above the configured maximum."""
-        self.volume = max(0.0, min(level, self.settings.max_volume))
+        """Set the volume, never above the configured maximum (and tell when it limited it)."""
+        maximum = self.settings.max_volume
+        self.volume_limited = level > maximum + VOLUME_TOLERANCE
+        self.volume = max(0.0, min(level, maximum))
         await self.output.async_set_volume(self.volume)
         self._notify()
+        if self.volume_limited:
+            self._limited_listeners.notify(level, maximum)
 
     async def async_set_mute(self, muted: bool) -> None:
         """Mute or unmute."""

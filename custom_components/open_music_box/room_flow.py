@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from . import mpv_loader
+from .api.validation import clean_name
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_ENTITY_ID,
@@ -45,6 +46,7 @@ from .const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
+from .storage import async_flush_config_entries
 
 MAX_ROOM_NAME = 64
 # A name, not a literal: tests/test_translations.py reads literal translation keys as exceptions.
@@ -78,22 +80,48 @@ class RoomSubentryFlow(ConfigSubentryFlow):
     async def async_step_offsets(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Ask the latency offset of each local device and media player of the room."""
-        members = [*self._local_devices, *self._entity_members]
+        """Ask the latency offset of each local device and media player of the room.
+
+        Each field is named by what the user picked (a device's description, a player's name):
+        a form field's label is its key when no translation exists for it.
+        """
+        fields = self._member_labels()
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = {
-                key: "offset_invalid" for key in members if not math.isfinite(user_input[key])
+                label: "offset_invalid" for label in fields if not math.isfinite(user_input[label])
             }
             if not errors:
-                return self._async_finish({key: float(user_input[key]) for key in members})
+                return await self._async_finish(
+                    {member: float(user_input[label]) for label, member in fields.items()}
+                )
 
         current = self._current_offsets()
-        values = {key: current.get(key, 0) for key in members} | (user_input or {})
+        values = {label: current.get(member, 0) for label, member in fields.items()}
+        values |= user_input or {}
         schema = vol.Schema(
-            {vol.Required(key, default=values[key]): _offset_selector() for key in members}
+            {vol.Required(label, default=values[label]): _offset_selector() for label in fields}
         )
         return self.async_show_form(step_id="offsets", data_schema=schema, errors=errors)
+
+    def _member_labels(self) -> dict[str, str]:
+        """Return {label: member} for the room's local devices and media players."""
+        devices = mpv_loader.device_labels(self._audio_devices or {}, keep=self._local_devices)
+        registry = er.async_get(self.hass)
+        named = [(devices.get(name, name), name) for name in self._local_devices]
+        for entity_id in self._entity_members:
+            if (state := self.hass.states.get(entity_id)) is not None:
+                label = state.name
+            elif (entity := registry.async_get(entity_id)) is not None:
+                label = entity.name or entity.original_name or entity_id
+            else:
+                label = entity_id
+            named.append((label, entity_id))
+        labels: dict[str, str] = {}
+        for label, member in named:
+            # Two members of the same name are told apart by their id.
+            labels[f"{label} ({member})" if label in labels else label] = member
+        return labels
 
     async def _async_step_room(
         self, step_id: str, user_input: dict[str, Any] | None
@@ -112,7 +140,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             if not errors:
                 if self._local_devices or self._entity_members:
                     return await self.async_step_offsets()
-                return self._async_finish({})
+                return await self._async_finish({})
 
         current = self._current_settings()
         values = current | (user_input or {})
@@ -162,11 +190,12 @@ class RoomSubentryFlow(ConfigSubentryFlow):
     ) -> dict[str, str]:
         """Keep the room form's answers; return the errors found in them."""
         errors: dict[str, str] = {}
-        self._name = user_input[CONF_NAME].strip()
+        name = clean_name(user_input[CONF_NAME], MAX_ROOM_NAME)
+        self._name = name or str(user_input[CONF_NAME]).strip()
         self._control = user_input[CONF_ROOM_CONTROL]
         self._control_users = list(dict.fromkeys(user_input.get(CONF_ROOM_CONTROL_USERS, [])))
         self._local_devices = list(dict.fromkeys(user_input.get(CONF_ROOM_LOCAL_DEVICES, [])))
-        if not 1 <= len(self._name) <= MAX_ROOM_NAME:
+        if name is None:  # empty, too long, or with control characters
             errors[CONF_NAME] = "room_name_invalid"
         elif self._name_taken(self._name):
             errors[CONF_NAME] = "room_name_taken"
@@ -244,7 +273,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         )
         return offsets
 
-    def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
+    async def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
         """Create the room, or update the one being reconfigured (applied without a reload)."""
         data = {
             CONF_ROOM_CONTROL: self._control,
@@ -259,9 +288,12 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ],
         }
         if self.source == SOURCE_RECONFIGURE:
-            return self.async_update_and_abort(
+            result = self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), title=self._name, data=data
             )
+            await async_flush_config_entries(self.hass)  # acknowledged means durable
+            return result
+        # A new room is added by HA after this step; the update listener writes it at once.
         return self.async_create_entry(title=self._name, data=data)
 
     async def _async_probe_mpv(self) -> None:
@@ -269,8 +301,8 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         self._audio_devices = await self._probe.async_probe(self.hass)
 
     def _device_options(self, current: list[str]) -> list[SelectOptionDict]:
-        """Offer mpv's devices, and the room's own even when mpv no longer lists them."""
-        devices = dict(self._audio_devices or {})
+        """Offer mpv's devices by description, and the room's own ones mpv no longer lists."""
+        devices = mpv_loader.device_labels(self._audio_devices or {}, keep=current)
         for name in current:
             devices.setdefault(name, name)
         return [SelectOptionDict(value=name, label=label) for name, label in devices.items()]

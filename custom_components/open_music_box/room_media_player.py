@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.media_player import MediaPlayerEntityFeature
+from homeassistant.helpers.device_registry import DeviceInfo
 
 from .box import MusicBox
 from .box_media_player import FEATURES, MusicBoxMediaPlayer
+from .devices import MODEL_ROOM, suggested_area
 from .sync.room import Room
 
 
@@ -26,7 +28,9 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
         super().__init__(box, room.player)
         self._room = room
         self._attr_unique_id = room.room_id
-        self._attr_device_info = room.device_info
+        self._attr_device_info = room.device_info | DeviceInfo(
+            model=box.models[MODEL_ROOM], suggested_area=suggested_area(box.hass, room.name)
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the membership too."""
@@ -47,7 +51,11 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
     def extra_state_attributes(self) -> dict[str, Any]:
         """Show every member (satellites and local devices are not entities) and the room id."""
         summary = self._room.summary()
-        return {"room_id": summary["room_id"], "members": summary["members"]}
+        return {
+            **super().extra_state_attributes,
+            "room_id": summary["room_id"],
+            "members": summary["members"],
+        }
 
     def _check_control(self) -> None:
         """Only the users the room lists may control it (when it lists any)."""

@@ -340,6 +340,10 @@ class TagManager:
             self._end(session, SessionState.CANCELLED, reason="playlist_deleted")
             return
         self._store_link(tag_id, session.playlist_id, session.start_track_id, session.shuffle)
+        # Linked by a scan, not a command: written at once rather than after the save delay.
+        self._box.entry.async_create_task(
+            self._hass, self._box.store.async_flush(), f"{DOMAIN} tag link save"
+        )
         self._end(session, SessionState.LINKED)
 
     @callback

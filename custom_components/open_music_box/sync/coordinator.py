@@ -2,15 +2,18 @@
 
 Start and seek are barriers: every member is paused and exact-sought to the position, and once
 all are ready (or READY_TIMEOUT_SECONDS have passed) they all start at the same server instant
-T0 = now + max(2 x max RTT, MIN_START_DELAY_SECONDS). A member not ready in time never holds
-the room: it starts late, seeking to where the room is by then. While playing, each member's
-measured error against the timeline goes to its controller every TICK_SECONDS.
+T0 = now + max(2 x max RTT, MIN_START_DELAY_SECONDS), never more than MAX_START_DELAY_SECONDS
+away (a member's round trip cannot silence the room). A member not ready in time never holds
+the room: it starts late, seeking to where the room is by then, and the next barriers do not
+wait for it until it is ready again. While playing, each member's measured error against the
+timeline goes to its controller every TICK_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from functools import partial
 import logging
 from typing import Any
@@ -27,7 +30,41 @@ _LOGGER = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 2.0
 MIN_START_DELAY_SECONDS = 0.1
+MAX_START_DELAY_SECONDS = 0.5  # whatever the members' round trips: a late one starts by itself
 TICK_SECONDS = 0.25
+
+
+@dataclass(slots=True)
+class Barrier:
+    """The last start or seek barrier: whom it waited for, who was ready, when all started."""
+
+    generation: int
+    asked: float  # server time the barrier began
+    waited: frozenset[str]  # the members it waited for (up to READY_TIMEOUT_SECONDS)
+    skipped: frozenset[str]  # late at an earlier barrier and not ready since: not waited for
+    ready: frozenset[str] = frozenset()
+    late: frozenset[str] = frozenset()  # waited for in vain: they start late by themselves
+    decided: float | None = None  # server time the wait ended and T0 was chosen
+    start: float | None = None  # T0 (None: a paused barrier, or one overtaken by another)
+    rtts: dict[str, float] = field(default_factory=dict)  # the round trips T0 counted
+
+    @property
+    def delay(self) -> float | None:
+        """Return how long after the wait the members start (T0 minus that moment)."""
+        if self.start is None or self.decided is None:
+            return None
+        return self.start - self.decided
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the barrier for diagnostics."""
+        return {
+            "generation": self.generation,
+            "waited": sorted(self.waited),
+            "skipped": sorted(self.skipped),
+            "ready": sorted(self.ready),
+            "late": sorted(self.late),
+            "delay_ms": None if (delay := self.delay) is None else round(delay * 1000, 3),
+        }
 
 
 class Coordinator:
@@ -44,6 +81,8 @@ class Coordinator:
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._realigning: set[str] = set()
+        self._late: set[str] = set()  # missed a barrier and not ready since
+        self.barrier: Barrier | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._listeners = Listeners[[]]()
         self._closed = False
@@ -82,6 +121,7 @@ class Coordinator:
         """Stop a member and release it."""
         if (member := self.members.pop(member_id, None)) is None:
             return
+        self._late.discard(member_id)
         self.notify()
         await self._guard(member, member.async_stop())
         await member.async_close()
@@ -136,22 +176,41 @@ class Coordinator:
         self._set_timeline(
             Timeline(generation, TimelineState.PAUSED, track.id, position, server_time())
         )
-        members = list(self.members.values())
         tasks = {
             self._spawn(self._prepare(member, generation, track, position + member.offset)): member
-            for member in members
+            for member in self.members.values()
         }
-        ready: list[Member] = []
-        if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=READY_TIMEOUT_SECONDS)
-            ready = [tasks[task] for task in done if not task.cancelled() and task.result()]
+        waited = {task: m for task, m in tasks.items() if m.member_id not in self._late}
+        barrier = self.barrier = Barrier(
+            generation,
+            server_time(),
+            waited=frozenset(m.member_id for m in waited.values()),
+            skipped=frozenset(m.member_id for t, m in tasks.items() if t not in waited),
+        )
+        for task, member in tasks.items():
+            if task not in waited:
+                task.add_done_callback(partial(self._late_ready, member, generation))
+        if waited:
+            _, pending = await asyncio.wait(waited, timeout=READY_TIMEOUT_SECONDS)
             for task in pending:
-                _LOGGER.debug("%s: %s is late, starting without it", self._name, tasks[task].name)
-                task.add_done_callback(partial(self._late_ready, tasks[task], generation))
+                member = tasks[task]
+                _LOGGER.debug("%s: %s is late, starting without it", self._name, member.name)
+                self._late.add(member.member_id)
+                task.add_done_callback(partial(self._late_ready, member, generation))
+            barrier.late = frozenset(tasks[task].member_id for task in pending)
+        # Skipped members that happened to be ready in time start with the others.
+        ready = [
+            member
+            for task, member in tasks.items()
+            if task.done() and not task.cancelled() and task.result()
+        ]
+        barrier.ready = frozenset(member.member_id for member in ready)
         if paused or generation != self._generation:
             return
-        delay = max(2 * max((member.rtt for member in ready), default=0.0), MIN_START_DELAY_SECONDS)
-        start = server_time() + delay
+        barrier.rtts = {member.member_id: member.rtt for member in ready}
+        delay = max(2 * max(barrier.rtts.values(), default=0.0), MIN_START_DELAY_SECONDS)
+        barrier.decided = server_time()
+        start = barrier.start = barrier.decided + min(delay, MAX_START_DELAY_SECONDS)
         self._set_timeline(Timeline(generation, TimelineState.PLAYING, track.id, position, start))
         for member in ready:
             self._spawn(
@@ -164,7 +223,10 @@ class Coordinator:
 
     @callback
     def _late_ready(self, member: Member, generation: int, task: asyncio.Task[bool]) -> None:
-        if task.cancelled() or not task.result() or generation != self._generation:
+        if task.cancelled() or not task.result():
+            return
+        self._late.discard(member.member_id)  # ready again: the next barriers wait for it
+        if generation != self._generation:
             return
         if self.timeline.state is TimelineState.PLAYING and member.member_id in self.members:
             self._spawn(
@@ -302,4 +364,5 @@ class Coordinator:
         return {
             "timeline": self.timeline.as_dict(),
             "members": [member.diagnostics() for member in self.members.values()],
+            "barrier": None if self.barrier is None else self.barrier.as_dict(),
         }

@@ -3,23 +3,20 @@
 The room's queue is a Player like the box's, with the coordinator as its output, so a room does
 everything the box does. Its members come from three places: the subentry (local mpv devices and
 HA media players, with their offsets), `media_player.join`/`unjoin` (which update the subentry),
-and satellites that join over the WebSocket API. Where the room was is stored, so a restart
-brings it back paused at that position.
+and satellites that join over the WebSocket API (room_satellites.py). Where the room was is stored,
+so a restart brings it back paused at that position.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
-import uuid
 
-from homeassistant.components.http.auth import async_sign_path
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
@@ -37,35 +34,28 @@ from ..const import (
     ROOM_CONTROL_USERS,
 )
 from ..hub import player_dict, queue_ids
-from ..models import Track
 from ..player import Player, PlayState, Repeat
-from ..storage import StoredRoom
+from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember
 from .local_member import LocalMember
 from .member import Member, MemberNotReady
 from .room_output import RoomOutput
-from .satellite_member import SatelliteMember, Sender
-from .timeline import server_time
+from .room_satellites import RoomSatellites, room_error
+from .satellite_member import SatelliteMember
 
 if TYPE_CHECKING:
     from ..box import MusicBox
 
 _LOGGER = logging.getLogger(__name__)
 
+__all__ = ["EVENT_ROOM_MEMBERS", "SWEEP_SECONDS", "Room", "room_error"]
+
 EVENT_ROOM_MEMBERS = f"{DOMAIN}_room_members"
 SWEEP_SECONDS = 5.0
-SATELLITE_URL_LIFETIME = timedelta(hours=24)
 
 
-def room_error(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated error about rooms and their members."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
-class Room:
+class Room(RoomSatellites):
     """A room's player, coordinator and members."""
 
     def __init__(self, hass: HomeAssistant, box: MusicBox, subentry: ConfigSubentry) -> None:
@@ -81,6 +71,7 @@ class Room:
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
         self._published_queue: list[str] = []
+        self._settled: dict[str, Any] | None = None  # the stored room but its position
         self._members_lock = asyncio.Lock()
 
     @property
@@ -178,14 +169,14 @@ class Room:
 
     # Control -----------------------------------------------------------------
 
-    def check_control(self, context: Context | None) -> None:
-        """Raise unless the context's user may control the room (automations always may)."""
+    def check_control(self, context: Context | None, denied: str = "room_control_denied") -> None:
+        """Raise `denied` unless the context's user may control the room (automations may)."""
         if self.config.get(CONF_ROOM_CONTROL) != ROOM_CONTROL_USERS:
             return
         user_id = context.user_id if context is not None else None
         if user_id is None or user_id in self.config.get(CONF_ROOM_CONTROL_USERS, []):
             return
-        raise room_error("room_control_denied", room=self.name)
+        raise room_error(denied, room=self.name)
 
     @property
     def entity_members(self) -> list[str]:
@@ -225,97 +216,8 @@ class Room:
         data = {**subentry.data, CONF_ROOM_ENTITY_MEMBERS: members}
         self.config = data  # the update listener then finds nothing left to apply
         self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        await async_flush_config_entries(self.hass)  # acknowledged means durable
         await self._async_apply_members(data)
-
-    # Satellites -----------------------------------------------------------------
-
-    def satellites(self) -> list[SatelliteMember]:
-        """Return the satellites of the room (connected or waiting to rejoin)."""
-        return [m for m in self.coordinator.members.values() if isinstance(m, SatelliteMember)]
-
-    async def async_join_satellite(
-        self,
-        member_id: str | None,
-        name: str,
-        offset_ms: float,
-        user_id: str | None,
-        send: Sender,
-    ) -> tuple[SatelliteMember, bool]:
-        """Join (or rejoin within REJOIN_SECONDS) a satellite; return it and whether it rejoined."""
-        member = self.coordinator.members.get(member_id or "")
-        if isinstance(member, SatelliteMember) and member.user_id == user_id:
-            if member.available:
-                member.send({"type": "closed", "reason": "replaced"})
-            member.name, member.offset = name, offset_ms / 1000
-            member.connect(send)
-            self.send_state(member)
-            self.coordinator.connected(member)
-            return member, True
-        if len(self.coordinator.members) >= MAX_ROOM_MEMBERS:
-            raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
-        member = SatelliteMember(uuid.uuid4().hex, name, offset_ms, self.satellite_url, user_id)
-        member.connect(send)
-        self.send_state(member)
-        await self.coordinator.async_add(member)
-        return member, False
-
-    def send_state(self, member: SatelliteMember) -> None:
-        """Tell a satellite the room's volume and timeline (right after it joins)."""
-        timeline = self.coordinator.timeline
-        track = self.coordinator.track
-        member.send(
-            {
-                "type": "state",
-                "member_id": member.member_id,
-                "volume": self.coordinator.volume,
-                "muted": self.coordinator.muted,
-                "timeline": {
-                    **timeline.shifted(member.offset).as_dict(),
-                    "url": None if track is None else self.satellite_url(track),
-                },
-            }
-        )
-
-    def satellite(self, member_id: str) -> SatelliteMember:
-        """Return a satellite of the room; raise member_not_found."""
-        member = self.coordinator.members.get(member_id)
-        if not isinstance(member, SatelliteMember):
-            raise room_error("member_not_found", member_id=member_id[:64])
-        return member
-
-    @callback
-    def satellite_disconnected(self, member: SatelliteMember, send: Sender) -> None:
-        """Keep a satellite whose connection closed in its place, shown unavailable meanwhile."""
-        member.disconnect(send)
-        self.coordinator.notify()  # the room entity and the box's subscribers show it
-
-    async def async_leave(self, member_id: str) -> None:
-        """Remove a satellite that leaves for good."""
-        member = self.satellite(member_id)
-        member.send({"type": "closed", "reason": "left"})
-        member.disconnect()
-        await self.coordinator.async_remove(member_id)
-
-    def satellite_url(self, track: Track) -> str:
-        """Return a signed path to the track (the satellite prefixes its HA URL)."""
-        if track.is_url:
-            return track.path
-        return async_sign_path(
-            self.hass,
-            self.box.media_path(track),
-            SATELLITE_URL_LIFETIME,
-            use_content_user=True,
-        )
-
-    async def _sweep(self, _now: datetime) -> None:
-        """Drop satellites gone for REJOIN_SECONDS and connected ones silent for as long."""
-        now = server_time()
-        for member in self.satellites():
-            if member.expired(now):
-                _LOGGER.info("Room %s: dropping satellite %s", self.name, member.name)
-                member.send({"type": "closed", "reason": "dropped"})
-                member.disconnect()
-                await self.coordinator.async_remove(member.member_id)
 
     # Live state -----------------------------------------------------------------
 
@@ -384,6 +286,12 @@ class Room:
                 muted=player.muted,
             )
         self.box.store.schedule_save()
+        # A changed setting or queue is written at once; the playback position keeps the delay.
+        if (settled := {**rooms.get(self.room_id, {}), "position": None}) != self._settled:
+            self._settled = settled
+            self.box.entry.async_create_task(
+                self.hass, self.box.store.async_flush(), f"{DOMAIN} room save"
+            )
 
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player

@@ -22,6 +22,9 @@ from .timeline import Timeline, server_time
 REJOIN_SECONDS = 60.0  # a disconnected satellite keeps its identity this long
 SILENT_SECONDS = 60.0  # a connected satellite that says nothing this long is a zombie
 REPORT_MAX_AGE_SECONDS = 2.0  # older reports no longer tell where the satellite is
+# A satellite's own round trip sets the room's start delay (T0 = now + 2 x RTT): above this it is
+# no LAN but a lie or a broken link, and is ignored (the satellite then starts late by itself).
+MAX_RTT_SECONDS = 0.25
 
 Sender = Callable[[dict[str, Any]], None]
 UrlFor = Callable[[Track], str]
@@ -56,6 +59,8 @@ class SatelliteMember(Member):
         self.clock_offset: float | None = None
         self.clock_rtt: float | None = None
         self.reports = 0
+        self.implausible_rtts = 0
+        self.heard = False  # said something since joining (else it never joined properly)
         self._ready: dict[int, asyncio.Future[None]] = {}
 
     # Connection -----------------------------------------------------------------
@@ -65,7 +70,7 @@ class SatelliteMember(Member):
         """Hand the member to a (re)joined connection."""
         self._send = send
         self.disconnected_at = None
-        self.seen()
+        self.last_seen = server_time()
 
     @callback
     def disconnect(self, send: Sender | None = None) -> None:
@@ -88,11 +93,15 @@ class SatelliteMember(Member):
     def seen(self) -> None:
         """Note that the satellite said something: it is alive."""
         self.last_seen = server_time()
+        self.heard = True
 
     def expired(self, now: float) -> bool:
-        """Return True when the member should be dropped (gone, or a silent zombie)."""
+        """Return True when the member should be dropped (gone, or a silent zombie).
+
+        One that left without a word after joining keeps no seat: it never joined properly.
+        """
         if self.disconnected_at is not None:
-            return now - self.disconnected_at > REJOIN_SECONDS
+            return not self.heard or now - self.disconnected_at > REJOIN_SECONDS
         return now - self.last_seen > SILENT_SECONDS
 
     @property
@@ -102,8 +111,9 @@ class SatelliteMember(Member):
 
     @property
     def rtt(self) -> float:
-        """Return the satellite's measured round trip."""
-        return self.clock_rtt or 0.0
+        """Return the satellite's round trip, 0 when it is not plausible (see MAX_RTT_SECONDS)."""
+        rtt = self.clock_rtt
+        return rtt if rtt is not None and rtt <= MAX_RTT_SECONDS else 0.0
 
     @callback
     def send(self, event: dict[str, Any]) -> None:
@@ -129,6 +139,8 @@ class SatelliteMember(Member):
         """Record a position report; return False for a stale generation."""
         self.seen()
         self.clock_offset, self.clock_rtt = clock_offset, clock_rtt
+        if clock_rtt > MAX_RTT_SECONDS:
+            self.implausible_rtts += 1
         if report.generation != self.generation:
             return False
         self.report = report
@@ -211,6 +223,7 @@ class SatelliteMember(Member):
             **super().diagnostics(),
             "connected": self.available,
             "reports": self.reports,
+            "implausible_rtts": self.implausible_rtts,
             "clock_offset_ms": None if self.clock_offset is None else self.clock_offset * 1000,
             "clock_rtt_ms": None if self.clock_rtt is None else self.clock_rtt * 1000,
         }

@@ -1,8 +1,9 @@
 """The WebSocket commands of remote satellites: clock samples, join, ready, report, leave.
 
 Any authenticated user may join a room as a listening member; each member answers only to the
-user that created it. Bad input gets `invalid_format` with a translated message, a wrong room or
-member a translated error; the connection and the room always carry on.
+user that created it, and the room's controllers (or an admin) may remove it. Bad input gets
+`invalid_format` with a translated message, a wrong room or member a translated error; the
+connection and the room always carry on.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from typing import Any
 
 from homeassistant.components import websocket_api
 from homeassistant.components.websocket_api import ActiveConnection
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 import voluptuous as vol
 
-from ..const import DOMAIN, MAX_OFFSET_MS
-from ..websocket_api import (
+from ..api.websocket import (
     ID_SCHEMA,
     admitted,
     finite,
@@ -26,7 +26,9 @@ from ..websocket_api import (
     send_error,
     validator,
 )
-from .room import Room, room_error
+from ..const import DOMAIN, MAX_OFFSET_MS
+from .room import Room
+from .room_satellites import room_error
 from .satellite_member import Report, SatelliteMember
 from .timeline import server_time
 
@@ -130,6 +132,7 @@ async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str
         msg.get("offset_ms", 0.0),
         _user_id(connection),
         send,
+        admin=connection.user is not None and connection.user.is_admin,
     )
 
     joined = _joined.setdefault(id(connection), set())
@@ -167,6 +170,19 @@ async def _leave(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
     connection.send_result(msg["id"], {})
 
 
+async def _remove_member(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    room = find_room(hass, msg["room_id"])
+    user = connection.user
+    member = room.coordinator.members.get(msg["member_id"])
+    own = isinstance(member, SatelliteMember) and member.user_id == _user_id(connection)
+    if not (own or (user is not None and user.is_admin)):
+        room.check_control(Context(user_id=_user_id(connection)), "member_remove_denied")
+    await room.async_remove_member(msg["member_id"])
+    connection.send_result(msg["id"], {})
+
+
 COMMANDS = [
     ws_time,
     _command(
@@ -196,6 +212,7 @@ COMMANDS = [
         _report,
     ),
     _command("room/leave", _MEMBER, _leave),
+    _command("room/remove_member", _MEMBER, _remove_member),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The ways into a box: one table of operations, registered as actions and WebSocket commands."""

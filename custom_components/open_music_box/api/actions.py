@@ -1,0 +1,72 @@
+"""Every operation of the table that has an action name, registered as an action."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from homeassistant.components.media_player import DOMAIN as MP_DOMAIN
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, callback
+from homeassistant.helpers import service
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.typing import VolDictType
+import voluptuous as vol
+
+from ..box import MusicBox
+from ..const import DOMAIN
+from ..sleep_timer import MAX_MINUTES
+from .operations import OPERATIONS, Operation
+from .runner import async_is_admin, async_run, loaded_box
+from .validation import ID_SCHEMA
+
+ATTR_MINUTES = "minutes"
+
+
+async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
+    """Start, restart or (0 minutes) cancel the sleep timer of the entity's box."""
+    entry = entity.platform.config_entry
+    assert entry is not None  # entities of our platform always come from a config entry
+    box: MusicBox = entry.runtime_data
+    await box.sleep_timer.async_set(call.data[ATTR_MINUTES])
+
+
+# Actions on the box's media_player (target: entity), not on a config entry.
+ENTITY_SERVICES: dict[str, tuple[Callable[[Entity, ServiceCall], Awaitable[None]], VolDictType]] = {
+    "sleep_timer": (
+        _sleep_timer,
+        {vol.Required(ATTR_MINUTES): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_MINUTES))},
+    ),
+}
+
+
+def action_schema(op: Operation) -> vol.Schema:
+    """Return the schema of an operation's action: its box and the operation's fields."""
+    return vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): ID_SCHEMA, **op.fields})
+
+
+@callback
+def async_setup_actions(hass: HomeAssistant) -> None:
+    """Register the actions once for the integration (not per entry)."""
+    for name, (func, schema) in ENTITY_SERVICES.items():
+        service.async_register_platform_entity_service(
+            hass, DOMAIN, name, entity_domain=MP_DOMAIN, func=func, schema=schema
+        )
+    for op in OPERATIONS:
+        if op.action is None:
+            continue
+
+        async def _action(call: ServiceCall, op: Operation = op) -> ServiceResponse:
+            box = loaded_box(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+            data = {k: v for k, v in call.data.items() if k != ATTR_CONFIG_ENTRY_ID}
+            result = await async_run(box, op, data, await async_is_admin(hass, call.context))
+            return result if call.return_response else None
+
+        if op.admin_only:
+            # HA checks the user before the handler runs; automations (no user) pass.
+            service.async_register_admin_service(
+                hass, DOMAIN, op.action, _action, action_schema(op), op.response
+            )
+        else:
+            hass.services.async_register(
+                DOMAIN, op.action, _action, schema=action_schema(op), supports_response=op.response
+            )

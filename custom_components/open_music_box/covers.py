@@ -1,0 +1,76 @@
+"""Cover art for the media browser: a track's embedded picture, else its folder's image.
+
+Everything here reads the disk: call it from the executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+import mimetypes
+from pathlib import Path
+
+from .library import read_cover
+from .models import Track
+
+# The names music players conventionally give a folder's cover, in order of preference.
+FOLDER_IMAGES = ("cover.jpg", "cover.jpeg", "cover.png", "folder.jpg", "folder.jpeg", "folder.png")
+# A playlist's cover is the first one found among its first few tracks (never a full scan).
+PLAYLIST_LOOKAHEAD = 5
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def folder_image(track: Track, seen: dict[Path, Path | None] | None = None) -> Path | None:
+    """Return the cover image beside a track's file, whatever the case of its name.
+
+    `seen` remembers the folders already looked at (a playlist's tracks share a few).
+    """
+    if track.is_url:
+        return None
+    folder = Path(track.path).parent
+    if seen is not None:
+        if folder not in seen:
+            seen[folder] = folder_image(track)
+        return seen[folder]
+    try:
+        names = {entry.name.casefold(): entry for entry in folder.iterdir() if entry.is_file()}
+    except OSError:
+        return None
+    return next((names[name] for name in FOLDER_IMAGES if name in names), None)
+
+
+def has_cover(track: Track, seen: dict[Path, Path | None] | None = None) -> bool:
+    """Return True when the track has a picture to show (embedded or beside it)."""
+    return track.has_cover or folder_image(track, seen) is not None
+
+
+def tracks_with_cover(tracks: Iterable[Track]) -> set[str]:
+    """Return the ids of the tracks that have a cover."""
+    seen: dict[Path, Path | None] = {}
+    return {track.id for track in tracks if has_cover(track, seen)}
+
+
+def track_cover(track: Track) -> tuple[bytes, str] | None:
+    """Return (image bytes, MIME type) of a track's cover, or None."""
+    if track.has_cover and (embedded := read_cover(track.path)) is not None:
+        return embedded
+    if (image := folder_image(track)) is None:
+        return None
+    try:
+        if image.stat().st_size > MAX_IMAGE_BYTES:
+            return None
+        data = image.read_bytes()
+    except OSError:
+        return None
+    mime = mimetypes.guess_type(image.name)[0] or "image/jpeg"
+    return data, mime
+
+
+def playlist_cover_track(tracks: Iterable[Track]) -> Track | None:
+    """Return the track whose cover stands for a playlist (the first with one), or None."""
+    seen: dict[Path, Path | None] = {}
+    for index, track in enumerate(tracks):
+        if index >= PLAYLIST_LOOKAHEAD:
+            return None
+        if has_cover(track, seen):
+            return track
+    return None

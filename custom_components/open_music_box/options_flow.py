@@ -1,0 +1,145 @@
+"""The options flow of a music box: volume cap, default volume, "previous", tags, imports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_DEFAULT_VOLUME,
+    CONF_IMPORT_MAX_MB,
+    CONF_MAX_VOLUME,
+    CONF_PREVIOUS_RESTART_SECONDS,
+    CONF_SAME_TAG_ACTION,
+    CONF_UNKNOWN_TAG_NOTIFICATION,
+    DEFAULT_IMPORT_MAX_MB,
+    DEFAULT_MAX_VOLUME,
+    DEFAULT_PREVIOUS_RESTART_SECONDS,
+    DEFAULT_SAME_TAG_ACTION,
+    DEFAULT_UNKNOWN_TAG_NOTIFICATION,
+    DEFAULT_VOLUME,
+    MAX_IMPORT_MAX_MB,
+    SAME_TAG_ACTIONS,
+)
+
+DEFAULT_OPTIONS: dict[str, int] = {
+    CONF_MAX_VOLUME: DEFAULT_MAX_VOLUME,
+    CONF_DEFAULT_VOLUME: DEFAULT_VOLUME,
+    CONF_PREVIOUS_RESTART_SECONDS: DEFAULT_PREVIOUS_RESTART_SECONDS,
+}
+
+
+class OpenMusicBoxOptionsFlow(OptionsFlow):
+    """Volume cap, default volume and the "previous" behaviour.
+
+    Not OptionsFlowWithReload: the entry's update listener applies new options to the
+    running box, so changing the volume cap never interrupts what is playing (HA refuses
+    OptionsFlowWithReload when an update listener exists).
+    """
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and validate the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options = {key: int(user_input[key]) for key in DEFAULT_OPTIONS}
+            options.update(_optional_options(user_input, self.config_entry.options))
+            if options[CONF_DEFAULT_VOLUME] > options[CONF_MAX_VOLUME]:
+                errors[CONF_DEFAULT_VOLUME] = "default_volume_above_max"
+            else:
+                return self.async_create_entry(data=options)
+
+        values = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_MAX_VOLUME, default=values[CONF_MAX_VOLUME]): _slider(100, "%"),
+                vol.Required(CONF_DEFAULT_VOLUME, default=values[CONF_DEFAULT_VOLUME]): _slider(
+                    100, "%"
+                ),
+                vol.Required(
+                    CONF_PREVIOUS_RESTART_SECONDS, default=values[CONF_PREVIOUS_RESTART_SECONDS]
+                ): _slider(60, "s"),
+                **_tag_fields(values),
+                **_import_fields(values),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+
+# Tag options (tags.py): optional fields, so a caller that leaves them out keeps what was set.
+_TAG_DEFAULTS: dict[str, Any] = {
+    CONF_SAME_TAG_ACTION: DEFAULT_SAME_TAG_ACTION,
+    CONF_UNKNOWN_TAG_NOTIFICATION: DEFAULT_UNKNOWN_TAG_NOTIFICATION,
+}
+
+
+# Imports from a URL (importer.py): optional too; a whole number of MB.
+_IMPORT_DEFAULTS: dict[str, Any] = {CONF_IMPORT_MAX_MB: DEFAULT_IMPORT_MAX_MB}
+
+
+def _optional_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the optional (tag, import) options given, or else already set."""
+    options = {
+        key: user_input[key] if key in user_input else current[key]
+        for key in (*_TAG_DEFAULTS, *_IMPORT_DEFAULTS)
+        if key in user_input or key in current
+    }
+    if CONF_IMPORT_MAX_MB in options:
+        options[CONF_IMPORT_MAX_MB] = int(options[CONF_IMPORT_MAX_MB])
+    return options
+
+
+def _import_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    """Return the import fields, showing the current (or default) values."""
+    shown = {"suggested_value": values.get(CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB)}
+    return {
+        vol.Optional(CONF_IMPORT_MAX_MB, description=shown): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_IMPORT_MAX_MB,
+                step=1,
+                unit_of_measurement="MB",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+    }
+
+
+def _tag_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    """Return the tag fields, showing the current (or default) values."""
+
+    def shown(key: str) -> dict[str, Any]:
+        return {"suggested_value": values.get(key, _TAG_DEFAULTS[key])}
+
+    return {
+        vol.Optional(CONF_SAME_TAG_ACTION, description=shown(CONF_SAME_TAG_ACTION)): SelectSelector(
+            SelectSelectorConfig(
+                options=list(SAME_TAG_ACTIONS),
+                translation_key=CONF_SAME_TAG_ACTION,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        vol.Optional(
+            CONF_UNKNOWN_TAG_NOTIFICATION, description=shown(CONF_UNKNOWN_TAG_NOTIFICATION)
+        ): BooleanSelector(),
+    }
+
+
+def _slider(maximum: int, unit: str) -> NumberSelector:
+    """Return a 0..maximum slider with whole steps."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0, max=maximum, step=1, unit_of_measurement=unit, mode=NumberSelectorMode.SLIDER
+        )
+    )
