@@ -44,14 +44,19 @@ async def short_tracks_box(hass: HomeAssistant, tmp_path: Path) -> MockConfigEnt
     return entry
 
 
-def pending_ticks(hass: HomeAssistant, hub: Hub) -> int:
-    """Count the position timers waiting in the event loop (not only the one the hub holds)."""
+def pending(hass: HomeAssistant, function: Any) -> int:
+    """Count the timers waiting in the event loop to call `function` (not only those held)."""
     scheduled: list[asyncio.TimerHandle] = hass.loop._scheduled  # type: ignore[attr-defined]
     return sum(
         1
         for handle in scheduled
-        if not handle.cancelled() and handle._callback == hub.positions._tick  # type: ignore[attr-defined]
+        if not handle.cancelled() and handle._callback == function  # type: ignore[attr-defined]
     )
+
+
+def pending_ticks(hass: HomeAssistant, hub: Hub) -> int:
+    """Count the position timers waiting in the event loop (not only the one the hub holds)."""
+    return pending(hass, hub.positions._tick)
 
 
 async def test_one_position_timer_through_track_changes_and_seeks(
@@ -123,6 +128,10 @@ async def test_room_queue_goes_out_on_its_own(
     for volume in (0.3, 0.4):
         await call(hass, "volume_set", {"volume_level": volume})
     room = entry.runtime_data.rooms[ROOM_ID]
+    # A room streams no positions of its own; its timers (corrections, end of track): one each.
+    assert pending(hass, room.coordinator._on_tick) == 1
+    assert pending(hass, room.output._on_end) == 1
+    assert pending_ticks(hass, entry.runtime_data.hub) == 0  # the box itself is not playing
     events = await conn.through(sub, entry.runtime_data.hub.seq)
     tone, other = (track.id for track in room.player.queue)
     queues = [e["data"] for e in events if e["type"] == "room_queue"]
