@@ -3,7 +3,8 @@
 A real Home Assistant core (the test harness's `hass` fixture, run by bench/_harness.py) with a
 box and one room of 3 local mpv members (libmpv on the null audio output) serves its WebSocket
 API on a loopback TCP port (aiohttp's test server on 127.0.0.1); the reference satellite
-(satellite/omb_satellite.py, --ao null) runs as a subprocess and joins the room with a token.
+(`python -m omb_satellite` from satellite/, --ao null) runs as a subprocess and joins the room
+with a token.
 The room plays a generated 90 s track: a barrier start, 3 seeks, a pause and resume, and one
 local member stalled 300 ms once (its mpv paused directly), each followed by some playback.
 
@@ -77,7 +78,7 @@ from tests.audio import make_track
 from tests.test_rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
 
 ROOT = Path(__file__).resolve().parent.parent
-SATELLITE = ROOT / "satellite" / "omb_satellite.py"
+SATELLITE_DIR = ROOT / "satellite"  # the omb_satellite package
 TRACK_SECONDS = 90.0
 LOCAL_DEVICES = ("auto", "null", "null2")  # no sound card: each falls back to the null output
 STALLED = "local:null"
@@ -118,12 +119,18 @@ async def start_satellite(url: str, token: str, log: Path) -> asyncio.subprocess
     with log.open("ab") as out:  # the child keeps its own descriptor
         return await asyncio.create_subprocess_exec(
             sys.executable,
-            str(SATELLITE),
+            *("-m", "omb_satellite"),
             *("--url", url, "--token", token, "--room", ROOM_ID),
             *("--ao", "null", "--name", "bench"),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=out,
+            # Its config and member id in the run's folder, never the user's.
+            env={
+                **os.environ,
+                "PYTHONPATH": str(SATELLITE_DIR),
+                "XDG_CONFIG_HOME": str(log.parent),
+            },
         )
 
 

@@ -3,12 +3,13 @@
     $PY script/dev_onboard.py --config config [--port 8123] [--watch-pid PID]
 
 Waits for the HTTP API, then only what is not done yet, through Home Assistant's own REST API:
-  1. onboarding: the owner "Dev" (login dev / dev), then the core_config, analytics and
-     integration steps. core_config also starts onboarding flows for google_translate,
-     radio_browser, shopping_list and met; the entries they create are removed again, as this
-     instance loads only what the music box needs.
+  1. onboarding: the owner "Dev" (login dev / dev). script/dev_config.py marks the other steps
+     done in a new config dir, so onboarding adds no google_translate, met, radio_browser or
+     shopping_list entry (they reach the internet); an older config dir gets them all done here.
   2. the "Music Box" config entry: library <config>/media/open_music_box, output mpv, device auto
      (also re-added at the next start if deleted; OMB_DEV_NO_ENTRY=1 skips it, to try the flow).
+  3. a check that the service descriptions load (GET /api/services): the frontend asks for them
+     first and sticks on "Loading data" when they fail; this says so loudly instead.
 Then prints the URL and the login. Exits when the process --watch-pid is gone (Home Assistant
 stopped). Only the standard library is used.
 """
@@ -37,8 +38,6 @@ ENTITY_ID = "media_player.music_box"
 FLOW_VALUES = {"name": "Music Box", "output": "mpv", "audio_device": "auto"}
 # The demo sync room: one more mpv output of this host (null audio on a machine with no sound card).
 ROOM_VALUES = {"name": "Living room", "control": "everyone", "local_devices": ["auto"]}
-# Onboarding's core_config step starts these; this instance does not want them.
-ONBOARDING_EXTRAS = ("google_translate", "radio_browser", "shopping_list", "met")
 
 
 class SetupError(Exception):
@@ -55,6 +54,7 @@ class Api:
     def __init__(self, base: str) -> None:
         self.base = base
         self.token: str | None = None
+        self.refresh: str | None = None
 
     def call(
         self,
@@ -178,18 +178,16 @@ def onboard(api: Api, pending: list[str], client_id: str) -> str:
     return refresh
 
 
-def remove_onboarding_extras(api: Api, wait: float) -> None:
-    """Delete the entries that onboarding's core_config step creates in the background."""
-    deadline = time.monotonic() + wait
-    removed: set[str] = set()
-    # met makes no entry while the home location is unset, the others always do.
-    while time.monotonic() < deadline and not removed.issuperset(ONBOARDING_EXTRAS[:3]):
-        for entry in api.ok("GET", "/api/config/config_entries/entry"):
-            if entry["domain"] in ONBOARDING_EXTRAS and entry["source"] == "onboarding":
-                api.ok("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-                removed.add(entry["domain"])
-                say(f"removed the {entry['domain']} entry made by onboarding")
-        time.sleep(2)
+def check_services(api: Api) -> None:
+    """Load every service description, as the frontend does first; raise when it fails."""
+    status, payload = api.call("GET", "/api/services")
+    if status != 200:
+        raise SetupError(
+            f"GET /api/services answered {status}: {payload}. The browser will stick on "
+            "'Loading data': a loaded integration's services cannot be described, usually a "
+            "missing Python package (the traceback is in Home Assistant's log above); add what "
+            "imports it to script/dev_config.py"
+        )
 
 
 def flow_payload(form: dict[str, Any], values: dict[str, Any] = FLOW_VALUES) -> dict[str, Any]:
@@ -293,6 +291,31 @@ def _refused(err: Exception) -> bool:
     return isinstance(err, error.URLError) and isinstance(err.reason, ConnectionError)
 
 
+def set_up(api: Api, client_id: str, pending: list[str] | None, *, add_entry: bool = True) -> str:
+    """Onboard, add the box and its demo room, check the services; return the entity line.
+
+    Also used by tests/test_browser.py, which starts Home Assistant as script/develop does.
+    """
+    api.refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
+    if add_entry:
+        entry_id = add_music_box(api)
+        entity_line = wait_for_entity(api, 60)
+        if entry_id is not None:  # a new box: give it the demo room too
+            add_demo_room(api, entry_id)
+    else:
+        entity_line = "Music Box not added (OMB_DEV_NO_ENTRY=1): Settings > Devices & services"
+    check_services(api)
+    return entity_line
+
+
+def revoke(api: Api) -> None:
+    """One login per start: revoke it so the dev user's tokens do not pile up."""
+    if api.refresh is not None:
+        with contextlib.suppress(OSError, HTTPException):
+            api.call("POST", "/auth/revoke", form={"token": api.refresh})
+        api.refresh = None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
@@ -314,31 +337,18 @@ def main() -> int:
 
     client_id = f"http://127.0.0.1:{args.port}/"
     api = Api(f"http://127.0.0.1:{args.port}")
-    refresh = None
     try:
         pending = wait_for_api(api, alive, args.timeout)
-        refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
-        if os.environ.get("OMB_DEV_NO_ENTRY") == "1":
-            entity_line = "Music Box not added (OMB_DEV_NO_ENTRY=1): Settings > Devices & services"
-        else:
-            entry_id = add_music_box(api)
-            entity_line = wait_for_entity(api, 60)
-            if entry_id is not None:  # a new box: give it the demo room too
-                add_demo_room(api, entry_id)
-        banner(args.port, entity_line)
-        if pending and "core_config" in pending:
-            remove_onboarding_extras(api, 90)
+        add_entry = os.environ.get("OMB_DEV_NO_ENTRY") != "1"
+        banner(args.port, set_up(api, client_id, pending, add_entry=add_entry))
     except (SetupError, OSError, HTTPException) as err:
         if not alive() or isinstance(err, ConnectionError) or _refused(err):
             return 0  # Home Assistant stopped under us: nothing to say
-        say(f"automatic set-up stopped: {err}")
+        say(f"\033[1;31mautomatic set-up stopped: {err}\033[0m")
         banner(args.port, f"{ENTITY_ID}: not set up automatically (see above)")
         return 1
     finally:
-        if refresh is not None:
-            # One login per start: revoke it so the dev user's tokens do not pile up.
-            with contextlib.suppress(OSError, HTTPException):
-                api.call("POST", "/auth/revoke", form={"token": refresh})
+        revoke(api)
     return 0
 
 

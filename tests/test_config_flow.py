@@ -314,11 +314,21 @@ async def test_user_flow_folder_errors(
     assert _schema_default(result, CONF_NAME) == "Kids"
     assert _schema_default(result, CONF_LIBRARY_PATH) == typed
 
-    # The user fixes the folder and goes on.
+    # The user fixes the folder and goes on to the end.
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**user_input, CONF_LIBRARY_PATH: str(music)}
     )
     assert result["step_id"] == "mpv"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kids"
+    assert result["data"] == {
+        CONF_LIBRARY_PATH: str(music.resolve()),
+        CONF_OUTPUT: OUTPUT_MPV,
+        CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO,
+    }
 
 
 async def test_user_flow_already_configured(
@@ -348,6 +358,12 @@ async def test_user_flow_unknown_audio_device_rejected(hass: HomeAssistant, tmp_
         await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_AUDIO_DEVICE: "no-such-device"}
         )
+    # The form stays open: a listed device finishes the flow.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_AUDIO_DEVICE] == AUDIO_DEVICE_AUTO
 
 
 async def test_user_flow_libmpv_missing(

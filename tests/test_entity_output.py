@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -468,9 +469,13 @@ async def test_output_resumes_a_track_at_a_position(
 
 
 async def test_target_unavailable_makes_the_box_unavailable(
-    hass: HomeAssistant, box: MockConfigEntry, target: TargetPlayer
+    hass: HomeAssistant,
+    box: MockConfigEntry,
+    target: TargetPlayer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await _play_playlist(hass, box, "Audiobook")
+    caplog.clear()
 
     target.set_available(False)
     await _settle(hass)
@@ -483,6 +488,16 @@ async def test_target_unavailable_makes_the_box_unavailable(
     state = _state(hass)
     assert state.state == MediaPlayerState.PLAYING
     assert state.attributes["media_title"] == "Chapter 1"
+    # log-when-unavailable: one INFO line each way, nothing louder.
+    logged = [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name.startswith("custom_components.open_music_box") and r.levelno >= logging.INFO
+    ]
+    assert logged == [
+        (logging.INFO, f"Target media player {TARGET_ID} is unavailable"),
+        (logging.INFO, f"Target media player {TARGET_ID} is available"),
+    ]
 
 
 async def test_target_that_appears_after_the_box(

@@ -21,14 +21,22 @@ from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
+import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import CONF_IMPORT_MAX_MB, DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
+from custom_components.open_music_box.import_fetch import FetchControl
 from custom_components.open_music_box.import_files import TMP_DIR, safe_name
-from custom_components.open_music_box.import_job import PROGRESS_INTERVAL, valid_url
+from custom_components.open_music_box.import_job import (
+    PROGRESS_INTERVAL,
+    ImportJob,
+    TargetKind,
+    message,
+    valid_url,
+)
 from custom_components.open_music_box.importer import (
     EVENT_IMPORT_FINISHED,
     FINISHED_KEPT,
@@ -1040,3 +1048,63 @@ async def test_websocket_commands(
     assert (await ws.receive_json())["success"]
     snapshot = (await ws.receive_json())["event"]
     assert [j["job_id"] for j in snapshot["data"]["imports"]] == [job_id]
+
+
+# Secrets in URLs -----------------------------------------------------------------
+
+
+async def test_nobody_sees_the_credentials_or_query_of_an_import_url(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    server: Server,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """The action's answer, events, imports/list (a non-admin's too): scheme://host/path."""
+    recorder = Recorder(entry)
+    secret_url = server.url("files/song.mp3").replace("http://", "http://user:s3cret@")
+    job = await start(hass, entry, secret_url + "?token=abc123#part", playlist_name="Secret")
+    public = server.url("files/song.mp3")
+    assert job["url"] == public
+    assert (await finished(entry, job["job_id"]))["state"] == "completed"  # the real URL worked
+
+    user = await hass_ws_client(hass, hass_read_only_access_token)
+    await user.send_json_auto_id({"type": f"{DOMAIN}/imports/list", "entry_id": entry.entry_id})
+    listed = await user.receive_json()
+    assert [j["url"] for j in listed["result"]["jobs"]] == [public]
+    shown = json.dumps([job, listed, [event for _t, event in recorder.events]])
+    for secret in ("s3cret", "abc123", "user:", "token", "#part"):
+        assert secret not in shown
+    recorder.unsubscribe()
+
+    with pytest.raises(ServiceValidationError) as err:  # refused: not even echoed in full
+        await start(
+            hass, entry, "ftp://user:s3cret@127.0.0.1/a.mp3?token=abc123", playlist_name="X"
+        )
+    assert err.value.translation_placeholders == {"url": "ftp://127.0.0.1/a.mp3"}
+
+
+async def test_error_texts_hide_the_secrets_of_the_url(entry: MockConfigEntry) -> None:
+    """yt-dlp quotes the URL in its errors: the job shows it without credentials or query."""
+    url = "https://user:s3cret@host.invalid:8443/a%20b.mp3?token=abc123"
+    job = ImportJob(
+        job_id="j" * 32,
+        url=url,
+        kind=TargetKind.NEW,
+        target_playlist_id=None,
+        playlist_name="X",
+        created_at=dt_util.utcnow(),
+        control=FetchControl(lambda _progress: None),
+    )
+    job.error, job.placeholders = "import_failed", {"detail": f"Unable to open {url} (abc123)"}
+    job.message = message(job.error, job.placeholders)
+    shown = job.as_dict()
+    assert shown["url"] == "https://host.invalid:8443/a%20b.mp3"
+    assert (
+        shown["placeholders"]["detail"]
+        == "Unable to open https://host.invalid:8443/a%20b.mp3 (***)"
+    )
+    assert "https://host.invalid:8443/a%20b.mp3" in shown["message"]
+    assert "s3cret" not in json.dumps(shown)
+    assert "abc123" not in json.dumps(shown)
+    assert job.url == url  # kept for the download

@@ -458,6 +458,24 @@ async def test_diagnostics(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert data["player"]["state"] == "idle"
 
 
+REDACTED = "**REDACTED**"
+
+
+async def test_diagnostics_redact_paths(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Any
+) -> None:
+    """The library folder and the paths of skipped files (names of people, places) are hidden."""
+    await hass.async_add_executor_job((library / "Animals" / "Broken.mp3").write_bytes, b"junk")
+    await entry.runtime_data.async_rescan()
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    assert data["entry"]["data"]["library_path"] == REDACTED
+    assert data["library"]["skipped"] == {"corrupt": 1}
+    assert data["library"]["skipped_entries"] == [
+        {"path": REDACTED, "reason": "corrupt", "playlist": "Animals"}
+    ]
+    assert str(library) not in repr(data)
+
+
 async def test_unload_releases_mpv(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Unloading terminates mpv; the entity is gone."""
     output = entry.runtime_data.player.output

@@ -31,7 +31,8 @@ from custom_components.open_music_box.sync.coordinator import (
 from custom_components.open_music_box.sync.room import Room
 from custom_components.open_music_box.sync.satellite_member import MAX_RTT_SECONDS
 from custom_components.open_music_box.sync.timeline import Timeline, TimelineState, server_time
-from satellite.omb_satellite import EXIT_OK, ClockEstimator
+from omb_satellite import EXIT_OK
+from omb_satellite.shared.clockfilter import ClockFilter
 
 from .test_rooms import (
     ROOM_ID,
@@ -64,7 +65,7 @@ from .test_satellites import (  # noqa: F401 (fixtures)
 LIE_SECONDS = 20.0  # the issue's report: one such report silenced the room for 40 s
 
 
-class LyingClock(ClockEstimator):
+class LyingClock(ClockFilter):
     """The reference satellite's clock, but the round trip it reports is made up."""
 
     def __init__(self) -> None:

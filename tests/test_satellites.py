@@ -1,9 +1,9 @@
 """Remote satellites of a sync room over Home Assistant's WebSocket API, with real parts only.
 
 Real HA core and HTTP server on a loopback socket, the room's local member a real libmpv (null
-audio output), and the real reference satellite (`satellite/omb_satellite.py`) running in the
-test's event loop with its own libmpv and aiohttp session. Protocol edge cases (zombies, limits,
-malformed messages) use raw WebSocket clients that speak the protocol by hand.
+audio output), and the real reference satellite (the `omb_satellite` package in `satellite/`)
+running in the test's event loop with its own libmpv and aiohttp session. Protocol edge cases
+(zombies, limits, malformed messages) use raw WebSocket clients that speak the protocol by hand.
 
 A satellite's measurement is its last report (up to 0.5 s old), so its error is taken against
 the room's line at the report's own server time, never at "now".
@@ -46,7 +46,7 @@ from custom_components.open_music_box.sync.satellite_member import (
     SatelliteMember,
 )
 from custom_components.open_music_box.sync.timeline import TimelineState, server_time
-from satellite.omb_satellite import EXIT_OK, EXIT_ROOM, Satellite
+from omb_satellite import EXIT_OK, EXIT_ROOM, Satellite
 
 from .conftest import ENTITY_ID
 from .test_media_player import playlist_id
@@ -508,11 +508,42 @@ async def test_a_silent_member_is_dropped(
     await raw.error(
         "room/ready", "member_not_found", room_id=ROOM_ID, member_id=member.member_id, generation=0
     )
-    # Coming back with the old id gives a new identity.
+    # Coming back with its old id (a satellite keeps it across reboots) makes it that member
+    # again: a new one, under the same id.
     _, rejoined = await raw.join(member_id=member.member_id)
-    assert rejoined["rejoined"] is False
-    assert rejoined["member_id"] != member.member_id
-    assert [m.member_id for m in room.satellites()] == [rejoined["member_id"]]
+    assert rejoined == {"member_id": member.member_id, "rejoined": False}
+    assert room.satellite(member.member_id) is not member
+    assert [m.member_id for m in room.satellites()] == [member.member_id]
+
+
+async def test_a_satellite_joins_under_its_own_id_unless_taken(
+    hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
+) -> None:
+    room = room_of(room_entry)
+    _, joined = await raw.join(member_id="kitchen-pi-0001", name="kitchen")
+    assert joined == {"member_id": "kitchen-pi-0001", "rejoined": False}
+    assert room.satellite("kitchen-pi-0001").name == "kitchen"
+    # The id of a member that is not a satellite is not given away: a fresh id instead.
+    _, other = await raw.join(member_id=LOCAL_ID, name="sneaky")
+    assert other["rejoined"] is False
+    assert other["member_id"] not in (LOCAL_ID, "kitchen-pi-0001")
+    assert isinstance(room.coordinator.members[LOCAL_ID], LocalMember)
+
+
+async def test_an_incompatible_satellite_is_refused_with_a_translated_error(
+    hass: HomeAssistant, room_entry: MockConfigEntry, raw: Raw
+) -> None:
+    room = room_of(room_entry)
+    error = await raw.error("room/join", "satellite_protocol", room_id=ROOM_ID, protocol=99)
+    assert "protocol 99" in error["message"]
+    assert error["translation_key"] == "satellite_protocol"
+    assert error["translation_placeholders"] == {"protocol": "99", "supported": "1"}
+    assert room.satellites() == []
+    await raw.error("room/join", "invalid_format", room_id=ROOM_ID, protocol="one")
+    # Version 1, or none at all (satellites from before the version), is served.
+    _, joined = await raw.join(protocol=1)
+    assert joined["rejoined"] is False
+    await raw.works()
 
 
 async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
@@ -556,8 +587,8 @@ async def test_a_disconnected_member_is_kept_for_a_minute_then_dropped(
     assert member.member_id not in room.coordinator.members
     assert member.member_id not in shown(hass)
     _, late = await raw.join(member_id=member.member_id, name="away")
-    assert late["rejoined"] is False
-    assert late["member_id"] != member.member_id
+    assert late == {"member_id": member.member_id, "rejoined": False}  # a new member, same id
+    assert room.satellite(member.member_id) is not member
 
 
 # Limits --------------------------------------------------------------------------------------
@@ -888,7 +919,9 @@ async def test_unloading_the_box_closes_the_satellites(
     await hass.async_block_till_done()
     await until(lambda: len(satellite.join_results) == 2, timeout=TIMEOUT)
     room = room_of(room_entry)
-    assert satellite.member_id != first_id  # the room is new: so is the member
+    # The room is new, and so is the member, under the id the satellite had.
+    assert satellite.join_results[1] == {"member_id": first_id, "rejoined": False}
+    assert satellite.member_id == first_id
     assert satellite.member_id in room.coordinator.members
     assert not tasks[satellite].done()
 

@@ -1,4 +1,4 @@
-"""The sync model on its own: rate controller, line fit, clock estimate, timeline.
+"""The sync model on its own: rate controller, line fit, clock filter, timeline.
 
 Pure functions and small classes, fed numbers; the controller is also run against a simulated
 player that hears each new speed only after the audio buffer, as mpv does.
@@ -14,13 +14,13 @@ import random
 
 import pytest
 
-from custom_components.open_music_box.sync.clock import (
+from custom_components.open_music_box.sync.clockfilter import (
     FAST_POLL_SECONDS,
-    SAMPLES_KEPT,
+    MAX_REJECTED,
+    READY_SAMPLES,
+    SETTLED_SAMPLES,
     SLOW_POLL_SECONDS,
-    ClockEstimator,
-    ClockSample,
-    ntp_sample,
+    ClockFilter,
 )
 from custom_components.open_music_box.sync.controller import (
     BURST,
@@ -271,57 +271,134 @@ def test_line_forgets_old_samples_and_resets() -> None:
     assert fit.value_at(102.4) is None
 
 
-# The clock ---------------------------------------------------------------------------------------
+# The clock filter --------------------------------------------------------------------------------
 
 
-def test_ntp_sample_with_symmetric_delays() -> None:
-    """Client clock 5 s behind the server, 10 ms each way, 2 ms in the server."""
-    sample = ntp_sample(t1=100.0, t2=105.010, t3=105.012, t4=100.022)
-    assert sample.offset == pytest.approx(5.0)
-    assert sample.rtt == pytest.approx(0.020)
+@dataclass
+class Network:
+    """A client whose clock runs `drift` s/s off the server's, behind one-way delays of
+    `delay` ± `jitter` seconds; `outliers` of the requests sit 100-300 ms in a queue."""
 
+    delay: float
+    jitter: float
+    drift: float = 0.0
+    outliers: float = 0.0
+    offset: float = 1234.5  # server minus client at client time 1000
+    rng: random.Random = field(default_factory=lambda: random.Random(3))
+    client: float = 1000.0
 
-def test_ntp_sample_asymmetry_shows_as_half_its_size() -> None:
-    sample = ntp_sample(t1=100.0, t2=105.030, t3=105.030, t4=100.040)  # 30 ms up, 10 ms down
-    assert sample.offset == pytest.approx(5.010)
-    assert sample.rtt == pytest.approx(0.040)
+    def true_offset(self, client: float) -> float:
+        return self.offset + self.drift * (client - 1000.0)
 
-
-def test_minimum_rtt_sample_wins_among_the_last_eight() -> None:
-    clock = ClockEstimator()
-    assert clock.best is None
-    assert clock.poll_interval == FAST_POLL_SECONDS
-    clock.add(ClockSample(offset=5.0001, rtt=0.0004))  # the best, but it will age out
-    for i in range(SAMPLES_KEPT - 1):
-        clock.add(ClockSample(offset=5.0 + 0.01 * (i + 1), rtt=0.01 + 0.001 * i))
-    assert clock.best == ClockSample(offset=5.0001, rtt=0.0004)
-    assert clock.poll_interval == SLOW_POLL_SECONDS
-    clock.add(ClockSample(offset=4.99, rtt=0.05))  # a queued request: long round trip
-    assert clock.best == ClockSample(offset=5.01, rtt=0.01)
-
-
-def test_clock_estimate_from_noisy_exchanges() -> None:
-    """Random queueing delays on both ways: the min-RTT sample is within half its round trip
-    of the truth."""
-    rng = random.Random(7)
-    true_offset = -3.25
-    clock = ClockEstimator()
-    samples = []
-    client = 1000.0
-    for _ in range(SAMPLES_KEPT):
-        up, down = 0.0002 + rng.expovariate(1 / 0.005), 0.0002 + rng.expovariate(1 / 0.005)
-        t1 = client
-        t2 = t1 + true_offset + up
+    def exchange(self, clock: ClockFilter, wait: float) -> tuple[bool, bool]:
+        """One sample `wait` s after the last; return (queued, accepted)."""
+        up = self.delay + self.rng.uniform(-self.jitter, self.jitter)
+        down = self.delay + self.rng.uniform(-self.jitter, self.jitter)
+        queued = self.rng.random() < self.outliers
+        if queued:
+            up += self.rng.uniform(0.1, 0.3)
+        t1 = self.client + wait
+        t2 = t1 + up + self.true_offset(t1 + up)
         t3 = t2 + 0.0001
-        t4 = t3 - true_offset + down
-        samples.append(ntp_sample(t1, t2, t3, t4))
-        clock.add(samples[-1])
-        client = t4 + 0.2
-    best = clock.best
-    assert best is not None
-    assert best.rtt == min(sample.rtt for sample in samples)
-    assert abs(best.offset - true_offset) <= best.rtt / 2 + EPS  # the NTP error bound
-    assert abs(best.offset - true_offset) < 0.005
+        t4 = t1 + up + 0.0001 + down
+        self.client = t4
+        return queued, clock.add(t1, t2, t3, t4)
+
+    def error(self, clock: ClockFilter) -> float:
+        return clock.offset_at(self.client) - self.true_offset(self.client)
+
+
+def run_clock(network: Network, samples: int) -> tuple[ClockFilter, list[float]]:
+    """Sample at the filter's own pace; return it and its error after each sample."""
+    clock = ClockFilter()
+    errors = []
+    for _ in range(samples):
+        network.exchange(clock, clock.poll_interval)
+        errors.append(network.error(clock))
+    return clock, errors
+
+
+def p95(values: list[float]) -> float:
+    return sorted(abs(v) for v in values)[int(0.95 * len(values))]
+
+
+def test_clock_on_a_quiet_lan_converges_at_once() -> None:
+    clock = ClockFilter()
+    assert not clock.ready
+    assert clock.error == math.inf
+    assert clock.poll_interval == FAST_POLL_SECONDS
+    network = Network(delay=0.0002, jitter=0.00002)
+    for _ in range(READY_SAMPLES):
+        network.exchange(clock, clock.poll_interval)
+    assert clock.ready
+    assert abs(network.error(clock)) < 0.0001
+    assert clock.rtt == pytest.approx(0.0004, abs=0.00005)  # 0.2 ms each way
+    _, errors = run_clock(Network(delay=0.0002, jitter=0.00002, drift=50e-6), 100)
+    assert max(abs(e) for e in errors[READY_SAMPLES:]) < 0.0001
+
+
+def test_clock_polls_fast_until_settled_then_slowly() -> None:
+    clock, _ = run_clock(Network(delay=0.0002, jitter=0.00002), SETTLED_SAMPLES - 1)
+    assert clock.poll_interval == FAST_POLL_SECONDS
+    Network(delay=0.0002, jitter=0.00002).exchange(clock, 0.2)
+    assert clock.samples == SETTLED_SAMPLES
+    assert clock.poll_interval == SLOW_POLL_SECONDS
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_clock_under_jitter_with_drift_converges(seed: int) -> None:
+    """20 ± 5 ms round trips and a crystal 50 ppm fast: the estimate settles well under a
+    millisecond (the minimum-RTT sample of the last eight wandered by 2.5 ms here) and learns
+    the drift, so it does not fall behind between samples."""
+    network = Network(delay=0.010, jitter=0.0025, drift=50e-6, rng=random.Random(seed))
+    clock, errors = run_clock(network, 300)
+    assert p95(errors[30:]) < 0.001
+    assert abs(errors[-1]) < 0.001
+    assert clock.drift == pytest.approx(50e-6, abs=10e-6)
+    assert clock.error < 0.002
+    # Between samples the drift carries the offset on: 10 s later it is still right.
+    later = network.client + 10.0
+    assert clock.offset_at(later) == pytest.approx(network.true_offset(later), abs=0.001)
+
+
+def test_clock_sets_queued_samples_aside() -> None:
+    """One request in ten waits 100-300 ms in a queue (an offset off by up to 150 ms): each is
+    refused and the estimate stays within a millisecond."""
+    network = Network(delay=0.010, jitter=0.0025, drift=20e-6, outliers=0.1)
+    clock = ClockFilter()
+    errors, verdicts = [], []
+    for _ in range(300):
+        verdicts.append(network.exchange(clock, clock.poll_interval))
+        errors.append(network.error(clock))
+    refused = [queued for queued, accepted in verdicts if not accepted]
+    assert refused
+    assert all(refused)  # only queued samples are refused
+    assert all(not accepted for queued, accepted in verdicts[1:] if queued)
+    assert max(abs(e) for e in errors[30:]) < 0.002
+    assert clock.samples == sum(accepted for _, accepted in verdicts)
+
+
+def test_clock_follows_a_step_of_the_server_clock() -> None:
+    """A few samples far off are outliers; more of them in a row are a new truth."""
+    network = Network(delay=0.0002, jitter=0.00002)
+    clock, _ = run_clock(network, 20)
+    network.offset += 2.0
+    verdicts = [network.exchange(clock, 0.2)[1] for _ in range(MAX_REJECTED + 2)]
+    assert verdicts[: MAX_REJECTED - 1] == [False] * (MAX_REJECTED - 1)
+    assert verdicts[-1]
+    assert abs(network.error(clock)) < 0.0001
+
+
+def test_clock_converts_both_ways_and_resets() -> None:
+    network = Network(delay=0.0002, jitter=0.0, drift=100e-6)
+    clock, _ = run_clock(network, 20)
+    client = network.client + 60.0
+    server = clock.to_server(client)
+    assert server == pytest.approx(client + network.true_offset(client), abs=0.0001)
+    assert clock.to_local(server) == pytest.approx(client, abs=1e-9)
+    clock.reset()
+    assert (clock.samples, clock.ready, clock.rtt, clock.offset) == (0, False, 0.0, 0.0)
+    assert clock.poll_interval == FAST_POLL_SECONDS
 
 
 # The timeline ------------------------------------------------------------------------------------

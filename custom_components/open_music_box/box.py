@@ -12,7 +12,7 @@ from pathlib import Path
 from homeassistant.components.media_player import async_process_play_media_url
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
@@ -44,13 +44,14 @@ from .devices import (
     async_device_models,
     suggested_area,
 )
-from .hub import Hub
+from .hub import Hub, track_dict
 from .importer import Importer
+from .library.watch import LibraryWatch
 from .models import Track
 from .outputs.base import Output
 from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
-from .player import Enqueue, Player, PlayerSettings
+from .player import Enqueue, Player, PlayerSettings, PlayState
 from .resume import PlaylistMode, Resume
 from .sleep_timer import SleepTimer
 from .storage import BoxStore
@@ -85,6 +86,7 @@ class MediaItems:
 
     tracks: list[Track]
     playlist_id: str | None = None
+    whole_playlist: bool = False  # a playlist (m3u) was asked for, not one of its tracks
 
 
 class MusicBox:
@@ -95,13 +97,16 @@ class MusicBox:
         self.entry = entry
         self.store = BoxStore(hass, entry.entry_id, entry.title)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
-        self.player = Player(hass, self._make_output, settings_from_options(entry))
+        self.player = Player(
+            hass, self._make_output, settings_from_options(entry), require=self.require_media
+        )
         self.resume = Resume(hass, self.store, self.catalog, self.player)
         self.sleep_timer = SleepTimer(hass, self.player)
         self.hub = Hub(hass, self)
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
         self.rooms: dict[str, Room] = {}
+        self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
@@ -150,6 +155,9 @@ class MusicBox:
         self._sync_folder_issue()
         await self.player.async_start()
         await self.hub.async_start()
+        self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
+        if self.catalog.available:
+            await self.watch.async_start()
         self.resume.async_start()
         self.tags.async_start()
         for subentry in self.entry.subentries.values():
@@ -170,6 +178,7 @@ class MusicBox:
         if self._closed:
             return  # HA's stop and an unload may both close the box
         self._closed = True
+        await self.watch.async_stop()
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -200,18 +209,67 @@ class MusicBox:
     async def _async_rescans(self) -> None:
         while self._rescans_done < self._rescans_wanted:
             wanted = self._rescans_wanted
+            was_available = self.catalog.available
             await self.catalog.async_rescan()
-            self._sync_folder_issue()
+            await self._async_scanned(was_available)
             self._rescans_done = wanted
 
+    async def _async_library_changed(self) -> None:
+        """Rescan after the watch saw files come, change or go (quietly if nothing changed)."""
+        if self._closed:
+            return
+        if not await self.catalog.async_folder_exists():
+            if not self._closed:
+                await self._async_folder_gone()
+            return
+        was_available = self.catalog.available
+        await self.catalog.async_rescan(only_changes=True)
+        if not self._closed:  # the entry may have unloaded during the scan
+            await self._async_scanned(was_available)
+
     async def _async_check_folder(self, _now: datetime) -> None:
+        """Notice what the watch cannot: the folder renamed, unmounted, or back again."""
         exists = await self.catalog.async_folder_exists()
         if exists and not self.catalog.available:
             _LOGGER.info("Library folder %s is back", self.catalog.root)
             await self.async_rescan()
         elif not exists and self.catalog.available:
-            self.catalog.mark_unavailable()
-            self._sync_folder_issue()
+            await self._async_folder_gone()
+
+    async def _async_scanned(self, was_available: bool) -> None:
+        self._sync_folder_issue()
+        if not self.catalog.available:
+            await self._async_stop_library_playback()
+        elif (not was_available or not self.watch.watching) and not self._closed:
+            # A folder that came back is a new folder to inotify: watch it again.
+            await self.watch.async_start()
+
+    async def _async_folder_gone(self) -> None:
+        self.catalog.mark_unavailable()
+        self._sync_folder_issue()
+        await self._async_stop_library_playback()
+
+    async def _async_stop_library_playback(self) -> None:
+        """Stop a library track: its folder is gone, so neither it nor the next can go on."""
+        track = self.player.current
+        if self.player.state is not PlayState.IDLE and track is not None and not track.is_url:
+            _LOGGER.warning("Library folder %s vanished: playback stopped", self.catalog.root)
+            await self.player.async_stop()
+
+    @callback
+    def _on_skipped(self, track: Track, reason: str) -> None:
+        """Tell clients which track could not be played and why (a `player` event)."""
+        skipped = {"track": track_dict(track), "reason": reason}
+        self.hub.publish("player", {**self.hub.player_state(), "skipped": skipped})
+
+    def require_media(self, track: Track) -> None:
+        """Raise the translated library_unavailable error when a file of it cannot be played."""
+        if not track.is_url and not self.catalog.available:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="library_unavailable",
+                translation_placeholders={"name": self.entry.title},
+            )
 
     @callback
     def _sync_folder_issue(self) -> None:
@@ -280,6 +338,7 @@ class MusicBox:
             if start_track_id not in ids:
                 raise validation_error("track_not_in_playlist", track_id=start_track_id)
             start = ids.index(start_track_id)
+        self.require_media(tracks[start])  # before anything changes: shuffle, queue
         if shuffle is not None:
             await player.async_set_shuffle(shuffle)
         await player.async_play_tracks(
@@ -309,3 +368,12 @@ class MusicBox:
             translation_key="unknown_media",
             translation_placeholders={"media_id": media_id},
         )
+
+    async def async_resolve_file(self, path: Path) -> MediaItems | None:
+        """Recognise a file of the library (from HA's media browser) as ours; None if not."""
+        track, playlist = await self.catalog.async_file_item(path)
+        if track is not None:
+            return MediaItems([track], playlist.id if playlist else None)
+        if playlist is not None:
+            return MediaItems(self.catalog.tracks_of(playlist), playlist.id, whole_playlist=True)
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components import media_source
@@ -12,6 +13,7 @@ from homeassistant.components.media_player import (
     BrowseError,
     BrowseMedia,
     MediaClass,
+    MediaPlayerDeviceClass,
     MediaPlayerEnqueue,
     MediaPlayerEntity,
     MediaPlayerEntityFeature,
@@ -76,6 +78,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
 
     _attr_has_entity_name = True
     _attr_name = None
+    _attr_should_poll = False  # the player and the catalog push every change
+    _attr_device_class = MediaPlayerDeviceClass.SPEAKER
     _attr_supported_features = FEATURES
     _attr_media_content_type = MediaType.MUSIC
     _attr_volume_step = 0.05
@@ -302,7 +306,16 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
-            tracks = [await resolve_media_source(self.hass, media_id, self.entity_id)]
+            track = await resolve_media_source(self.hass, media_id, self.entity_id)
+            # A file of the library is the box's track (tags, cover, its playlist).
+            items = None if track.is_url else await self._box.async_resolve_file(Path(track.path))
+            if items is None:
+                tracks = [track]
+            elif items.whole_playlist and mode is Enqueue.REPLACE and items.playlist_id:
+                await self._async_play_playlist(items.playlist_id)  # an m3u of the library
+                return
+            else:
+                tracks, playlist_id = items.tracks, items.playlist_id
         elif media_id.startswith(("http://", "https://")):
             tracks = [url_track(media_id)]
         else:

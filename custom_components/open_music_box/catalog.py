@@ -7,14 +7,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 import logging
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 import uuid
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 
-from .const import DOMAIN
-from .library import LibraryMissingError, MetadataCache, scan_library
+from .const import DOMAIN, PLAYLIST_EXTENSIONS
+from .library import (
+    LibraryMissingError,
+    MetadataCache,
+    folder_playlist_id,
+    is_under,
+    m3u_playlist_id,
+    scan_library,
+    track_id,
+    track_key,
+)
 from .listeners import Listeners
 from .models import LibraryScan, Playlist, PlaylistKind, Track
 from .storage import BoxStore
@@ -59,6 +69,7 @@ class Catalog:
         self._cache = MetadataCache()
         self.scan = LibraryScan()
         self.available = False
+        self._missing_logged = False
         self._listeners = Listeners[[CatalogChange]]()
         self._scan_lock = asyncio.Lock()  # the metadata cache serves one scan at a time
 
@@ -83,19 +94,26 @@ class Catalog:
         stored = self._store.data["playlists"].get(playlist_id)
         return stored.get("seq", 0) if stored else 0
 
-    async def async_rescan(self) -> bool:
-        """Scan the library folder in the executor; return False (unavailable) if it is gone."""
+    async def async_rescan(self, *, only_changes: bool = False) -> bool:
+        """Scan the library folder in the executor; return False (unavailable) if it is gone.
+
+        With `only_changes` (the folder watch), listeners hear of the scan only when it found
+        something new: the watch also sees the box's own writes, already rescanned.
+        """
+        was = (self.scan, self.available)
         try:
             async with self._scan_lock:
                 self.scan = await self._hass.async_add_executor_job(
                     scan_library, self.root, self._hass.config.is_allowed_path, self._cache
                 )
         except LibraryMissingError:
-            _LOGGER.warning("Library folder %s is missing", self.root)
+            self._log_missing()
             self.available = False
         else:
             self.available = True
-        self._changed(CatalogChange(ChangeKind.LIBRARY))
+            self._missing_logged = False
+        if not only_changes or (self.scan, self.available) != was:
+            self._changed(CatalogChange(ChangeKind.LIBRARY))
         return self.available
 
     async def async_folder_exists(self) -> bool:
@@ -106,10 +124,37 @@ class Catalog:
     def mark_unavailable(self) -> None:
         """Mark the folder as vanished; the last scan is kept (it comes back with the folder)."""
         if self.available:
+            self._log_missing()
             self.available = False
             self._changed(CatalogChange(ChangeKind.LIBRARY))
 
+    def _log_missing(self) -> None:
+        """log-when-unavailable: INFO once when the folder goes (box.py logs its return)."""
+        if not self._missing_logged:
+            self._missing_logged = True
+            _LOGGER.info("Library folder %s is missing", self.root)
+
     # Lookups -----------------------------------------------------------------
+
+    async def async_file_item(self, path: Path) -> tuple[Track | None, Playlist | None]:
+        """Return the track of a file of the library and its playlist, or its m3u playlist.
+
+        (None, None) when the file is outside the library or not in the last scan: what HA's
+        media browser plays is then played as a plain file.
+        """
+        real_root, real = await self._hass.async_add_executor_job(
+            lambda: (os.path.realpath(self.root), os.path.realpath(path))
+        )
+        if not is_under(real, real_root) or real == real_root:
+            return None, None
+        rel = track_key(real, real_root)
+        if os.path.splitext(rel)[1].lower() in PLAYLIST_EXTENSIONS:
+            return None, self.scan.playlists.get(m3u_playlist_id(rel))
+        track = self.track(track_id(rel))
+        if track is None:
+            return None, None
+        folder = PurePosixPath(rel).parent.as_posix()
+        return track, self.scan.playlists.get(folder_playlist_id("" if folder == "." else folder))
 
     def track(self, track_id: str) -> Track | None:
         """Return a track of the library by id."""
@@ -144,9 +189,9 @@ class Catalog:
     def require_tracks(self, track_ids: Iterable[str]) -> list[str]:
         """Check that every id is a track of the library."""
         ids = list(track_ids)
-        for track_id in ids:
-            if track_id not in self.scan.tracks:
-                raise validation_error("unknown_track", track_id=track_id)
+        for tid in ids:
+            if tid not in self.scan.tracks:
+                raise validation_error("unknown_track", track_id=tid)
         return ids
 
     # User playlists ------------------------------------------------------------

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -45,6 +44,9 @@ from .const import (
 )
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .room_flow import RoomSubentryFlow
+
+if TYPE_CHECKING:
+    from .box import OpenMusicBoxConfigEntry
 
 # mpv names its automatic device "auto"; this label is only used if mpv gives none.
 _AUTO_LABEL = "Autoselect device"
@@ -130,14 +132,14 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: OpenMusicBoxConfigEntry) -> OptionsFlow:
         """Return the options flow."""
         return OpenMusicBoxOptionsFlow()
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: OpenMusicBoxConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the subentry flows of a box: its sync rooms."""
         return {SUBENTRY_ROOM: RoomSubentryFlow}

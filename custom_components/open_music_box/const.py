@@ -67,8 +67,9 @@ MEDIA_TYPE_LIBRARY: Final = "library"
 PLAYLIST_PREFIX: Final = "playlist:"
 TRACK_PREFIX: Final = "track:"
 
-# How often a vanished library folder is checked for
-LIBRARY_CHECK_INTERVAL_SECONDS: Final = 30
+# How often the library folder is checked for (a stat): notices it renamed, unmounted or back,
+# which the folder watch cannot see.
+LIBRARY_CHECK_INTERVAL_SECONDS: Final = 2
 
 # Repair issue ids
 ISSUE_LIBMPV_MISSING: Final = "libmpv_missing"

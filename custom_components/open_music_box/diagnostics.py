@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .box import OpenMusicBoxConfigEntry
+from .const import CONF_LIBRARY_PATH
 from .models import PlaylistKind
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: OpenMusicBoxConfigEntry
 ) -> dict[str, Any]:
-    """Return library counts, skipped entries, the output and the player state."""
+    """Return library counts, skipped entries, the output and the player state.
+
+    Paths (the library folder, skipped files) name people and places: they are redacted.
+    """
+    return async_redact_data(_diagnostics(entry), TO_REDACT)
+
+
+TO_REDACT = {CONF_LIBRARY_PATH, "path"}
+
+
+def _diagnostics(entry: OpenMusicBoxConfigEntry) -> dict[str, Any]:
     box = entry.runtime_data
     catalog, player = box.catalog, box.player
     playlists = catalog.playlists()

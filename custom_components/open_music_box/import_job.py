@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -17,6 +19,9 @@ from .import_fetch import FetchControl, Progress
 
 PROGRESS_INTERVAL = 0.5  # seconds: at most 2 progress events per second per job
 MAX_URL_LENGTH = 2048
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+HIDDEN = "***"
+MIN_SECRET = 4
 
 
 class JobState(StrEnum):
@@ -76,14 +81,21 @@ class ImportJob:
         return self.state not in (JobState.QUEUED, JobState.RUNNING)
 
     def as_dict(self) -> dict[str, Any]:
-        """Describe the job for clients, events and actions."""
+        """Describe the job for clients, events and actions: no credentials, no query string.
+
+        `url` keeps the real URL for the download; everyone (a non-admin too) sees
+        scheme://host/path, and the same goes for URLs quoted in error texts.
+        """
 
         def iso(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
 
+        def clean(text: str | None) -> str | None:
+            return None if text is None else scrub(text, self.url)
+
         return {
             "job_id": self.job_id,
-            "url": self.url,
+            "url": public_url(self.url),
             "state": self.state.value,
             "playlist_name": self.playlist_name,
             "target_playlist_id": self.target_playlist_id,
@@ -98,11 +110,45 @@ class ImportJob:
             "tracks": list(self.tracks),
             "converted": self.converted,
             "note_key": self.note_key,
-            "note": self.note,
+            "note": clean(self.note),
             "error": self.error,
-            "message": self.message,
-            "placeholders": dict(self.placeholders),
+            "message": clean(self.message),
+            "placeholders": {
+                key: scrub(value, self.url) for key, value in self.placeholders.items()
+            },
         }
+
+
+def public_url(url: str) -> str:
+    """Return scheme://host[:port]/path of a URL: user, password, query and fragment dropped."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # not a URL we can take apart: show nothing of it
+        return HIDDEN
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scrub(text: str, url: str) -> str:
+    """Hide the secrets a text (a yt-dlp error) quotes: URLs become their public_url.
+
+    The job URL's password, query and query values are also hidden where they appear on
+    their own (a very short one is left: replacing it would garble the text).
+    """
+    text = _URL_RE.sub(lambda match: public_url(match.group(0)), text)
+    secrets: list[str] = []
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(url)
+        values = [value for _key, value in parse_qsl(parts.query)]
+        found = (parts.password, parts.query, *values)
+        secrets = [s for s in found if s and len(s) >= MIN_SECRET]
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def valid_url(url: str) -> str:
@@ -119,7 +165,8 @@ def valid_url(url: str) -> str:
         or parts.scheme.lower() not in ("http", "https")
         or any(char.isspace() or not char.isprintable() for char in clean)
     ):
-        raise validation_error("import_invalid_url", url=clean[:200])
+        # Echoed to the caller and maybe logged: without its credentials and query either.
+        raise validation_error("import_invalid_url", url=scrub(clean, clean)[:200])
     return clean
 
 

@@ -1,81 +1,63 @@
-"""The box: a queue played through one output, with shuffle, repeat, volume cap and recovery."""
+"""The box: a queue played through one output, with shuffle, repeat, volume cap and recovery.
+
+What the output reports (advances, ends, tracks it could not play, a dead output) is followed
+by player_output.py; the states and settings are in player_types.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 import logging
 import random
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
 from .listeners import Listeners
 from .models import Track
-from .outputs.base import Output, OutputError, OutputEvent, OutputEventType
+from .outputs.base import Output, OutputError
+from .player_output import OutputFollower
+from .player_types import (
+    Enqueue,
+    OutputFactory,
+    PlayerSettings,
+    PlayState,
+    Repeat,
+    interpolate,
+)
+
+__all__ = [
+    "Enqueue",
+    "OutputFactory",
+    "PlayState",
+    "Player",
+    "PlayerSettings",
+    "Repeat",
+    "interpolate",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
-RECOVERY_DELAY_SECONDS = 5.0
 # Slider and voice levels are floats: a request this close to the maximum is not "limited".
 VOLUME_TOLERANCE = 0.005
-
-
-class PlayState(StrEnum):
-    """What the box is doing."""
-
-    IDLE = "idle"
-    PLAYING = "playing"
-    PAUSED = "paused"
-
-
-class Repeat(StrEnum):
-    """Repeat modes, the same values as Home Assistant's RepeatMode."""
-
-    OFF = "off"
-    ONE = "one"
-    ALL = "all"
-
-
-class Enqueue(StrEnum):
-    """Where new tracks go, the same values as Home Assistant's MediaPlayerEnqueue."""
-
-    PLAY = "play"
-    NEXT = "next"
-    ADD = "add"
-    REPLACE = "replace"
-
-
-@dataclass(slots=True)
-class PlayerSettings:
-    """The options that shape the player (from the config entry's options)."""
-
-    max_volume: float = 1.0  # 0..1
-    default_volume: float = 0.5  # 0..1
-    previous_restart_seconds: float = 3.0
-
-
-OutputFactory = Callable[[], Output]
-
-
-def interpolate(state: PlayState, position: float, updated_at: datetime, now: datetime) -> float:
-    """Return where a track anchored at `position` (at `updated_at`) is at `now`."""
-    if state is PlayState.PLAYING:
-        return position + (now - updated_at).total_seconds()
-    return position
 
 
 class Player:
     """Holds the queue and the one true playback state; drives the output; tells listeners."""
 
     def __init__(
-        self, hass: HomeAssistant, output_factory: OutputFactory, settings: PlayerSettings
+        self,
+        hass: HomeAssistant,
+        output_factory: OutputFactory,
+        settings: PlayerSettings,
+        *,
+        require: Callable[[Track], None] | None = None,
     ) -> None:
         self._hass = hass
+        # Raises a translated error when a track cannot be played now (its folder is gone).
+        self._require = require or (lambda _track: None)
         self._output_factory = output_factory
         self.output: Output = output_factory()
         self.settings = settings
@@ -100,7 +82,7 @@ class Player:
         self._finished_listeners = Listeners[[str | None]]()
         self._limited_listeners = Listeners[[float, float]]()
         self._lock = asyncio.Lock()
-        self._recovering = False
+        self._follower = OutputFollower(hass, self)
         self._closed = False
 
     # Listeners -----------------------------------------------------------------
@@ -116,6 +98,13 @@ class Player:
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
         return self._finished_listeners.add(listener)
+
+    @callback
+    def async_add_skipped_listener(
+        self, listener: Callable[[Track, str], None]
+    ) -> Callable[[], None]:
+        """Call `listener(track, reason)` when the output could not play a track."""
+        return self._follower.skipped.add(listener)
 
     @callback
     def async_add_volume_limited_listener(
@@ -171,17 +160,22 @@ class Player:
         # Set first: an output may report "unavailable" while it starts (entity not there yet).
         self.output_ok = True
         try:
-            await self.output.async_start(self._on_output_event)
+            await self.output.async_start(self._follower.on_event)
         except OutputError:
             self.output_ok = False
             raise
         await self.output.async_set_volume(self.volume)
         await self.output.async_set_mute(self.muted)
 
+    def is_closed(self) -> bool:
+        """Return True once closed (a method, so that mypy re-reads it after an await)."""
+        return self._closed
+
     async def async_close(self) -> None:
         """Release the output."""
         self._closed = True
         self.output_ok = False
+        self._follower.cancel()
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
@@ -198,10 +192,15 @@ class Player:
         """Queue tracks; REPLACE (from `position` in the start track) and PLAY play at once."""
         if not tracks:
             return
+        if enqueue is Enqueue.REPLACE or not self.queue:
+            self._require(tracks[start_index])  # before the queue changes
+        elif enqueue is Enqueue.PLAY:
+            self._require(tracks[0])
         async with self._lock:
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
+                self._follower.new_queue()
                 self.last_playlist_id = playlist_id or self.last_playlist_id
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
@@ -384,6 +383,8 @@ class Player:
         track = self.current
         if track is None:
             return
+        self._require(track)
+        self._follower.loaded()
         await self.output.async_load(track, position, paused, self._next_track())
         self.track_starts += 1
         self.state = PlayState.PAUSED if paused else PlayState.PLAYING
@@ -393,72 +394,3 @@ class Player:
     async def _refresh_next(self) -> None:
         if self.state is not PlayState.IDLE:
             await self.output.async_set_next(self._next_track())
-
-    @callback
-    def _on_output_event(self, event: OutputEvent) -> None:
-        """Handle an event from the output (already in the event loop)."""
-        if self._closed:
-            return
-        match event.type:
-            case OutputEventType.ADVANCED:
-                self._hass.async_create_task(self._async_advanced(), eager_start=True)
-            case OutputEventType.END:
-                if self.state is not PlayState.IDLE:
-                    self.state = PlayState.IDLE
-                    self.pos = 0
-                    self._anchor(0.0)
-                    self._notify()
-                    self._finished_listeners.notify(self.playlist_id)
-            case OutputEventType.RESTARTED:
-                if event.position is not None and self.state is not PlayState.IDLE:
-                    self._anchor(event.position)
-                    self._notify()
-            case OutputEventType.PAUSE:
-                if self.state is not PlayState.IDLE and event.paused is not None:
-                    self._anchor(self.current_position())
-                    self.state = PlayState.PAUSED if event.paused else PlayState.PLAYING
-                    self._notify()
-            case OutputEventType.DIED:
-                self._hass.async_create_task(self._async_recover(), eager_start=True)
-            case OutputEventType.AVAILABLE:
-                self.output_ok = bool(event.available)
-                self._notify()
-
-    async def _async_advanced(self) -> None:
-        """Follow the output onto the track we prepared (gapless) and prepare the next."""
-        async with self._lock:
-            nxt = self._next_pos()
-            if nxt is None:
-                return
-            self.pos = nxt
-            self.track_starts += 1
-            self._anchor(0.0)
-            await self._refresh_next()
-            self._notify()
-
-    async def _async_recover(self) -> None:
-        """Replace a dead output: go unavailable, open a new one, restore what was playing."""
-        if self._recovering or self._closed:
-            return
-        self._recovering = True
-        self.output_ok = False
-        self._notify()
-        position = self.current_position()
-        try:
-            async with self._lock:
-                await self.output.async_close()
-                self.output = self._output_factory()
-                await self.async_start()
-                _LOGGER.warning("Audio output restarted after it stopped unexpectedly")
-                if self.state is not PlayState.IDLE and self.current is not None:
-                    await self._load(position, paused=self.state is PlayState.PAUSED)
-        except OutputError as err:
-            _LOGGER.error("Cannot restart the audio output: %s; retrying", err)
-            async_call_later(self._hass, RECOVERY_DELAY_SECONDS, self._retry_recover)
-        finally:
-            self._recovering = False
-            self._notify()
-
-    @callback
-    def _retry_recover(self, _now: datetime) -> None:
-        self._hass.async_create_task(self._async_recover(), eager_start=True)

@@ -23,6 +23,7 @@ class OutputEventType(StrEnum):
     ADVANCED = "advanced"  # the prepared next track started by itself (end of the previous one)
     RESTARTED = "restarted"  # playback (re)started after a load or a seek; carries the position
     PAUSE = "pause"  # paused / resumed by someone else (e.g. the target entity's own controls)
+    FAILED = "failed"  # a track could not be played (undecodable...); carries path and error
     END = "end"  # the current track ended with nothing prepared: the output is idle
     DIED = "died"  # the output is gone (mpv shut down); the player builds a new one
     AVAILABLE = "available"  # availability changed (e.g. the target entity went away / came back)
@@ -36,6 +37,8 @@ class OutputEvent:
     position: float | None = None
     paused: bool | None = None
     available: bool | None = None
+    path: str | None = None
+    error: str | None = None
 
 
 OutputListener = Callable[[OutputEvent], None]

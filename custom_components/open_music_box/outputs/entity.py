@@ -82,7 +82,8 @@ class EntityOutput:
             self._hass, [self.entity_id], self._on_state_change
         )
         if not self._available:
-            _LOGGER.warning("Target media player %s is not available yet", self.entity_id)
+            # log-when-unavailable: INFO once when it goes, once when it is back.
+            _LOGGER.info("Target media player %s is not available yet", self.entity_id)
             listener(OutputEvent(OutputEventType.AVAILABLE, available=False))
 
     async def async_close(self) -> None:
@@ -108,7 +109,7 @@ class EntityOutput:
                 _LOGGER.info("Target media player %s is available", self.entity_id)
                 self._hass.async_create_task(self._async_reapply_volume(), eager_start=True)
             else:
-                _LOGGER.warning("Target media player %s is unavailable", self.entity_id)
+                _LOGGER.info("Target media player %s is unavailable", self.entity_id)
         if new is None or not available or not self._active:
             return
         state = new.state

@@ -58,6 +58,7 @@ class MpvOutput:
         self._ids_lock = threading.Lock()
         self._current_id: int | None = None
         self._next_id: int | None = None
+        self._paths: dict[int, str] = {}  # entry id -> path of the current and next entries
         self._finishing = False
         self._closing = False
         self._file_loaded = threading.Event()
@@ -177,6 +178,7 @@ class MpvOutput:
                 if advanced:
                     self._current_id, self._next_id = entry_id, None
                     self._finishing = False
+                    self._paths = {k: v for k, v in self._paths.items() if k == entry_id}
             if advanced and self._executor is not None:
                 # Drop the finished entry so mpv's list stays [current, next].
                 self._executor.submit(self._drop_played)
@@ -186,6 +188,15 @@ class MpvOutput:
             with self._ids_lock:
                 if entry_id == self._current_id and reason in (b"eof", b"error"):
                     self._finishing = self._next_id is None
+                path = self._paths.get(entry_id) if reason == b"error" else None
+            if path is not None:
+                # mpv could not open or decode it and moves on: the player reports the skip.
+                error = data.get("file_error") or b"error"
+                self._emit(
+                    OutputEvent(
+                        OutputEventType.FAILED, path=path, error=error.decode(errors="replace")
+                    )
+                )
         elif kind == b"idle":
             with self._ids_lock:
                 finished, self._finishing = self._finishing, False
@@ -230,9 +241,12 @@ class MpvOutput:
             player.loadfile(path, "replace", start=f"{position:.3f}")
             self._current_id = self._entry_id(0)
             self._next_id = None
+            self._paths = {} if self._current_id is None else {self._current_id: path}
             if next_path is not None:
                 player.loadfile(next_path, "append")
                 self._next_id = self._entry_id(1)
+                if self._next_id is not None:
+                    self._paths[self._next_id] = next_path
 
     def _set_next(self, next_path: str | None) -> None:
         player = self._player
@@ -243,13 +257,17 @@ class MpvOutput:
             while player.playlist_count > current + 1:
                 player.command("playlist-remove", current + 1)
             self._next_id = None
+            self._paths = {k: v for k, v in self._paths.items() if k == self._current_id}
             if next_path is not None:
                 player.loadfile(next_path, "append")
                 self._next_id = self._entry_id(current + 1)
+                if self._next_id is not None:
+                    self._paths[self._next_id] = next_path
 
     def _stop(self) -> None:
         with self._ids_lock:
             self._current_id = self._next_id = None
+            self._paths = {}
             self._finishing = False
             self._player.command("stop")
 

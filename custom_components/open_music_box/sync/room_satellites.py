@@ -73,7 +73,8 @@ class RoomSatellites:
             self.coordinator.connected(member)
             return member, True
         await self._async_free_seat(user_id, admin)
-        member = SatelliteMember(uuid.uuid4().hex, name, offset_ms, self.satellite_url, user_id)
+        new_id = member_id if member is None and member_id else uuid.uuid4().hex  # reboot: same id
+        member = SatelliteMember(new_id, name, offset_ms, self.satellite_url, user_id)
         member.connect(send)
         self.send_state(member)
         await self.coordinator.async_add(member)

@@ -27,6 +27,7 @@ from ..api.websocket import (
     validator,
 )
 from ..const import DOMAIN, MAX_OFFSET_MS
+from .protocol import COMPATIBLE, PROTOCOL
 from .room import Room
 from .room_satellites import room_error
 from .satellite_member import Report, SatelliteMember
@@ -112,6 +113,12 @@ def ws_time(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, An
 
 
 async def _join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    if (protocol := msg.get("protocol", PROTOCOL)) not in COMPATIBLE:
+        raise room_error(
+            "satellite_protocol",
+            protocol=str(protocol),
+            supported=", ".join(str(version) for version in sorted(COMPATIBLE)),
+        )
     room = find_room(hass, msg["room_id"])
     msg_id = msg["id"]
     # Events raised while joining wait until the result has gone out (clients expect it first).
@@ -192,6 +199,8 @@ COMMANDS = [
             vol.Optional("member_id"): ID_SCHEMA,
             vol.Optional("name"): ID_SCHEMA,
             vol.Optional("offset_ms"): _bounded(-MAX_OFFSET_MS, MAX_OFFSET_MS),
+            # Satellites before the protocol version existed speak version 1.
+            vol.Optional("protocol"): vol.All(integer, vol.Range(min=0, max=1_000_000)),
         },
         _join,
     ),

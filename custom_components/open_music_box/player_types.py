@@ -1,0 +1,54 @@
+"""The player's vocabulary: states, repeat and enqueue modes, settings (shared by its modules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from .outputs.base import Output
+
+
+class PlayState(StrEnum):
+    """What the box is doing."""
+
+    IDLE = "idle"
+    PLAYING = "playing"
+    PAUSED = "paused"
+
+
+class Repeat(StrEnum):
+    """Repeat modes, the same values as Home Assistant's RepeatMode."""
+
+    OFF = "off"
+    ONE = "one"
+    ALL = "all"
+
+
+class Enqueue(StrEnum):
+    """Where new tracks go, the same values as Home Assistant's MediaPlayerEnqueue."""
+
+    PLAY = "play"
+    NEXT = "next"
+    ADD = "add"
+    REPLACE = "replace"
+
+
+@dataclass(slots=True)
+class PlayerSettings:
+    """The options that shape the player (from the config entry's options)."""
+
+    max_volume: float = 1.0  # 0..1
+    default_volume: float = 0.5  # 0..1
+    previous_restart_seconds: float = 3.0
+
+
+OutputFactory = Callable[[], Output]
+
+
+def interpolate(state: PlayState, position: float, updated_at: datetime, now: datetime) -> float:
+    """Return where a track anchored at `position` (at `updated_at`) is at `now`."""
+    if state is PlayState.PLAYING:
+        return position + (now - updated_at).total_seconds()
+    return position

@@ -1,0 +1,1 @@
+"""Vendored test data: the schemas that HACS and hassfest check our files against."""
