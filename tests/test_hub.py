@@ -228,7 +228,7 @@ async def reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 async def test_envelope_on_every_event_type(
     hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
-    """Snapshot, player, position, playlists, playlist and library events share one envelope."""
+    """Snapshot, queue, player, position, playlists, playlist and library events: one envelope."""
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     snapshot = await conn.event(sub)
@@ -259,7 +259,8 @@ async def test_envelope_on_every_event_type(
     consecutive(seen, snapshot["seq"])
     assert len({e["event_id"] for e in [snapshot, *seen]}) == len(seen) + 1
     assert [e["type"] for e in seen] == [
-        "player",  # play_playlist
+        "queue",  # play_playlist
+        "player",
         "position",
         "player",  # pause
         "position",
@@ -272,7 +273,11 @@ async def test_envelope_on_every_event_type(
     times = [server_time(e) for e in seen]
     assert times == sorted(times)
 
-    playing, _, paused, position, index, first, second, library, _ = seen
+    queue, playing, _, paused, position, index, first, second, library, _ = seen
+    chapters = [track_id(entry, "Chapter 1"), track_id(entry, "Chapter 2")]
+    assert queue["data"] == {"queue": chapters}
+    assert "queue" not in playing["data"]
+    assert playing["data"]["queue_position"] == 0
     assert playing["data"]["state"] == "playing"
     assert playing["data"]["track"]["title"] == "Chapter 1"
     assert playing["data"]["playlist_id"] == playlist_id(entry, "Audiobook")
@@ -287,6 +292,38 @@ async def test_envelope_on_every_event_type(
     # playlist_seq counts the changes of that one playlist
     assert (first["playlist_seq"], second["playlist_seq"]) == (1, 2)
     assert library["data"] == {"available": True, "tracks": 5, "playlists": 4, "skipped": 0}
+
+
+async def test_queue_event_only_when_the_queue_changes(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Player events carry the state only; the queue goes out when it changes, and is replayed."""
+    conn = await connect(hass_ws_client, entry)
+    sub = await conn.subscribe()
+    start = (await conn.event(sub))["seq"]
+    dog, cat, cow = (track_id(entry, title) for title in ("Dog", "Cat", "Cow"))
+    await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Animals"))
+    await conn.command("player/pause")
+    for volume in (0.2, 0.3, 0.4):
+        await conn.command("player/volume", volume=volume)
+    await conn.command("player/next")
+    await conn.command("player/shuffle", shuffle=True)
+    done = await conn.command("player/shuffle", shuffle=False)
+    events = await conn.through(sub, done["seq"])
+    queues = [e["data"]["queue"] for e in events if e["type"] == "queue"]
+    # Play, shuffle on (new order, same tracks), shuffle off: not the volume steps, not next.
+    assert len(queues) == 3
+    assert queues[0] == queues[2] == [dog, cat, cow]
+    assert sorted(queues[1]) == sorted(queues[0])
+    players = [e["data"] for e in events if e["type"] == "player"]
+    assert len(players) >= 6
+    assert all("queue" not in state for state in players)
+
+    # A client that missed it all gets the queue event replayed, exactly once, in order.
+    late = await connect(hass_ws_client, entry)
+    late_sub = await late.subscribe(since_seq=start)
+    replayed = await late.through(late_sub, done["seq"])
+    assert replayed == events
 
 
 # Subscribing and replay -----------------------------------------------------------------
@@ -319,6 +356,9 @@ async def test_snapshot_first_matches_the_entity(
     assert (player["state"], player["track"]["title"]) == ("paused", "Chapter 1")
     assert (player["volume"], player["shuffle"], player["repeat"]) == (0.3, True, "all")
     assert "Bedtime" in [p["name"] for p in snapshot["data"]["playlists"]]
+    chapters = [track_id(entry, "Chapter 1"), track_id(entry, "Chapter 2")]
+    assert sorted(snapshot["data"]["queue"]) == sorted(chapters)  # the snapshot has the queue
+    assert snapshot["data"]["queue"][player["queue_position"]] == player["track"]["track_id"]
     # The subscriber that was there all along saw the same seq as its last event.
     assert (await conn.through(sub, snapshot["seq"]))[-1]["seq"] == snapshot["seq"]
 
@@ -470,13 +510,13 @@ async def test_positions_while_playing(
     await conn.event(sub)  # snapshot
     start = await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     caused = await conn.through(sub, start["seq"])
-    assert [e["type"] for e in caused] == ["player", "position"]  # one at play
+    assert [e["type"] for e in caused] == ["queue", "player", "position"]  # one at play
     assert caused[-1]["data"]["playing"] is True
 
     stream = [await conn.event(sub) for _ in range(8)]  # about 1.5 s of playback
     assert {e["type"] for e in stream} == {"position"}
     consecutive(stream, start["seq"])
-    track = caused[0]["data"]["track"]
+    track = caused[1]["data"]["track"]
     for event in stream:
         assert event["data"]["playing"] is True
         assert event["data"]["track_id"] == track["track_id"]
@@ -512,7 +552,7 @@ async def test_positions_at_play_pause_seek(
     assert playing["playing"] is True
     paused = await caused_by("player/pause")
     assert paused["playing"] is False
-    assert hub._position_timer is None  # the stream really stopped (a cancelled timer never runs)
+    assert hub.positions.timer is None  # the stream really stopped (a cancelled timer never runs)
     seeked = await caused_by("player/seek", position_ms=7000)
     assert (seeked["position_ms"], seeked["playing"]) == (7000, False)
 
@@ -539,7 +579,7 @@ async def test_positions_at_play_pause_seek(
         )
     stopped = await caused_by("player/stop")
     assert stopped == {"position_ms": 0, "duration_ms": None, "track_id": None, "playing": False}
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
 
 
 async def test_no_position_stream_without_subscribers(
@@ -551,20 +591,20 @@ async def test_no_position_stream_without_subscribers(
     await control.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.subscriber_count == 0
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     assert positions(list(hub.buffer)) == []  # nobody listening: no position event at all
 
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    assert hub._position_timer is not None
+    assert hub.positions.timer is not None
     assert (await conn.event(sub))["type"] == "position"
 
     # unsubscribe_events: the stream stops, the connection stays usable.
     reply = await conn.result(await conn.send("unsubscribe_events", subscription=sub))
     assert reply["success"]
     assert hub.subscriber_count == 0
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -580,7 +620,7 @@ async def test_no_position_stream_without_subscribers(
     await conn.ws.close()
     await second.ws.close()
     await wait_for(lambda: hub.subscriber_count == 0)
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["hub"]["subscribers"] == 0
 
@@ -922,10 +962,10 @@ async def test_unload_stops_the_stream(
     sub = await conn.subscribe()
     await conn.event(sub)
     await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
-    assert (await conn.event(sub))["type"] == "player"
-    assert hub._position_timer is not None
+    assert [(await conn.event(sub))["type"] for _ in range(2)] == ["queue", "player"]
+    assert hub.positions.timer is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hub._position_timer is None
+    assert hub.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq

@@ -248,16 +248,20 @@ async def test_player_commands_results_carry_the_seq_of_their_events(
 ) -> None:
     feed = await watcher.feed()
     chapter1, chapter2 = ids["Chapter 1"], ids["Chapter 2"]
+    queue: list[str] = []
 
     async def step(name: str, **fields: Any) -> dict[str, Any]:
-        """Run a player command; return the last player state it published (up to its seq)."""
+        """Run a player command; return the last player state it published, with the queue."""
+        nonlocal queue
         before = feed.seen
         result = await admin.ok(f"player/{name}", **fields)
         assert set(result) == {"seq"}
         assert result["seq"] > before
-        states = await feed.of_type(result["seq"], "player")
+        events = await feed.until(result["seq"])
+        queue = next((e["data"]["queue"] for e in reversed(events) if e["type"] == "queue"), queue)
+        states = [e["data"] for e in events if e["type"] == "player"]
         assert states, f"{name} published no player event"
-        return states[-1]
+        return {**states[-1], "queue": queue}
 
     state = await step("play_playlist", playlist_id=AUDIOBOOK)
     assert state["state"] == "playing"
@@ -303,16 +307,22 @@ async def test_play_playlist_start_track_and_errors(
     animals = [ids["Dog"], ids["Cat"], ids["Cow"]]
 
     result = await admin.ok("player/play_playlist", playlist_id=ANIMALS, start_track_id=ids["Cow"])
-    state = (await feed.of_type(result["seq"], "player"))[-1]
+    events = await feed.until(result["seq"])
+    state = [e["data"] for e in events if e["type"] == "player"][-1]
     assert (state["state"], state["track"]["track_id"]) == ("playing", ids["Cow"])
-    assert (state["queue"], state["queue_position"]) == (animals, 2)
+    assert ([e["data"] for e in events if e["type"] == "queue"], state["queue_position"]) == (
+        [{"queue": animals}],
+        2,
+    )
 
     # With shuffle on, the chosen track still plays first.
     await admin.ok("player/shuffle", shuffle=True)
     result = await admin.ok("player/play_playlist", playlist_id=ANIMALS, start_track_id=ids["Cat"])
-    state = (await feed.of_type(result["seq"], "player"))[-1]
+    events = await feed.until(result["seq"])
+    state = [e["data"] for e in events if e["type"] == "player"][-1]
     assert (state["track"]["track_id"], state["queue_position"]) == (ids["Cat"], 0)
-    assert sorted(state["queue"]) == sorted(animals)
+    shuffled = [e["data"]["queue"] for e in events if e["type"] == "queue"][-1]
+    assert (sorted(shuffled), shuffled[0]) == (sorted(animals), ids["Cat"])
     await feed.until((await admin.ok("player/stop"))["seq"])
 
     error = await admin.error(

@@ -23,6 +23,11 @@ import homeassistant.util.dt as dt_util
 from .catalog import CatalogChange, ChangeKind, validation_error
 from .const import DOMAIN
 from .player import Player, PlayState
+from .positions import (  # noqa: F401 - the constants stay importable from the hub
+    POSITION_INTERVAL,
+    POSITION_MIN_GAP,
+    PositionStream,
+)
 
 if TYPE_CHECKING:
     from .box import MusicBox
@@ -30,8 +35,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 REPLAY_BUFFER_SIZE = 1000
-POSITION_INTERVAL = 0.2  # seconds between position events while playing
-POSITION_MIN_GAP = 0.15  # never two position events closer than this
 SEQ_BLOCK = 1000  # seqs reserved in storage ahead of use, so a restart never reuses one
 OP_TTL_SECONDS = 300.0
 OP_CACHE_SIZE = 2000
@@ -121,11 +124,15 @@ class Hub:
         self._next_subscriber = 0
         self.ops = OperationCache()
         self._last_player: dict[str, Any] | None = None
+        self._last_queue: list[str] = []
         self._announced_start = 0  # the player's track_starts last announced on the bus
         self._last_state: PlayState | None = None
-        self._position_timer: asyncio.TimerHandle | None = None
-        self._last_position_at = 0.0
-        self._position_requested = False  # a play/pause/seek position waits for the gap
+        self.positions = PositionStream(
+            hass.loop,
+            self._publish_position,
+            lambda: bool(self._subscribers),
+            lambda: self._box.player.state is PlayState.PLAYING,
+        )
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # Life cycle -----------------------------------------------------------------
@@ -138,6 +145,7 @@ class Hub:
         await self._box.store.async_save_now()
         player, catalog = self._box.player, self._box.catalog
         self._last_player = self.player_state()
+        self._last_queue = queue_ids(player)
         self._announced_start = player.track_starts
         self._last_state = player.state
         self._unsubs += [
@@ -156,7 +164,7 @@ class Hub:
         # End the subscriptions (clients then subscribe again) and stop the position stream.
         subscribers = list(self._subscribers.values())
         self._subscribers.clear()
-        self._stop_positions()
+        self.positions.stop()
         for subscriber in subscribers:
             subscriber.close()
 
@@ -211,12 +219,12 @@ class Hub:
         key = self._next_subscriber
         self._next_subscriber += 1
         self._subscribers[key] = Subscriber(send, close)
-        self._sync_positions()
+        self.positions.sync()
 
         @callback
         def unsubscribe() -> None:
             self._subscribers.pop(key, None)
-            self._sync_positions()
+            self.positions.sync()
 
         return unsubscribe
 
@@ -250,10 +258,11 @@ class Hub:
         """Return the full state: the player, playlists index, tag links, imports, rooms."""
         return {
             "player": self.player_state(),
+            "queue": queue_ids(self._box.player),
             "playlists": self.playlists_index(),
             "tags": self._box.tags.list_links(),
             "imports": self._box.importer.jobs(),
-            "rooms": [room.summary() for room in self._box.rooms.values()],
+            "rooms": [room.snapshot() for room in self._box.rooms.values()],
         }
 
     def playlists_index(self) -> list[dict[str, Any]]:
@@ -279,6 +288,12 @@ class Hub:
 
     @callback
     def _on_player(self) -> None:
+        # The queue (up to thousands of ids) goes out only when it changes, ahead of the state
+        # whose queue_position points into it: not with every volume step, kept 1000 times.
+        queue = queue_ids(self._box.player)
+        if queue != self._last_queue:
+            self._last_queue = queue
+            self.publish("queue", {"queue": queue})
         state = self.player_state()
         if state == self._last_player:
             return
@@ -292,8 +307,8 @@ class Hub:
         )
         self._bus_transitions()
         if moved and self._subscribers:
-            self._request_position()
-        self._sync_positions()
+            self.positions.request()
+        self.positions.sync()
 
     @callback
     def _bus_transitions(self) -> None:
@@ -379,51 +394,7 @@ class Hub:
 
     @callback
     def _publish_position(self) -> None:
-        self._last_position_at = time.monotonic()
         self.publish("position", self._position_data())
-
-    def _streaming(self) -> bool:
-        return bool(self._subscribers) and self._box.player.state is PlayState.PLAYING
-
-    @callback
-    def _request_position(self) -> None:
-        """Send a position for a play/pause/seek: now, or when the 150 ms gap allows (merged)."""
-        self._position_requested = True
-        wait = POSITION_MIN_GAP - (time.monotonic() - self._last_position_at)
-        if wait > 0:
-            self._schedule_position(wait)
-        else:
-            self._position_tick()
-
-    @callback
-    def _sync_positions(self) -> None:
-        """Run the 200 ms stream only while playing and somebody listens."""
-        if self._streaming():
-            if self._position_timer is None:
-                self._schedule_position(POSITION_INTERVAL)
-        elif not self._position_requested:
-            self._stop_positions()
-
-    @callback
-    def _schedule_position(self, delay: float) -> None:
-        self._stop_positions()
-        self._position_timer = self._hass.loop.call_later(delay, self._position_tick)
-
-    @callback
-    def _position_tick(self) -> None:
-        """Publish a position; every timer is set at least 150 ms after the last one."""
-        self._position_timer = None
-        self._position_requested = False
-        if self._subscribers:
-            self._publish_position()
-        if self._streaming():
-            self._schedule_position(POSITION_INTERVAL)
-
-    @callback
-    def _stop_positions(self) -> None:
-        if self._position_timer is not None:
-            self._position_timer.cancel()
-            self._position_timer = None
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the hub's figures."""
@@ -438,13 +409,12 @@ class Hub:
 
 
 def player_dict(player: Player) -> dict[str, Any]:
-    """Return a player's (the box's or a room's) state as clients see it."""
+    """Return a player's (the box's or a room's) state as clients see it, without the queue."""
     track = player.current
     return {
         "state": player.state.value,
         "track": None if track is None else track_dict(track),
         "queue_position": player.pos if player.order else None,
-        "queue": [player.queue[i].id for i in player.order],
         "playlist_id": player.playlist_id,
         "volume": round(player.volume, 4),
         "max_volume": player.settings.max_volume,
@@ -454,6 +424,11 @@ def player_dict(player: Player) -> dict[str, Any]:
         "position_ms": round(player.position * 1000),
         "position_updated_at": player.position_updated_at.isoformat(),
     }
+
+
+def queue_ids(player: Player) -> list[str]:
+    """Return a player's queue as clients see it: track ids in play order."""
+    return [player.queue[i].id for i in player.order]
 
 
 def track_dict(track: Any) -> dict[str, Any]:

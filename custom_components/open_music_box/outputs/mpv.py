@@ -42,6 +42,12 @@ AO_INIT_FAILED = b"audio output initialization failed"
 class MpvOutput:
     """One libmpv instance playing on an audio device of the host."""
 
+    # Off: each prefetch opened the next file on a new thread whose ~10 MB of buffers glibc
+    # kept in that thread's arena after the free (RSS +10 MB steps over a playback soak,
+    # bench/bench_soak.py). A local file opens in milliseconds, well within the audio buffer,
+    # so the transition stays gapless without it.
+    prefetch_playlist = False
+
     def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
         self._hass = hass
         self.audio_device = audio_device
@@ -114,7 +120,7 @@ class MpvOutput:
             "video": False,
             "idle": True,
             "gapless_audio": "weak",
-            "prefetch_playlist": True,
+            "prefetch_playlist": self.prefetch_playlist,
             "input_default_bindings": False,
             "ytdl": False,
             "audio_display": False,

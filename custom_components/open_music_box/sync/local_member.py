@@ -28,6 +28,10 @@ SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the 
 class SyncedMpv(MpvOutput):
     """An mpv output that also reports timestamped `audio-pts` and starts at a given instant."""
 
+    # As measured by the sync tests and bench (a member loads one file at a time, so no
+    # prefetch thread is started; without it, held positions after a seek differed more).
+    prefetch_playlist = True
+
     def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
         super().__init__(hass, audio_device)
         self.fit = LineFit()

@@ -33,7 +33,7 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..hub import player_dict
+from ..hub import player_dict, queue_ids
 from ..player import Player, PlayState, Repeat
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
@@ -70,6 +70,7 @@ class Room(RoomSatellites):
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
+        self._published_queue: list[str] = []
         self._settled: dict[str, Any] | None = None  # the stored room but its position
         self._members_lock = asyncio.Lock()
 
@@ -238,9 +239,19 @@ class Room(RoomSatellites):
             ],
         }
 
+    def snapshot(self) -> dict[str, Any]:
+        """Return the room with its queue, for a subscriber's snapshot."""
+        return {**self.summary(), "queue": queue_ids(self.player)}
+
     @callback
     def _publish(self) -> None:
         """Stream every change of the room; membership changes also go on the bus."""
+        # The queue goes out on its own, only when it changes (room events come with each
+        # barrier and volume step).
+        queue = queue_ids(self.player)
+        if queue != self._published_queue:
+            self._published_queue = queue
+            self.box.hub.publish("room_queue", {"room_id": self.room_id, "queue": queue})
         summary = self.summary()
         if summary == self._published:
             return  # the player and the coordinator both report one command's change
