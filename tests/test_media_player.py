@@ -40,7 +40,7 @@ from homeassistant.const import (
     STATE_PLAYING,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -111,6 +111,7 @@ async def test_play_playlist_in_tag_order_then_idle(
     """A folder plays in track-number order, gaplessly (never idle between), then goes idle."""
     seen: list[tuple[str, str | None]] = []
 
+    @callback  # in the loop, in order: a plain function would run later in the executor
     def record(event: Event) -> None:
         new = event.data["new_state"]
         if new is not None and new.entity_id == ENTITY_ID:
