@@ -32,6 +32,9 @@ class LastTagSensor(MusicBoxEntity, SensorEntity):
     own tag entities (every user sees those): no more is shown than they show.
     """
 
+    # Like HA's tag entities: the id is not written to the recorder's history.
+    _unrecorded_attributes = frozenset({"tag_id"})
+
     def __init__(self, box: MusicBox) -> None:
         super().__init__(box, "last_tag")
         self._tags = box.tags
