@@ -15,7 +15,11 @@ from homeassistant.components import tag
 from homeassistant.components.persistent_notification import _async_get_or_create_notifications
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -66,13 +70,16 @@ async def scan(hass: HomeAssistant, tag_id: str, device_id: str | None = None) -
     await hass.async_block_till_done()
 
 
-async def act(hass: HomeAssistant, service: str, **data: Any) -> Any:
-    """Call one of our actions (the box is in `data`); return its response if it has one."""
+async def act(
+    hass: HomeAssistant, service: str, target: dict[str, Any] | None = None, **data: Any
+) -> Any:
+    """Call one of our actions (the box: `target` or in `data`); return its response if any."""
     response = await hass.services.async_call(
         DOMAIN,
         service,
         data,
         blocking=True,
+        target=target,
         return_response=service in {"link_tag", "associate_tag", "list_tags", "create_playlist"},
     )
     await hass.async_block_till_done()
@@ -190,23 +197,31 @@ async def test_ambiguous_or_unknown_names_are_refused(
 # The box and the room by their media players ------------------------------------------------
 
 
-async def test_box_by_its_media_player(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """box_entity_id names the box; one of the two must be given, not both, and a box's."""
-    link = await act(hass, "link_tag", box_entity_id=ENTITY_ID, tag_id=TAG_A, playlist_id="Mix")
+async def test_box_by_its_media_player(
+    hass: HomeAssistant, entry: MockConfigEntry, second_box: MockConfigEntry
+) -> None:
+    """The target names the box (its player or device); one box in all, and a box's player."""
+    player = {"entity_id": ENTITY_ID}
+    link = await act(hass, "link_tag", player, tag_id=TAG_A, playlist_id="Mix")
     assert link["playlist_name"] == "Mix"
-    listed = await act(hass, "list_tags", box_entity_id=ENTITY_ID)
+    listed = await act(hass, "list_tags", {"device_id": box_device(hass, entry)})
     assert [t["tag_id"] for t in listed["tags"]] == [TAG_A]
-    for data, key in (
-        ({}, "box_missing"),
-        ({"box_entity_id": ENTITY_ID, "config_entry_id": entry.entry_id}, "both_given"),
-        ({"box_entity_id": SENSOR}, "box_entity_not_found"),
-        ({"box_entity_id": "media_player.nowhere"}, "box_entity_not_found"),
+    assert (await act(hass, "list_tags", {"device_id": box_device(hass, second_box)}))["tags"] == []
+    area = ar.async_get(hass).async_create("Kids' room")
+    for box in (entry, second_box):
+        dr.async_get(hass).async_update_device(box_device(hass, box), area_id=area.id)
+    for target, data, key in (
+        (None, {}, "box_missing"),
+        (player, {"config_entry_id": entry.entry_id}, "both_given"),
+        ({"entity_id": SENSOR}, {}, "box_entity_not_found"),
+        ({"entity_id": "media_player.nowhere"}, {}, "box_entity_not_found"),
+        ({"area_id": area.id}, {}, "one_box"),
     ):
         with pytest.raises(ServiceValidationError) as err:
-            await act(hass, "unlink_tag", **data, tag_id=TAG_A)
+            await act(hass, "unlink_tag", target, **data, tag_id=TAG_A)
         assert err.value.translation_domain == DOMAIN
-        assert err.value.translation_key == key, data
-    assert len((await act(hass, "list_tags", box_entity_id=ENTITY_ID))["tags"]) == 1
+        assert err.value.translation_key == key, target
+    assert len((await act(hass, "list_tags", player))["tags"]) == 1
 
 
 async def test_room_by_its_media_player(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -219,6 +234,9 @@ async def test_room_by_its_media_player(hass: HomeAssistant, tmp_path: Path) -> 
     assert link["target"] == ROOM_ID
     await scan(hass, TAG_A)
     assert room_entry.runtime_data.rooms[ROOM_ID].player.state is PlayState.PLAYING
+    with pytest.raises(ServiceValidationError) as err:  # a room's player is no box
+        await act(hass, "list_tags", {"entity_id": ROOM_ENTITY})
+    assert err.value.translation_key == "box_entity_not_found"
     for extra, key in (
         ({"room_entity_id": ENTITY_ID}, "room_entity_not_found"),
         ({"room_entity_id": ROOM_ENTITY, "room_id": ROOM_ID}, "both_given"),
@@ -255,12 +273,12 @@ async def test_linking_the_tag_clears_the_notification_and_confirms(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """Scanning the tag again during an association replaces the notice by a confirmation."""
-    box = {"box_entity_id": ENTITY_ID}
+    box = {"entity_id": ENTITY_ID}
     await scan(hass, TAG_A)
     assert list(notifications(hass)) == [NOTIFICATION_ID]
-    await act(hass, "link_tag", **box, tag_id=TAG_B, playlist_id="Mix")  # another tag
+    await act(hass, "link_tag", box, tag_id=TAG_B, playlist_id="Mix")  # another tag
     assert list(notifications(hass)) == [NOTIFICATION_ID]
-    await act(hass, "associate_tag", **box, playlist_id="Animals")
+    await act(hass, "associate_tag", box, playlist_id="Animals")
     await scan(hass, TAG_A)
     found = notifications(hass)
     assert list(found) == [LINKED_NOTIFICATION_ID]

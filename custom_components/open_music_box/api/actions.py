@@ -16,12 +16,12 @@ from ..box import MusicBox
 from ..const import DOMAIN
 from ..sleep_timer import MAX_MINUTES
 from .operations import OPERATIONS, Operation
-from .resolve import ATTR_BOX_ENTITY_ID, action_entry_id
+from .resolve import TARGET_KEYS, action_entry_id
 from .runner import async_is_admin, async_run, loaded_box
-from .validation import ID_SCHEMA, string
+from .validation import ID_SCHEMA
 
 ATTR_MINUTES = "minutes"
-_BOX_KEYS = frozenset({ATTR_CONFIG_ENTRY_ID, ATTR_BOX_ENTITY_ID})
+_BOX_KEYS = frozenset({ATTR_CONFIG_ENTRY_ID, *TARGET_KEYS})
 
 
 async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
@@ -44,14 +44,11 @@ ENTITY_SERVICES: dict[str, tuple[Callable[[Entity, ServiceCall], Awaitable[None]
 def action_schema(op: Operation) -> vol.Schema:
     """Return the schema of an operation's action: its box and the operation's fields.
 
-    The box is its media player (what a parent picks) or its config entry (automations so far).
+    The box is the target (its media player: what a parent picks, and what the media selector
+    then browses) or its config entry.
     """
     return vol.Schema(
-        {
-            vol.Optional(ATTR_CONFIG_ENTRY_ID): ID_SCHEMA,
-            vol.Optional(ATTR_BOX_ENTITY_ID): vol.All(string, cv.entity_id),
-            **op.fields,
-        }
+        {vol.Optional(ATTR_CONFIG_ENTRY_ID): ID_SCHEMA, **cv.ENTITY_SERVICE_FIELDS, **op.fields}
     )
 
 
@@ -67,7 +64,7 @@ def async_setup_actions(hass: HomeAssistant) -> None:
             continue
 
         async def _action(call: ServiceCall, op: Operation = op) -> ServiceResponse:
-            box = loaded_box(hass, action_entry_id(hass, call.data))
+            box = loaded_box(hass, action_entry_id(hass, call))
             data = {k: v for k, v in call.data.items() if k not in _BOX_KEYS}
             result = await async_run(box, op, data, await async_is_admin(hass, call.context))
             return result if call.return_response else None

@@ -2,8 +2,8 @@
 
 A playlist is named by its id, its `playlist:<id>` media id (what browsing the box gives the
 media selector), or its name (exact, case-insensitive). A room by its media player. A box (in
-actions) by its media player or its config entry. Both ways in (actions, WebSocket) go through
-`resolve_fields`, so they accept the same.
+actions) by the action's target (its media player) or its config entry. Both ways in (actions,
+WebSocket) go through `resolve_fields`, so they accept the same.
 """
 
 from __future__ import annotations
@@ -11,15 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.media_player import DOMAIN as MP_DOMAIN
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import entity_registry as er, service
 
 from ..box import MusicBox
 from ..catalog import Catalog, validation_error
 from ..const import DOMAIN, PLAYLIST_PREFIX
 
-ATTR_BOX_ENTITY_ID = "box_entity_id"
+# An action's target (the frontend's target picker): the box's media player, device or area.
+TARGET_KEYS = (ATTR_ENTITY_ID, ATTR_DEVICE_ID, ATTR_AREA_ID, ATTR_FLOOR_ID, ATTR_LABEL_ID)
 ATTR_ROOM_ENTITY_ID = "room_entity_id"
 PLAYLIST_FIELDS = ("playlist_id", "source_playlist_id", "target_playlist_id")
 
@@ -67,22 +75,40 @@ def resolve_fields(box: MusicBox, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def action_entry_id(hass: HomeAssistant, data: dict[str, Any]) -> str:
-    """Return the config entry id an action names, by itself or by the box's media player."""
-    entry_id, entity_id = data.get(ATTR_CONFIG_ENTRY_ID), data.get(ATTR_BOX_ENTITY_ID)
-    if entry_id is not None and entity_id is not None:
-        raise validation_error("both_given", first=ATTR_CONFIG_ENTRY_ID, second=ATTR_BOX_ENTITY_ID)
-    if entity_id is not None:
-        entry = er.async_get(hass).async_get(entity_id)
-        if (
-            entry is None
-            or entry.platform != DOMAIN
-            or entry.domain != MP_DOMAIN
-            or entry.config_subentry_id is not None  # a room's player, not the box's
-            or entry.config_entry_id is None
-        ):
+def _box_entry_id(registry: er.EntityRegistry, entity_id: str) -> str | None:
+    """Return the config entry of a box's own media player (a room's player is no box)."""
+    entry = registry.async_get(entity_id)
+    if (
+        entry is None
+        or entry.platform != DOMAIN
+        or entry.domain != MP_DOMAIN
+        or entry.config_subentry_id is not None
+    ):
+        return None
+    return entry.config_entry_id
+
+
+def action_entry_id(hass: HomeAssistant, call: ServiceCall) -> str:
+    """Return the one box an action names: its target (media player, device…) or config entry."""
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    if not any(key in call.data for key in TARGET_KEYS):
+        if entry_id is None:
+            raise validation_error("box_missing")
+        return str(entry_id)
+    if entry_id is not None:
+        raise validation_error("both_given", first="target", second=ATTR_CONFIG_ENTRY_ID)
+    selected = service.async_extract_referenced_entity_ids(hass, call, expand_group=False)
+    registry = er.async_get(hass)
+    found: set[str] = set()
+    for entity_id in sorted(selected.referenced):
+        if (box_entry := _box_entry_id(registry, entity_id)) is None:
             raise validation_error("box_entity_not_found", entity_id=entity_id)
-        return entry.config_entry_id
-    if entry_id is None:
-        raise validation_error("box_missing")
-    return str(entry_id)
+        found.add(box_entry)
+    found.update(
+        box_entry
+        for entity_id in selected.indirectly_referenced
+        if (box_entry := _box_entry_id(registry, entity_id)) is not None
+    )
+    if len(found) != 1:
+        raise validation_error("box_missing" if not found else "one_box")
+    return found.pop()
