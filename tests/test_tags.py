@@ -45,12 +45,12 @@ from custom_components.open_music_box.diagnostics import async_get_config_entry_
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.player import PlayState
 from custom_components.open_music_box.resume import PlaylistMode
+from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH
 from custom_components.open_music_box.tag_notices import NOTIFICATION_ID
 from custom_components.open_music_box.tags import (
     EVENT_TAG_ASSOCIATION,
     EVENT_TAG_SCANNED,
     EVENT_TAG_UNKNOWN,
-    MAX_TAG_ID_LENGTH,
     redacted,
 )
 

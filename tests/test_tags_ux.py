@@ -341,6 +341,8 @@ async def test_linked_tags_get_a_name_in_home_assistant(
     assert ha_tag_name(hass, TAG_A) == "Music Box: Animals"
     await act(hass, "link_tag", **box, tag_id=TAG_A, playlist_id="Mix")  # our name follows
     assert ha_tag_name(hass, TAG_A) == "Music Box: Mix"
+    await act(hass, "unlink_tag", **box, tag_id=TAG_A)  # and goes with the link
+    assert ha_tag_name(hass, TAG_A) is None
 
     # A tag linked by its very first scan is named once Home Assistant lists it.
     await act(hass, "associate_tag", **box, playlist_id="Audiobook")

@@ -89,6 +89,13 @@ async def async_linked(hass: HomeAssistant, box: MusicBox, tag_id: str, playlist
     persistent_notification.async_create(hass, message, title, LINKED_NOTIFICATION_ID)
 
 
+def _tag_entity(hass: HomeAssistant, tag_id: str) -> er.RegistryEntry | None:
+    """Return the entity of a tag in Home Assistant's list: it holds the tag's name."""
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id(TAG_DOMAIN, TAG_DOMAIN, tag_id)
+    return registry.async_get(entity_id) if entity_id else None
+
+
 def tag_name(box: MusicBox, playlist: str) -> str:
     """Return the name a tag the box links gets in Home Assistant's tag list."""
     return f"{box.entry.title}: {playlist}"
@@ -103,10 +110,15 @@ async def async_name_tag(
     """
     if (tags := hass.data.get(TAG_DATA)) is None or tag_id not in tags.data:
         return
-    registry = er.async_get(hass)
-    entity_id = registry.async_get_entity_id(TAG_DOMAIN, TAG_DOMAIN, tag_id)
-    entity = registry.async_get(entity_id) if entity_id else None
+    entity = _tag_entity(hass, tag_id)
     current = entity.name if entity else None
     if current == name or (current is not None and current != ours):
         return
     await tags.async_update_item(tag_id, {"name": name})
+
+
+async def async_unname_tag(hass: HomeAssistant, tag_id: str, ours: str) -> None:
+    """Give an unlinked tag its default name back, if it still has the one the box gave it."""
+    if (entity := _tag_entity(hass, tag_id)) is not None and entity.name == ours:
+        # The tag list has no way to clear a name: it is the entity registry's name.
+        er.async_get(hass).async_update_entity(entity.entity_id, name=None)

@@ -21,15 +21,10 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .catalog import validation_error
-from .const import (
-    CONF_UNKNOWN_TAG_NOTIFICATION,
-    DEFAULT_UNKNOWN_TAG_NOTIFICATION,
-    DOMAIN,
-)
+from .const import CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION, DOMAIN
 from .listeners import Listeners
 from .storage import StoredTagLink
 from .tag_model import (
-    MAX_TAG_ID_LENGTH,
     TARGET_BOX,
     Session,
     SessionState,
@@ -38,7 +33,13 @@ from .tag_model import (
     redacted,
     require_tag_id,
 )
-from .tag_notices import async_linked, async_name_tag, async_notify_unknown, tag_name
+from .tag_notices import (
+    async_linked,
+    async_name_tag,
+    async_notify_unknown,
+    async_unname_tag,
+    tag_name,
+)
 from .tag_play import async_play_link
 
 if TYPE_CHECKING:
@@ -46,17 +47,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = [
-    "EVENT_TAG_ASSOCIATION",
-    "EVENT_TAG_SCANNED",
-    "EVENT_TAG_UNKNOWN",
-    "MAX_TAG_ID_LENGTH",
-    "TagManager",
-    "redacted",
-]
-
-# HA's tag component fires this (homeassistant.components.tag.const); not imported, so the box
-# needs no dependency on that component: ESPHome, the companion app or an automation may fire it.
+# HA's tag component fires this, as ESPHome, the companion app or an automation may: the box needs
+# no dependency on that component (its tag list, when loaded, gets names: tag_notices.py).
 EVENT_TAG_SCANNED = "tag_scanned"
 
 EVENT_TAG_UNKNOWN = f"{DOMAIN}_tag_unknown"
@@ -219,8 +211,12 @@ class TagManager:
         clean = require_tag_id(tag_id)
         if clean not in self._links:
             raise validation_error("unknown_tag", tag_id=clean)
-        del self._links[clean]
+        name = self._tag_name(self._links.pop(clean))
         self._saved()
+        if name is not None:
+            self._box.entry.async_create_task(
+                self._hass, async_unname_tag(self._hass, clean, name), f"{DOMAIN} tag unlinked"
+            )
 
     # Association session -----------------------------------------------------------------
 
