@@ -26,11 +26,19 @@ async def async_setup_entry(
 
 
 class LastTagSensor(MusicBoxEntity, SensorEntity):
-    """The id of the last tag a reader scanned, whether this box knows it or not."""
+    """What the last tag a reader scanned plays on this box: its playlist's name.
+
+    Unknown when the box does not link the tag. The tag id is an attribute, as on Home Assistant's
+    own tag entities (every user sees those): no more is shown than they show.
+    """
+
+    # Like HA's tag entities: the id is not written to the recorder's history.
+    _unrecorded_attributes = frozenset({"tag_id"})
 
     def __init__(self, box: MusicBox) -> None:
         super().__init__(box, "last_tag")
         self._tags = box.tags
+        self._catalog = box.catalog
 
     async def async_added_to_hass(self) -> None:
         """Follow the scans."""
@@ -42,15 +50,19 @@ class LastTagSensor(MusicBoxEntity, SensorEntity):
 
     @property
     def native_value(self) -> str | None:
-        """Return the last tag id (unknown until a tag is scanned)."""
+        """Return the name of the last tag's playlist (unknown for a tag the box does not link)."""
         scan = self._tags.last_scan
-        return None if scan is None else scan.tag_id
+        if scan is None or scan.playlist_id is None:
+            return None
+        playlist = self._catalog.playlist(scan.playlist_id)
+        return None if playlist is None else playlist.name
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the reader, whether the tag is linked here, and its playlist."""
+        """Return the tag, the reader, whether the tag is linked here, and its playlist."""
         scan = self._tags.last_scan
         return {
+            "tag_id": None if scan is None else scan.tag_id,
             "device_id": None if scan is None else scan.device_id,
             "known": None if scan is None else scan.known,
             "playlist_id": None if scan is None else scan.playlist_id,

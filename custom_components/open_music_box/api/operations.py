@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from homeassistant.core import SupportsResponse
+from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from ..box import MusicBox
@@ -21,12 +22,16 @@ from ..hub import track_dict
 from ..player import Repeat
 from ..resume import PlaylistMode
 from ..sleep_timer import MAX_MINUTES
-from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted
-from .validation import ID_SCHEMA, IDS, NAME, POSITION, boolean, finite, integer, string
+from ..tag_model import redact_tags
+from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .resolve import ATTR_ROOM_ENTITY_ID
+from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
 
 MAX_POSITION_MS = 24 * 3600 * 1000
 
 SchemaDict = dict[str | vol.Marker, Any]
+
+__all__ = ["OPERATIONS", "Call", "Kind", "Operation", "redact_tags"]
 
 
 class Kind(StrEnum):
@@ -64,19 +69,6 @@ class Operation:
     def admin_only(self) -> bool:
         """Return True when only administrators (and automations) may call it."""
         return self.kind is Kind.EDIT
-
-
-def redact_tags(value: Any) -> Any:
-    """Replace every tag id in a result or event by its digest (tag ids open doors)."""
-    if isinstance(value, list):
-        return [redact_tags(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: redact_tags(item) for key, item in value.items() if key != "tag_id"}
-    if "tag_id" in value:
-        tag_id = value["tag_id"]
-        out["tag_digest"] = None if tag_id is None else redacted(tag_id)
-    return out
 
 
 # Player -----------------------------------------------------------------
@@ -242,7 +234,8 @@ async def _imports_list(call: Call) -> dict[str, Any]:
 
 # The table -----------------------------------------------------------------
 
-_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): ID_SCHEMA}
+# A playlist by id, `playlist:<id>`, media selector or name: api/resolve.py finds it.
+_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): PLAYLIST}
 _TRACKS: SchemaDict = {**_PLAYLIST, vol.Required("track_ids"): IDS}
 # Tag ids and timeouts are bounded by TagManager, with their own translated error codes.
 _TAG: SchemaDict = {vol.Required("tag_id"): string}
@@ -329,8 +322,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "move_track",
         EDIT,
         {
-            vol.Required("source_playlist_id"): ID_SCHEMA,
-            vol.Required("target_playlist_id"): ID_SCHEMA,
+            vol.Required("source_playlist_id"): PLAYLIST,
+            vol.Required("target_playlist_id"): PLAYLIST,
             vol.Required("track_id"): ID_SCHEMA,
             vol.Optional("position"): POSITION,
         },
@@ -350,7 +343,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "tags/link",
         "link_tag",
         EDIT,
-        {**_TAG, **_TAG_LINK, vol.Optional("room_id"): ID_SCHEMA},
+        {
+            **_TAG,
+            **_TAG_LINK,
+            vol.Optional("room_id"): ID_SCHEMA,
+            vol.Optional(ATTR_ROOM_ENTITY_ID): vol.All(string, cv.entity_id),
+        },
         _tags_link,
         _OPTIONAL,
     ),
@@ -373,7 +371,7 @@ OPERATIONS: tuple[Operation, ...] = (
             # Scheme, host and length are checked by the importer (its own translated error).
             vol.Required("url"): string,
             vol.Optional("playlist_name"): NAME,
-            vol.Optional("playlist_id"): ID_SCHEMA,
+            vol.Optional("playlist_id"): PLAYLIST,
         },
         _imports_start,
         _OPTIONAL,
