@@ -60,6 +60,13 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 import voluptuous as vol
 
 from custom_components.open_music_box.box import MusicBox
+from custom_components.open_music_box.children.resume import SAVE_INTERVAL, PlaylistMode
+from custom_components.open_music_box.children.sleep_timer import (
+    FADE_SECONDS,
+    FADE_STEP_SECONDS,
+    FADE_STEPS,
+    MAX_MINUTES,
+)
 from custom_components.open_music_box.const import (
     CONF_DEFAULT_VOLUME,
     CONF_MAX_VOLUME,
@@ -73,13 +80,6 @@ from custom_components.open_music_box.const import (
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id, track_id
 from custom_components.open_music_box.player import PlayState
-from custom_components.open_music_box.resume import SAVE_INTERVAL, PlaylistMode
-from custom_components.open_music_box.sleep_timer import (
-    FADE_SECONDS,
-    FADE_STEP_SECONDS,
-    FADE_STEPS,
-    MAX_MINUTES,
-)
 
 from .conftest import ENTITY_ID, box_entry
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform

@@ -18,6 +18,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 
 from .catalog import Catalog, validation_error
+from .children.resume import PlaylistMode, Resume
+from .children.sleep_timer import SleepTimer
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
@@ -51,8 +53,6 @@ from .outputs.base import Output
 from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
 from .player import Enqueue, Player, PlayerSettings
-from .resume import PlaylistMode, Resume
-from .sleep_timer import SleepTimer
 from .storage import BoxStore
 from .sync.room import Room, room_error
 from .tags import TagManager

@@ -38,7 +38,7 @@ class StoredTagLink(TypedDict):
 
 
 class StoredResumePoint(TypedDict):
-    """Where an audiobook stopped (resume.py); keyed by playlist id."""
+    """Where an audiobook stopped (children/resume.py); keyed by playlist id."""
 
     track_id: str
     position: float  # seconds into the track

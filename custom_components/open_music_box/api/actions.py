@@ -13,8 +13,8 @@ from homeassistant.helpers.typing import VolDictType
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.sleep_timer import MAX_MINUTES
 from ..const import DOMAIN
-from ..sleep_timer import MAX_MINUTES
 from .operations import OPERATIONS, Operation
 from .runner import async_is_admin, async_run, loaded_box
 from .validation import ID_SCHEMA

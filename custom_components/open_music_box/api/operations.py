@@ -17,10 +17,10 @@ from homeassistant.core import SupportsResponse
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.resume import PlaylistMode
+from ..children.sleep_timer import MAX_MINUTES
 from ..hub import track_dict
 from ..player import Repeat
-from ..resume import PlaylistMode
-from ..sleep_timer import MAX_MINUTES
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted
 from .validation import ID_SCHEMA, IDS, NAME, POSITION, boolean, finite, integer, string
 

@@ -18,11 +18,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 import homeassistant.util.dt as dt_util
 
-from .catalog import Catalog, CatalogChange
-from .const import DOMAIN
-from .models import Track
-from .player import Player, PlayState, interpolate
-from .storage import BoxStore, StoredResumePoint
+from ..catalog import Catalog, CatalogChange
+from ..const import DOMAIN
+from ..models import Track
+from ..player import Player, PlayState, interpolate
+from ..storage import BoxStore, StoredResumePoint
 
 SAVE_INTERVAL = timedelta(seconds=10)
 

@@ -20,8 +20,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 import homeassistant.util.dt as dt_util
 
-from .listeners import Listeners
-from .player import Player
+from ..listeners import Listeners
+from ..player import Player
 
 MAX_MINUTES = 720  # 12 hours
 FADE_SECONDS = 10.0
