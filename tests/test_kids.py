@@ -633,7 +633,8 @@ async def test_points_are_saved_on_pause_seek_track_change_and_every_10_s(
     await flush(hass)
     before = dict(stored(hass_storage, entry)["resume_points"][AUDIOBOOK])
     await player_call(hass, SERVICE_VOLUME_SET, **{ATTR_MEDIA_VOLUME_LEVEL: 0.2})
-    assert box.resume.point(AUDIOBOOK) == before
+    await flush(hass)
+    assert stored(hass_storage, entry)["resume_points"][AUDIOBOOK] == before
 
 
 async def test_another_playlist_keeps_the_audiobooks_place(
