@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from .box import OpenMusicBoxConfigEntry
+from .children.lock import locked
 from .models import PlaylistKind
 
 
@@ -41,12 +42,19 @@ async def async_get_config_entry_diagnostics(
             "position_in_order": player.pos,
             "volume": player.volume,
             "max_volume": player.settings.max_volume,
+            "min_volume": player.settings.min_volume,
             "muted": player.muted,
             "shuffle": player.shuffle,
             "repeat": player.repeat.value,
         },
         "resume": box.resume.diagnostics(),
         "sleep_timer": box.sleep_timer.diagnostics(),
+        "children": {
+            "readers": box.readers.diagnostics(),
+            "daily_limit": box.daily_limit.as_dict(),
+            "bedtime": box.bedtime.diagnostics(),
+            "locked": locked(box),
+        },
         "imports": box.importer.diagnostics(),
         "rooms": [room.diagnostics() for room in box.rooms.values()],
     }

@@ -17,11 +17,14 @@ from homeassistant.core import SupportsResponse
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.const import MAX_EXTRA_MINUTES
+from ..children.operations import grant_extra_minutes, set_bedtime_playlist
 from ..children.resume import PlaylistMode
 from ..children.sleep_timer import MAX_MINUTES
 from ..hub import track_dict
 from ..player import Repeat
-from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted
+from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .redact import redact_tags
 from .validation import ID_SCHEMA, IDS, NAME, POSITION, boolean, finite, integer, string
 
 MAX_POSITION_MS = 24 * 3600 * 1000
@@ -64,19 +67,6 @@ class Operation:
     def admin_only(self) -> bool:
         """Return True when only administrators (and automations) may call it."""
         return self.kind is Kind.EDIT
-
-
-def redact_tags(value: Any) -> Any:
-    """Replace every tag id in a result or event by its digest (tag ids open doors)."""
-    if isinstance(value, list):
-        return [redact_tags(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: redact_tags(item) for key, item in value.items() if key != "tag_id"}
-    if "tag_id" in value:
-        tag_id = value["tag_id"]
-        out["tag_digest"] = None if tag_id is None else redacted(tag_id)
-    return out
 
 
 # Player -----------------------------------------------------------------
@@ -342,6 +332,22 @@ OPERATIONS: tuple[Operation, ...] = (
         EDIT,
         {**_PLAYLIST, vol.Required("mode"): vol.In([mode.value for mode in PlaylistMode])},
         _set_mode,
+        _OPTIONAL,
+    ),
+    Operation(
+        "playlists/set_bedtime",
+        "set_bedtime_playlist",
+        EDIT,
+        {**_PLAYLIST, vol.Required("bedtime"): boolean},
+        set_bedtime_playlist,
+        _OPTIONAL,
+    ),
+    Operation(
+        "children/grant_extra_minutes",
+        "grant_extra_minutes",
+        EDIT,
+        {vol.Required("minutes"): vol.All(integer, vol.Range(min=1, max=MAX_EXTRA_MINUTES))},
+        grant_extra_minutes,
         _OPTIONAL,
     ),
     Operation("rescan", "rescan", EDIT, {}, _rescan),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..box import MusicBox
 
 # The most readers a box remembers: the oldest seen is forgotten first.
-MAX_READERS = 50
+MAX_READERS = 10
 
 
 @dataclass(frozen=True, slots=True)
