@@ -186,6 +186,11 @@ def stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, An
     return data
 
 
+def without_at(point: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored resume point without when it was written."""
+    return {key: value for key, value in point.items() if key != "at"}
+
+
 def non_admin(hass: HomeAssistant) -> Context:
     """Return the context of a call by a regular (non-admin) user."""
     group = hass.auth._store._groups[GROUP_ID_USER]
@@ -531,7 +536,7 @@ async def test_audiobook_resumes_after_a_reload(
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert stored(hass_storage, entry)["resume_points"][AUDIOBOOK] == point
+    assert without_at(stored(hass_storage, entry)["resume_points"][AUDIOBOOK]) == point
 
     await play_media(hass, AUDIOBOOK)
     track, position = current(entry)
