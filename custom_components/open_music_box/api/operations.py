@@ -346,7 +346,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "children/grant_extra_minutes",
         "grant_extra_minutes",
         EDIT,
-        {vol.Required("minutes"): vol.All(integer, vol.Range(min=1, max=MAX_EXTRA_MINUTES))},
+        {vol.Required("minutes"): vol.All(integer, vol.Range(min=0, max=MAX_EXTRA_MINUTES))},
         grant_extra_minutes,
         _OPTIONAL,
     ),
