@@ -36,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 
 SAVE_INTERVAL = timedelta(minutes=1)  # what a crash may lose, and how often the sensor moves
 _TOLERANCE = 1.0  # seconds: the fade's pause may come a moment before the exact minute
+_SAME_END = timedelta(seconds=2)
 
 
 class DailyLimit:
@@ -195,11 +196,12 @@ class DailyLimit:
 
     @callback
     def _fade_until(self, at: datetime | None) -> None:
-        coro = (
-            self._fader.async_cancel(notify=False)
-            if at is None
-            else self._fader.async_set_until(at)
-        )
+        fader = self._fader
+        if fader.ends_at == at or (
+            at is not None and fader.ends_at is not None and abs(fader.ends_at - at) < _SAME_END
+        ):
+            return  # already planned (the minute's recount must not restart a running fade)
+        coro = fader.async_cancel(notify=False) if at is None else fader.async_set_until(at)
         self._box.entry.async_create_task(self._hass, coro, f"{DOMAIN} daily limit fade")
 
     @callback
