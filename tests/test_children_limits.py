@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.open_music_box import logbook
 from custom_components.open_music_box.children.const import (
     CONF_DAILY_LIMIT,
     CONF_LOCK,
@@ -173,6 +174,18 @@ async def test_daily_limit_pauses_refuses_and_grants(
     assert box.player.state is PlayState.PAUSED
     assert [event.data["reason"] for event in refused] == ["daily_limit"]
     assert refused[0].data["playlist_id"] == AUDIOBOOK
+    described: dict[str, Any] = {}
+    logbook.async_describe_events(
+        hass, lambda _d, kind, describer: described.update({kind: describer})
+    )
+    assert described[EVENT_LIMIT_REACHED](reached[0]) == {
+        "name": "Music Box",
+        "message": "daily listening limit of 30 minutes reached; Music Box paused",
+    }
+    assert described[EVENT_TAG_REFUSED](refused[0]) == {
+        "name": "Music Box",
+        "message": "tag refused: the daily listening limit of Music Box is reached",
+    }
     # Whatever starts it again is paused again.
     await box.player.async_play()
     await hass.async_block_till_done()
