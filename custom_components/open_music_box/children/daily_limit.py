@@ -154,7 +154,8 @@ class DailyLimit:
 
     @callback
     def _on_midnight(self, _now: datetime) -> None:
-        self._count()  # the last minutes of the day go to the old day, which is then dropped
+        if self._since is not None:
+            self._since = dt_util.utcnow()  # the minutes before midnight were yesterday's
         self._data  # noqa: B018 -- rolls the day over
         self._box.store.schedule_save()
         self._check()
