@@ -126,7 +126,9 @@ async def test_options_flow_refuses_a_floor_above_the_maximum(
         result["flow_id"], {"max_volume": 40, "default_volume": 30, CONF_MIN_VOLUME: 10}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # the update listener applies the new floor
     assert entry.options[CONF_MIN_VOLUME] == 10
+    assert box_of(entry).player.volume == pytest.approx(0.4)  # lowered to the new maximum
 
 
 # Daily limit -------------------------------------------------------------------------------------
