@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.open_music_box.children.resume import PlaylistMode
 from custom_components.open_music_box.const import (
     CONF_SAME_TAG_ACTION,
     CONF_UNKNOWN_TAG_NOTIFICATION,
@@ -44,7 +45,6 @@ from custom_components.open_music_box.const import (
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.player import PlayState
-from custom_components.open_music_box.resume import PlaylistMode
 from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH
 from custom_components.open_music_box.tag_notices import NOTIFICATION_ID
 from custom_components.open_music_box.tags import (

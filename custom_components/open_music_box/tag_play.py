@@ -23,10 +23,18 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
-async def async_play_link(box: MusicBox, tag_id: str, link: StoredTagLink) -> None:
-    """Play the tag's playlist on its target; the same tag again does what the option says."""
+async def async_play_link(
+    box: MusicBox, tag_id: str, link: StoredTagLink, reader_room: str | None = None
+) -> None:
+    """Play the tag's playlist on its target; the same tag again does what the option says.
+
+    A link to the box plays in the room of the reader (children/readers.py); a link to a room
+    plays there.
+    """
     player = box.player
-    if (target := link["target"]) != TARGET_BOX:
+    if (target := link["target"]) == TARGET_BOX and reader_room is not None:
+        target = reader_room
+    if target != TARGET_BOX:
         if (room := box.rooms.get(target)) is None:
             _LOGGER.warning("The room of tag %s was removed", redacted(tag_id))
             return

@@ -1,9 +1,11 @@
 """NFC tags: a scanned tag starts its playlist; association sessions link the next scanned tag.
 
 Any reader works: Home Assistant's `tag_scanned` event carries the tag id and the reader's device.
-Every box hears every scan (there is no reader → box mapping yet): a box plays the tags it links.
-A tag that no loaded box links or waits for is "unknown": each box then fires its unknown-tag
-event, and the boxes whose option says so share one notification (tag_notices.py).
+A box hears the readers assigned to it or to its rooms, and those assigned to no box
+(children/readers.py); a box plays the tags it links. A tag that no box hearing the reader links
+or waits for is "unknown": each such box then fires its unknown-tag event, and the boxes whose
+option says so share one notification (tag_notices.py). A daily limit or bedtime may refuse a tag
+(children/).
 """
 
 from __future__ import annotations
@@ -332,9 +334,17 @@ class TagManager:
         reader = event.data.get("device_id")
         self.handle_scan(tag_id, reader if isinstance(reader, str) else None)
 
+    def hears(self, device_id: str | None) -> bool:
+        """Return True when this box takes scans of the reader (not another child's)."""
+        return self._box.readers.hearing(device_id).heard
+
     @callback
     def handle_scan(self, tag_id: str, device_id: str | None) -> None:
         """Link the tag (open session), play its playlist, or take the unknown-tag path."""
+        hearing = self._box.readers.hearing(device_id)
+        if not hearing.heard:
+            return  # another box's reader: no play, no unknown-tag notice
+        self._box.readers.saw(device_id)
         if (session := self._session) is not None:
             self._associate(session, tag_id)
             self._record(tag_id, device_id)
@@ -342,12 +352,18 @@ class TagManager:
         link = self._valid_link(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
+            if (reason := self._box.guard.tag_refusal(link["playlist_id"])) is not None:
+                self._box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+                return
             self._box.entry.async_create_task(
                 self._hass,
-                async_play_link(self._box, tag_id, link),
+                async_play_link(self._box, tag_id, link, hearing.room_id),
                 f"{DOMAIN} tag {redacted(tag_id)}",
             )
-        elif not any(m.knows(tag_id) for m in self._hass.data.get(_MANAGERS, {}).values()):
+        elif not any(
+            m.knows(tag_id) and m.hears(device_id)
+            for m in self._hass.data.get(_MANAGERS, {}).values()
+        ):
             self._unknown(tag_id, device_id)
 
     @callback

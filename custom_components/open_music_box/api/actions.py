@@ -13,8 +13,9 @@ from homeassistant.helpers.typing import VolDictType
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.lock import async_check_lock
+from ..children.sleep_timer import MAX_MINUTES
 from ..const import DOMAIN
-from ..sleep_timer import MAX_MINUTES
 from .operations import OPERATIONS, Operation
 from .resolve import TARGET_KEYS, action_entry_id
 from .runner import async_is_admin, async_run, loaded_box
@@ -29,6 +30,7 @@ async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
     entry = entity.platform.config_entry
     assert entry is not None  # entities of our platform always come from a config entry
     box: MusicBox = entry.runtime_data
+    await async_check_lock(box, call.context, "player/sleep_timer")
     await box.sleep_timer.async_set(call.data[ATTR_MINUTES])
 
 

@@ -18,10 +18,12 @@ from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.const import MAX_EXTRA_MINUTES
+from ..children.operations import grant_extra_minutes, set_bedtime_playlist
+from ..children.resume import PlaylistMode
+from ..children.sleep_timer import MAX_MINUTES
 from ..hub import track_dict
 from ..player import Repeat
-from ..resume import PlaylistMode
-from ..sleep_timer import MAX_MINUTES
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
 from .resolve import ATTR_ROOM_ENTITY_ID
@@ -335,6 +337,22 @@ OPERATIONS: tuple[Operation, ...] = (
         EDIT,
         {**_PLAYLIST, vol.Required("mode"): vol.In([mode.value for mode in PlaylistMode])},
         _set_mode,
+        _OPTIONAL,
+    ),
+    Operation(
+        "playlists/set_bedtime",
+        "set_bedtime_playlist",
+        EDIT,
+        {**_PLAYLIST, vol.Required("bedtime"): boolean},
+        set_bedtime_playlist,
+        _OPTIONAL,
+    ),
+    Operation(
+        "children/grant_extra_minutes",
+        "grant_extra_minutes",
+        EDIT,
+        {vol.Required("minutes"): vol.All(integer, vol.Range(min=0, max=MAX_EXTRA_MINUTES))},
+        grant_extra_minutes,
         _OPTIONAL,
     ),
     Operation("rescan", "rescan", EDIT, {}, _rescan),

@@ -9,6 +9,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
 from ..box import MusicBox
+from ..children.lock import check_lock
 from ..const import DOMAIN
 from .operations import Call, Kind, Operation
 from .resolve import resolve_fields
@@ -45,6 +46,8 @@ async def async_run(
     box: MusicBox, op: Operation, data: dict[str, Any], admin: bool
 ) -> dict[str, Any] | None:
     """Run the operation; an edit is on disk before the caller hears it was done."""
+    if op.kind is Kind.CONTROL:
+        check_lock(box, op.command, admin)  # a locked box: the simple buttons only
     result = await op.handler(Call(box, resolve_fields(box, data), admin))
     if op.kind is Kind.EDIT:
         await box.store.async_flush()
