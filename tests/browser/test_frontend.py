@@ -1,0 +1,188 @@
+"""The parents' panel and the children's card in a real browser, against a real Home Assistant.
+
+On failure the page's screenshot and Home Assistant's log go to tests/screenshots/ (git-ignored).
+Skip them with `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+import pytest
+
+from .harness import UI_TIMEOUT_MS, Instance, step
+
+pytestmark = pytest.mark.browser
+
+DEMO_PLAYLISTS = ("Animal Songs", "Favourites", "Lullabies", "The Sleepy Lighthouse")
+CARD = "custom:open-music-box-card"
+ENTITY_ID = "media_player.music_box"
+DASHBOARD = "kids-box"
+
+
+@pytest.fixture(autouse=True)
+def _timeouts() -> None:
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+
+
+def wait_for_hass(page: Page) -> None:
+    """Wait until Home Assistant's frontend is connected and has the states."""
+    page.wait_for_function("() => document.querySelector('home-assistant')?.hass?.states")
+
+
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send a WebSocket command through the page's own `hass` (the logged-in user)."""
+    wait_for_hass(page)
+    return page.evaluate(
+        "message => document.querySelector('home-assistant').hass.callWS(message)", message
+    )
+
+
+def names(instance: Instance) -> list[str]:
+    return [p["name"] for p in instance.service("list_playlists")["playlists"]]
+
+
+def show_dashboard(page: Page, instance: Instance, card: dict[str, Any]) -> None:
+    """Save a dashboard of its own holding `card` and open it."""
+    dashboards = call_ws(page, {"type": "lovelace/dashboards/list"})
+    if not any(board["url_path"] == DASHBOARD for board in dashboards):
+        call_ws(
+            page,
+            {"type": "lovelace/dashboards/create", "url_path": DASHBOARD, "title": "Kids"},
+        )
+    view = {"title": "Kids", "path": "kids", "cards": [card]}
+    config = {"views": [view]}
+    call_ws(page, {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": config})
+    page.goto(f"{instance.url}/{DASHBOARD}/kids")
+    page.reload()  # the dashboard reads the saved config
+
+
+def cover_loaded(page: Page, name: str) -> bool:
+    image = page.get_by_role("button", name=name).locator("img")
+    loaded: bool = image.evaluate("img => img.complete && img.naturalWidth > 0")
+    return loaded
+
+
+def test_panel_library(instance: Instance, page: Page) -> None:
+    """The panel shows the library with covers; a playlist is created and renamed in the box."""
+
+    def loads() -> None:
+        page.goto(f"{instance.url}/open-music-box")
+        panel = page.locator("open-music-box-panel")
+        expect(panel.get_by_role("tab", name="Library")).to_be_visible()
+        for name in DEMO_PLAYLISTS:
+            expect(panel.get_by_role("button", name=f"Open {name}")).to_be_visible()
+        expect(panel.get_by_role("button", name="Open Animal Songs")).to_contain_text("5 tracks")
+        expect(panel.get_by_role("button", name="Open Animal Songs").locator("img")).to_be_visible()
+        assert cover_loaded(page, "Open Animal Songs")
+
+    def refuses_blank_name() -> None:
+        panel = page.locator("open-music-box-panel")
+        panel.locator("#new-name").fill("   ")
+        panel.get_by_role("button", name="Create").click()
+        expect(panel.get_by_role("alert")).to_contain_text("name")
+
+    def creates_and_renames() -> None:
+        panel = page.locator("open-music-box-panel")
+        panel.locator("#new-name").fill("Bedtime")
+        panel.get_by_role("button", name="Create").click()
+        tile = panel.get_by_role("button", name="Open Bedtime")
+        expect(tile).to_be_visible()
+        assert "Bedtime" in names(instance)
+        tile.click()
+        panel.get_by_role("button", name="Rename").click()
+        panel.locator("#rename").fill("Bedtime songs")
+        panel.get_by_role("button", name="Save").click()
+        expect(panel.get_by_role("heading", name="Bedtime songs")).to_be_visible()
+        current = names(instance)
+        assert "Bedtime songs" in current
+        assert "Bedtime" not in current
+
+    def tracks_with_durations() -> None:
+        panel = page.locator("open-music-box-panel")
+        panel.get_by_role("button", name="Back to the playlists").click()
+        panel.get_by_role("button", name="Open Animal Songs").click()
+        expect(panel.locator("ul.list li")).to_have_count(5)
+        expect(panel.locator("ul.list li").first).to_contain_text(":")
+
+    step(page, instance, "panel_loads", loads)
+    step(page, instance, "panel_blank_name", refuses_blank_name)
+    step(page, instance, "panel_create_rename", creates_and_renames)
+    step(page, instance, "panel_tracks", tracks_with_durations)
+
+
+def test_card_plays_a_cover(instance: Instance, page: Page) -> None:
+    """The card shows the covers; a tap plays the playlist and the progress bar moves."""
+
+    def shows_covers() -> None:
+        show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
+        card = page.locator("open-music-box-card")
+        for name in DEMO_PLAYLISTS:
+            expect(card.get_by_role("button", name=f"Play {name}")).to_be_visible()
+        expect(card.get_by_role("button", name="Play Animal Songs").locator("img")).to_be_visible()
+        assert cover_loaded(page, "Play Animal Songs")
+        for label in ("Previous track", "Play", "Next track"):
+            expect(card.get_by_role("button", name=label, exact=True)).to_be_visible()
+
+    def plays_on_tap() -> None:
+        card = page.locator("open-music-box-card")
+        card.get_by_role("button", name="Play Animal Songs").click()
+        expect(card.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+        state = instance.api.ok("GET", f"/api/states/{ENTITY_ID}")
+        assert state["state"] == "playing"
+        assert state["attributes"]["media_playlist"] == "Animal Songs"
+
+    def progress_moves() -> None:
+        bar = page.locator("open-music-box-card omb-progress-bar")
+        read = "el => Number(getComputedStyle(el).getPropertyValue('--omb-progress'))"
+        first = bar.evaluate(read)
+        page.wait_for_timeout(1500)
+        second = bar.evaluate(read)
+        assert second > first, (first, second)
+
+    step(page, instance, "card_covers", shows_covers)
+    step(page, instance, "card_plays", plays_on_tap)
+    step(page, instance, "card_progress", progress_moves)
+    instance.api.ok("POST", "/api/services/media_player/media_stop", body={"entity_id": ENTITY_ID})
+
+
+def test_card_editor_saves_a_config(instance: Instance, page: Page) -> None:
+    """The visual editor gives a config (playlists, columns) that the card then follows."""
+
+    def edits() -> None:
+        page.goto(f"{instance.url}/")
+        wait_for_hass(page)
+        page.evaluate(
+            """entity => {
+              const editor = document.createElement('open-music-box-card-editor');
+              editor.hass = document.querySelector('home-assistant').hass;
+              editor.setConfig({ type: 'custom:open-music-box-card', entity });
+              editor.addEventListener('config-changed', (e) => {
+                window.ombConfig = e.detail.config;
+              });
+              editor.id = 'omb-editor';
+              // Above Home Assistant's own page, as in its card editor dialog.
+              editor.style.cssText = 'position:fixed;top:0;left:0;width:420px;z-index:10000;'
+                + 'background:white;padding:16px';
+              document.body.append(editor);
+            }""",
+            ENTITY_ID,
+        )
+        editor = page.locator("#omb-editor")
+        editor.get_by_label("Lullabies").check()
+        editor.get_by_label("Columns (0: as many as fit)").fill("2")
+        editor.get_by_label("Columns (0: as many as fit)").press("Tab")
+        config = page.evaluate("() => window.ombConfig")
+        lullabies = next(
+            p["id"]
+            for p in instance.service("list_playlists")["playlists"]
+            if p["name"] == "Lullabies"
+        )
+        assert config == {"type": CARD, "entity": ENTITY_ID, "playlists": [lullabies], "columns": 2}
+        show_dashboard(page, instance, config)
+        card = page.locator("open-music-box-card")
+        expect(card.get_by_role("button", name="Play Lullabies")).to_be_visible()
+        expect(card.locator("button.cover")).to_have_count(1)
+
+    step(page, instance, "card_editor", edits)
