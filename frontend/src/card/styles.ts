@@ -19,6 +19,7 @@ export const cardStyles = css`
   .controls button svg { width: 44px; height: 44px; fill: var(--primary-text-color); }
   .controls button.main svg { fill: var(--text-primary-color, #fff); }
   .controls button:focus-visible, .cover:focus-visible { outline: 3px solid var(--accent-color, #ff9800); outline-offset: 2px; }
+  omb-volume { margin-bottom: 12px; }
   .grid { display: grid; gap: 16px; margin-top: 16px;
     grid-template-columns: var(--omb-columns, repeat(auto-fill, minmax(140px, 1fr))); }
   .cover { border: none; padding: 0; background: none; cursor: pointer; color: inherit; font: inherit; text-align: center; }

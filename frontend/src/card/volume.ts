@@ -1,5 +1,5 @@
 // The volume slider: the part above the box's maximum is shaded, and the thumb stops there.
-import { LitElement, css, html } from "lit";
+import { LitElement, css, html, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { icon, mdiVolumeHigh } from "../shared/icons";
 
@@ -15,14 +15,15 @@ export class OmbVolume extends LitElement {
   static styles = css`
     :host { display: flex; align-items: center; gap: 12px; }
     svg { width: 28px; height: 28px; fill: var(--primary-text-color); flex: none; }
-    input { flex: 1; height: 36px; accent-color: var(--primary-color, #03a9f4); background: transparent;
-      --omb-max: 100%; }
-    input::-webkit-slider-runnable-track { height: 10px; border-radius: 5px;
-      background: linear-gradient(to right, var(--divider-color, rgba(127,127,127,0.35)) var(--omb-max),
-        repeating-linear-gradient(45deg, var(--error-color, #db4437) 0 4px, transparent 4px 8px) var(--omb-max)); }
-    input::-webkit-slider-thumb { margin-top: -9px; }
-    .max { font-size: 0.85em; color: var(--error-color, #db4437); min-width: 4em; }
-    .max[hidden] { visibility: hidden; display: block; }
+    .slider { flex: 1; position: relative; }
+    input { width: 100%; height: 36px; margin: 0; accent-color: var(--primary-color, #03a9f4); }
+    /* The part above the maximum: hatched, the thumb never goes there. */
+    .capped { position: absolute; top: 50%; right: 0; height: 10px; transform: translateY(-50%); pointer-events: none;
+      border-radius: 0 5px 5px 0; opacity: 0.7;
+      background: repeating-linear-gradient(45deg, var(--error-color, #db4437) 0 3px, transparent 3px 7px); }
+    .max { position: absolute; left: 0; right: 0; top: 100%; font-size: 0.8em; text-align: right;
+      color: var(--error-color, #db4437); }
+    .max[hidden] { display: none; }
   `;
 
   private onInput(event: Event): void {
@@ -41,9 +42,12 @@ export class OmbVolume extends LitElement {
     const value = Math.min(Math.round(this.volume * 100), cap);
     return html`
       ${icon(mdiVolumeHigh)}
-      <input type="range" min="0" max="100" step="1" .value=${String(value)} aria-label=${this.label}
-        style="--omb-max: ${cap}%" @input=${this.onInput} @change=${this.onInput} />
-      <span class="max" ?hidden=${value < cap} aria-live="polite">${this.maxLabel}</span>
+      <div class="slider">
+        <input type="range" min="0" max="100" step="1" .value=${String(value)} aria-label=${this.label}
+          @input=${this.onInput} @change=${this.onInput} />
+        ${cap < 100 ? html`<div class="capped" style="left: ${cap}%"></div>` : nothing}
+        <span class="max" ?hidden=${value < cap} aria-live="polite">${this.maxLabel}</span>
+      </div>
     `;
   }
 }
