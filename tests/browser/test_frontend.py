@@ -186,3 +186,65 @@ def test_card_editor_saves_a_config(instance: Instance, page: Page) -> None:
         expect(card.locator("button.cover")).to_have_count(1)
 
     step(page, instance, "card_editor", edits)
+
+
+def playlist_id(instance: Instance, name: str) -> str:
+    found: str = next(
+        p["id"] for p in instance.service("list_playlists")["playlists"] if p["name"] == name
+    )
+    return found
+
+
+def test_panel_tags_and_reorder(instance: Instance, page: Page) -> None:
+    """A tag is linked by scanning it (followed live), relinked, unlinked; tracks are dragged."""
+    panel = page.locator("open-music-box-panel")
+
+    def scan(tag_id: str) -> None:
+        instance.api.ok("POST", "/api/events/tag_scanned", body={"tag_id": tag_id})
+
+    def links_by_scanning() -> None:
+        page.goto(f"{instance.url}/open-music-box")
+        panel.get_by_role("tab", name="Tags").click()
+        panel.get_by_role("option", name="Lullabies").click()
+        panel.get_by_role("button", name="Scan the tag now").click()
+        expect(panel.get_by_role("status")).to_contain_text("Waiting for a tag")
+        scan("browser-tag-1")
+        expect(panel.get_by_role("status")).to_contain_text("Linked to Lullabies.")
+        expect(panel.locator("ul.list li", has_text="browser-tag-1")).to_contain_text("Lullabies")
+
+    def relinks_a_duplicate() -> None:
+        panel.get_by_role("option", name="Animal Songs").click()
+        panel.get_by_role("button", name="Scan the tag now").click()
+        scan("browser-tag-1")
+        expect(panel.get_by_role("status")).to_contain_text("This tag already starts Lullabies.")
+        panel.get_by_role("button", name="Relink to Animal Songs").click()
+        expect(panel.get_by_role("status")).to_contain_text("Linked to Animal Songs.")
+        links = instance.service("list_tags")["tags"]
+        assert [(t["tag_id"], t["playlist_name"]) for t in links] == [
+            ("browser-tag-1", "Animal Songs")
+        ]
+
+    def unlinks() -> None:
+        row = panel.locator("ul.list li", has_text="browser-tag-1")
+        row.get_by_role("button", name="Unlink").click()
+        expect(row).to_have_count(0)
+        assert instance.service("list_tags")["tags"] == []
+
+    def reorders_by_drag_and_drop() -> None:
+        source = playlist_id(instance, "Animal Songs")
+        tracks = instance.service("get_playlist", playlist_id=source)["track_ids"]
+        instance.service("create_playlist", name="Dragged", track_ids=tracks[:3])
+        panel.get_by_role("tab", name="Library").click()
+        panel.get_by_role("button", name="Open Dragged").click()
+        rows = panel.locator("ul.list li")
+        expect(rows).to_have_count(3)
+        first = rows.nth(0).text_content()
+        rows.nth(0).drag_to(rows.nth(2))
+        expect(rows.nth(2)).to_have_text(first or "")
+        order = instance.service("get_playlist", playlist_id=playlist_id(instance, "Dragged"))
+        assert order["track_ids"] == [tracks[1], tracks[2], tracks[0]]
+
+    step(page, instance, "tags_link", links_by_scanning)
+    step(page, instance, "tags_relink", relinks_a_duplicate)
+    step(page, instance, "tags_unlink", unlinks)
+    step(page, instance, "library_reorder", reorders_by_drag_and_drop)
