@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from types import ModuleType
 from typing import Any
 
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = [
 ]
 START_TIMEOUT = 240.0  # a cold start on a loaded 2-core machine
 UI_TIMEOUT_MS = 60_000
+ROOM_ENTITY_ID = "media_player.living_room"
 
 
 def script(name: str) -> ModuleType:
@@ -71,6 +73,17 @@ class Instance:
         path = f"/api/services/open_music_box/{action}?return_response"
         body = {"config_entry_id": self.entry_id, **data}
         return self.api.ok("POST", path, body=body)["service_response"]
+
+
+def wait_for_state(api: Any, entity_id: str, timeout: float = 60) -> None:
+    """Wait until `entity_id` has a state (the box reloads when a room is added)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, state = api.call("GET", f"/api/states/{entity_id}")
+        if status == 200 and state["state"] != "unavailable":
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{entity_id} did not appear within {timeout:.0f} s")
 
 
 def free_port() -> int:
@@ -123,6 +136,8 @@ def home_assistant(config: Path) -> Iterator[Instance]:
         line = dev_onboard.wait_for_entity(api, 60)
         assert entry_id, "the Music Box was not added"
         assert "is ready" in line, line
+        dev_onboard.add_demo_room(api, entry_id)  # "Living room", as script/develop does
+        wait_for_state(api, ROOM_ENTITY_ID)
         yield Instance(url, api, log, entry_id)
     finally:
         process.send_signal(signal.SIGTERM)

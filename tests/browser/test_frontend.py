@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 import pytest
 
-from .harness import UI_TIMEOUT_MS, Instance, step
+from .harness import ROOM_ENTITY_ID, UI_TIMEOUT_MS, Instance, log_in, step
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,10 @@ def test_panel_library(instance: Instance, page: Page) -> None:
         panel = page.locator("open-music-box-panel")
         panel.locator("#new-name").fill("   ")
         panel.get_by_role("button", name="Create").click()
-        expect(panel.get_by_role("alert")).to_contain_text("name")
+        # The integration's own translation of the error (translations/en.json), in place.
+        expect(panel.get_by_role("alert")).to_contain_text(
+            "A playlist name must have 1 to 100 characters"
+        )
 
     def creates_and_renames() -> None:
         panel = page.locator("open-music-box-panel")
@@ -248,3 +251,65 @@ def test_panel_tags_and_reorder(instance: Instance, page: Page) -> None:
     step(page, instance, "tags_relink", relinks_a_duplicate)
     step(page, instance, "tags_unlink", unlinks)
     step(page, instance, "library_reorder", reorders_by_drag_and_drop)
+
+
+def test_rooms_view(instance: Instance, page: Page) -> None:
+    """The Rooms view lists the demo room with its member, connected."""
+
+    def lists_the_room() -> None:
+        page.goto(f"{instance.url}/open-music-box")
+        panel = page.locator("open-music-box-panel")
+        panel.get_by_role("tab", name="Rooms").click()
+        room = panel.locator(".card", has_text="Living room")
+        expect(room).to_contain_text("Idle")
+        expect(room.locator("ul.list li")).to_have_count(1)
+        expect(room.locator("ul.list li")).to_contain_text("connected")
+
+    step(page, instance, "rooms_view", lists_the_room)
+
+
+def test_card_on_a_room(instance: Instance, page: Page) -> None:
+    """The card drives a room as it drives the box: a tap plays the playlist in the room."""
+
+    def plays_in_the_room() -> None:
+        show_dashboard(page, instance, {"type": CARD, "entity": ROOM_ENTITY_ID})
+        card = page.locator("open-music-box-card")
+        card.get_by_role("button", name="Play Favourites").click()
+        expect(card.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+        state = instance.api.ok("GET", f"/api/states/{ROOM_ENTITY_ID}")
+        assert state["state"] == "playing"
+
+    step(page, instance, "card_room", plays_in_the_room)
+    instance.api.ok(
+        "POST", "/api/services/media_player/media_stop", body={"entity_id": ROOM_ENTITY_ID}
+    )
+
+
+def test_in_french(instance: Instance, browser: Browser) -> None:
+    """A French-speaking user gets the panel, its errors and the card in French."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, instance)
+        page.evaluate("() => localStorage.setItem('selectedLanguage', JSON.stringify('fr'))")
+
+        def panel_in_french() -> None:
+            page.goto(f"{instance.url}/open-music-box")
+            panel = page.locator("open-music-box-panel")
+            expect(panel.get_by_role("tab", name="Bibliothèque")).to_be_visible()
+            panel.locator("#new-name").fill(" ")
+            panel.get_by_role("button", name="Créer").click()
+            expect(panel.get_by_role("alert")).to_contain_text(
+                "Un nom de playlist doit compter de 1 à 100 caractères"
+            )
+
+        def card_in_french() -> None:
+            show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
+            card = page.locator("open-music-box-card")
+            expect(card.get_by_role("button", name="Écouter Lullabies")).to_be_visible()
+            expect(card.get_by_role("button", name="Piste suivante")).to_be_visible()
+
+        step(page, instance, "french_panel", panel_in_french)
+        step(page, instance, "french_card", card_in_french)
+    finally:
+        context.close()
