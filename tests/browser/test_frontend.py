@@ -6,6 +6,7 @@ Skip them with `-m "not browser"`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -188,7 +189,29 @@ def test_card_editor_saves_a_config(instance: Instance, page: Page) -> None:
         expect(card.get_by_role("button", name="Play Lullabies")).to_be_visible()
         expect(card.locator("button.cover")).to_have_count(1)
 
+    def saves_through_the_dashboard_editor() -> None:
+        show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
+        page.goto(f"{instance.url}/{DASHBOARD}/kids?edit=1")
+        page.locator("hui-card-options").get_by_text("Edit", exact=True).click()
+        editor = page.locator("hui-dialog-edit-card open-music-box-card-editor")
+        expect(editor.get_by_label("Lullabies")).to_be_visible()
+        editor.get_by_label("Favourites").check()
+        editor.get_by_label("Columns (0: as many as fit)").fill("3")
+        editor.get_by_label("Columns (0: as many as fit)").press("Tab")
+        page.locator("hui-dialog-edit-card").get_by_role("button", name="Save").click()
+        favourites = playlist_id(instance, "Favourites")
+        wanted = {"type": CARD, "entity": ENTITY_ID, "playlists": [favourites], "columns": 3}
+        saved = page.wait_for_function(
+            """([url_path, wanted]) => document.querySelector('home-assistant').hass
+              .callWS({ type: 'lovelace/config', url_path })
+              .then(({ views: [{ cards: [card] }] }) =>
+                JSON.stringify(card, Object.keys(card).sort()) === wanted)""",
+            arg=[DASHBOARD, json.dumps(wanted, separators=(",", ":"), sort_keys=True)],
+        )
+        assert saved.json_value() is True
+
     step(page, instance, "card_editor", edits)
+    step(page, instance, "card_editor_dialog", saves_through_the_dashboard_editor)
 
 
 def playlist_id(instance: Instance, name: str) -> str:
