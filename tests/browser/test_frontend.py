@@ -221,8 +221,8 @@ def playlist_id(instance: Instance, name: str) -> str:
     return found
 
 
-def test_panel_tags_and_reorder(instance: Instance, page: Page) -> None:
-    """A tag is linked by scanning it (followed live), relinked, unlinked; tracks are dragged."""
+def test_panel_tags(instance: Instance, page: Page) -> None:
+    """A tag is linked by scanning it (followed live), relinked, unlinked; an unknown one linked."""
     panel = page.locator("open-music-box-panel")
 
     def scan(tag_id: str) -> None:
@@ -256,24 +256,24 @@ def test_panel_tags_and_reorder(instance: Instance, page: Page) -> None:
         expect(row).to_have_count(0)
         assert instance.service("list_tags")["tags"] == []
 
-    def reorders_by_drag_and_drop() -> None:
-        source = playlist_id(instance, "Animal Songs")
-        tracks = instance.service("get_playlist", playlist_id=source)["track_ids"]
-        instance.service("create_playlist", name="Dragged", track_ids=tracks[:3])
+    def links_an_unknown_tag() -> None:
+        call_ws(page, {"type": "tag/create", "tag_id": "blue-star", "name": "Blue star"})
         panel.get_by_role("tab", name="Library").click()
-        panel.get_by_role("button", name="Open Dragged").click()
-        rows = panel.locator("ul.list li")
-        expect(rows).to_have_count(3)
-        first = rows.nth(0).text_content()
-        rows.nth(0).drag_to(rows.nth(2))
-        expect(rows.nth(2)).to_have_text(first or "")
-        order = instance.service("get_playlist", playlist_id=playlist_id(instance, "Dragged"))
-        assert order["track_ids"] == [tracks[1], tracks[2], tracks[0]]
+        panel.get_by_role("tab", name="Tags").click()
+        unknown = panel.locator(".card", has_text="Unknown tags")
+        unknown.locator("li", has_text="blue-star").get_by_role("button", name="Link…").click()
+        expect(panel.get_by_text("Choose the playlist for tag blue-star:")).to_be_visible()
+        panel.get_by_role("option", name="Favourites").click()
+        linked = panel.locator(".card", has_text="Linked tags")
+        expect(linked.locator("li", has_text="blue-star")).to_contain_text("Favourites")
+        expect(panel.get_by_text("Unknown tags")).to_have_count(0)
+        linked.locator("li", has_text="blue-star").get_by_role("button", name="Unlink").click()
+        expect(linked.locator("li", has_text="blue-star")).to_have_count(0)
 
     step(page, instance, "tags_link", links_by_scanning)
     step(page, instance, "tags_relink", relinks_a_duplicate)
     step(page, instance, "tags_unlink", unlinks)
-    step(page, instance, "library_reorder", reorders_by_drag_and_drop)
+    step(page, instance, "tags_unknown", links_an_unknown_tag)
 
 
 def test_rooms_view(instance: Instance, page: Page) -> None:
@@ -336,3 +336,63 @@ def test_in_french(instance: Instance, browser: Browser) -> None:
         step(page, instance, "french_card", card_in_french)
     finally:
         context.close()
+
+
+def test_children_view(instance: Instance, page: Page) -> None:
+    """The maximum volume, the volume at start and the sleep timer are set from the panel."""
+    panel = page.locator("open-music-box-panel")
+
+    def sets_the_limits() -> None:
+        page.goto(f"{instance.url}/open-music-box")
+        panel.get_by_role("tab", name="Children").click()
+        panel.locator("#default").fill("30")
+        expect(panel.get_by_role("status")).to_have_text("Saved.")
+        expect(panel.get_by_text("Volume at start: 30 %")).to_be_visible()
+        panel.locator("#max").fill("60")
+        expect(panel.get_by_text("Maximum volume: 60 %")).to_be_visible()
+        state = instance.api.ok("GET", "/api/states/number.music_box_max_volume")
+        assert float(state["state"]) == 60
+        entries = instance.api.ok("GET", "/api/config/config_entries/entry?domain=open_music_box")
+        assert entries[0]["entry_id"] == instance.entry_id
+
+    def refuses_a_default_above_the_maximum() -> None:
+        panel.locator("#default").fill("90")
+        expect(panel.get_by_role("alert")).to_be_visible()
+        expect(panel.get_by_text("Volume at start: 30 %")).to_be_visible()
+
+    def sleep_timer() -> None:
+        panel.get_by_role("button", name="30 minutes").click()
+        expect(panel.get_by_text("Ends at")).to_be_visible()
+        panel.get_by_role("button", name="Cancel the timer").click()
+        expect(panel.get_by_text("No timer running.")).to_be_visible()
+
+    step(page, instance, "children_limits", sets_the_limits)
+    step(page, instance, "children_default_above_max", refuses_a_default_above_the_maximum)
+    step(page, instance, "children_sleep_timer", sleep_timer)
+    instance.api.ok(
+        "POST",
+        "/api/services/number/set_value",
+        body={"entity_id": "number.music_box_max_volume", "value": 100},
+    )
+
+
+def test_panel_reorder(instance: Instance, page: Page) -> None:
+    """The tracks of a playlist of one's own are reordered by drag and drop."""
+    panel = page.locator("open-music-box-panel")
+    page.goto(f"{instance.url}/open-music-box")
+
+    def reorders_by_drag_and_drop() -> None:
+        source = playlist_id(instance, "Animal Songs")
+        tracks = instance.service("get_playlist", playlist_id=source)["track_ids"]
+        instance.service("create_playlist", name="Dragged", track_ids=tracks[:3])
+        panel.get_by_role("tab", name="Library").click()
+        panel.get_by_role("button", name="Open Dragged").click()
+        rows = panel.locator("ul.list li")
+        expect(rows).to_have_count(3)
+        first = rows.nth(0).text_content()
+        rows.nth(0).drag_to(rows.nth(2))
+        expect(rows.nth(2)).to_have_text(first or "")
+        order = instance.service("get_playlist", playlist_id=playlist_id(instance, "Dragged"))
+        assert order["track_ids"] == [tracks[1], tracks[2], tracks[0]]
+
+    step(page, instance, "library_reorder", reorders_by_drag_and_drop)
