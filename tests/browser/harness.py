@@ -148,10 +148,11 @@ def home_assistant(config: Path) -> Iterator[Instance]:
             process.wait()
 
 
-def log_in(page: Page, instance: Instance) -> None:
+def log_in(page: Page, instance: Instance, username: str = "", password: str = "") -> None:
+    """Log in through Home Assistant's login page (as dev/dev unless told)."""
     page.goto(f"{instance.url}/")
-    page.locator('input[name="username"]').fill(dev_onboard.USERNAME)
-    page.locator('input[name="password"]').fill(dev_onboard.PASSWORD)
+    page.locator('input[name="username"]').fill(username or dev_onboard.USERNAME)
+    page.locator('input[name="password"]').fill(password or dev_onboard.PASSWORD)
     page.locator('input[name="password"]').press("Enter")
     page.wait_for_url("**/home/**", timeout=UI_TIMEOUT_MS)
 

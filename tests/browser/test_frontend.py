@@ -357,7 +357,9 @@ def test_children_view(instance: Instance, page: Page) -> None:
 
     def refuses_a_default_above_the_maximum() -> None:
         panel.locator("#default").fill("90")
-        expect(panel.get_by_role("alert")).to_be_visible()
+        expect(panel.get_by_role("alert")).to_have_text(
+            "The default volume cannot be above the maximum volume."
+        )
         expect(panel.get_by_text("Volume at start: 30 %")).to_be_visible()
 
     def sleep_timer() -> None:
@@ -396,3 +398,46 @@ def test_panel_reorder(instance: Instance, page: Page) -> None:
         assert order["track_ids"] == [tracks[1], tracks[2], tracks[0]]
 
     step(page, instance, "library_reorder", reorders_by_drag_and_drop)
+
+
+def test_card_for_a_child_account(instance: Instance, page: Page, browser: Browser) -> None:
+    """A user who is not an administrator plays from the card and has no panel in the sidebar."""
+    user = call_ws(
+        page, {"type": "config/auth/create", "name": "Emma", "group_ids": ["system-users"]}
+    )
+    call_ws(
+        page,
+        {
+            "type": "config/auth_provider/homeassistant/create",
+            "user_id": user["user"]["id"],
+            "username": "emma",
+            "password": "emma-password",
+        },
+    )
+    show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    child = context.new_page()
+    try:
+        log_in(child, instance, "emma", "emma-password")
+
+        def plays() -> None:
+            child.goto(f"{instance.url}/{DASHBOARD}/kids")
+            card = child.locator("open-music-box-card")
+            card.get_by_role("button", name="Play Lullabies").click()
+            expect(card.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+            assert cover_loaded(child, "Play Lullabies")
+            card.get_by_role("button", name="Pause", exact=True).click()
+            expect(card.get_by_role("button", name="Play", exact=True)).to_be_visible()
+            state = instance.api.ok("GET", f"/api/states/{ENTITY_ID}")
+            assert state["state"] == "paused"
+
+        def no_panel() -> None:
+            # Home Assistant gives a user who is not an administrator no admin panels at all.
+            panels = "() => Object.keys(document.querySelector('home-assistant').hass.panels)"
+            assert "open-music-box" not in child.evaluate(panels)
+            assert "open-music-box" in page.evaluate(panels)
+
+        step(child, instance, "child_plays", plays)
+        step(child, instance, "child_no_panel", no_panel)
+    finally:
+        context.close()

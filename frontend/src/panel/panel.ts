@@ -49,9 +49,14 @@ export class OpenMusicBoxPanel extends LitElement {
     return translator(this.hass?.language);
   }
 
-  connectedCallback(): void {
-    super.connectedCallback();
-    void this.loadBoxes();
+  private loading = false;
+
+  protected willUpdate(): void {
+    // Home Assistant may set `hass` after attaching the panel: load the boxes once it is there.
+    if (this.hass && !this.boxes && !this.loading) {
+      this.loading = true;
+      void this.loadBoxes();
+    }
   }
 
   private async loadBoxes(): Promise<void> {
