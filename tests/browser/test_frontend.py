@@ -192,7 +192,8 @@ def test_card_editor_saves_a_config(instance: Instance, page: Page) -> None:
     def saves_through_the_dashboard_editor() -> None:
         show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
         page.goto(f"{instance.url}/{DASHBOARD}/kids?edit=1")
-        page.locator("hui-card-options").get_by_text("Edit", exact=True).click()
+        # The card's "Edit" button (its label may come late: the editor's strings load lazily).
+        page.locator("hui-card-options ha-button").first.click()
         editor = page.locator("hui-dialog-edit-card open-music-box-card-editor")
         expect(editor.get_by_label("Lullabies")).to_be_visible()
         editor.get_by_label("Favourites").check()
