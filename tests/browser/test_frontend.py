@@ -380,14 +380,15 @@ def test_children_view(instance: Instance, page: Page) -> None:
 
 
 def test_panel_reorder(instance: Instance, page: Page) -> None:
-    """The tracks of a playlist of one's own are reordered by drag and drop."""
+    """A playlist of one's own: reordered by drag and drop and by buttons, deleted; a rescan."""
     panel = page.locator("open-music-box-panel")
     page.goto(f"{instance.url}/open-music-box")
 
+    source = playlist_id(instance, "Animal Songs")
+    tracks = instance.service("get_playlist", playlist_id=source)["track_ids"]
+    instance.service("create_playlist", name="Dragged", track_ids=tracks[:3])
+
     def reorders_by_drag_and_drop() -> None:
-        source = playlist_id(instance, "Animal Songs")
-        tracks = instance.service("get_playlist", playlist_id=source)["track_ids"]
-        instance.service("create_playlist", name="Dragged", track_ids=tracks[:3])
         panel.get_by_role("tab", name="Library").click()
         panel.get_by_role("button", name="Open Dragged").click()
         rows = panel.locator("ul.list li")
@@ -398,7 +399,32 @@ def test_panel_reorder(instance: Instance, page: Page) -> None:
         order = instance.service("get_playlist", playlist_id=playlist_id(instance, "Dragged"))
         assert order["track_ids"] == [tracks[1], tracks[2], tracks[0]]
 
+    def moves_with_buttons() -> None:
+        title = (panel.locator("ul.list li").nth(0).locator(".grow").text_content() or "").split(
+            " · "
+        )[0]
+        panel.get_by_role("button", name=f"Move {title.strip()} down").click()
+        rows = panel.locator("ul.list li")
+        expect(rows.nth(1)).to_contain_text(title.strip())
+        order = instance.service("get_playlist", playlist_id=playlist_id(instance, "Dragged"))
+        assert order["track_ids"] == [tracks[2], tracks[1], tracks[0]]
+
+    def deletes() -> None:
+        page.once("dialog", lambda dialog: dialog.accept())
+        panel.get_by_role("button", name="Delete").click()
+        expect(panel.get_by_role("button", name="Open Animal Songs")).to_be_visible()
+        expect(panel.get_by_role("button", name="Open Dragged")).to_have_count(0)
+        assert "Dragged" not in names(instance)
+
+    def rescans() -> None:
+        panel.get_by_role("button", name="Rescan the library").click()
+        expect(panel.get_by_role("button", name="Rescan the library")).to_be_enabled()
+        expect(panel.get_by_role("button", name="Open Lullabies")).to_be_visible()
+
     step(page, instance, "library_reorder", reorders_by_drag_and_drop)
+    step(page, instance, "library_move_buttons", moves_with_buttons)
+    step(page, instance, "library_delete", deletes)
+    step(page, instance, "library_rescan", rescans)
 
 
 def test_card_for_a_child_account(instance: Instance, page: Page, browser: Browser) -> None:

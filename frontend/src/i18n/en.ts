@@ -38,6 +38,8 @@ export const en = {
   "library.drag_hint": "Drag the tracks to reorder them.",
   "library.open": "Open {name}",
   "library.empty": "No tracks",
+  "library.move_up": "Move {title} up",
+  "library.move_down": "Move {title} down",
   "tags.link_title": "Link a tag",
   "tags.pick": "Pick the playlist the tag will start:",
   "tags.scan_now": "Scan the tag now",

@@ -40,6 +40,8 @@ export const fr: Record<StringKey, string> = {
   "library.drag_hint": "Glissez les pistes pour changer leur ordre.",
   "library.open": "Ouvrir {name}",
   "library.empty": "Aucune piste",
+  "library.move_up": "Monter {title}",
+  "library.move_down": "Descendre {title}",
   "tags.link_title": "Associer un tag",
   "tags.pick": "Choisissez la playlist que le tag lancera :",
   "tags.scan_now": "Scanner le tag maintenant",

@@ -57,7 +57,12 @@ export class OmbPlaylist extends LitElement {
   private async drop(to: number): Promise<void> {
     const from = this.dragFrom;
     this.dragFrom = this.dragOver = -1;
-    if (!this.detail || from < 0 || from === to) return;
+    await this.move(from, to);
+  }
+
+  /** Drag and drop, or the up and down buttons (keyboards and touch screens). */
+  private async move(from: number, to: number): Promise<void> {
+    if (!this.detail || from < 0 || from === to || to < 0 || to >= this.detail.track_ids.length) return;
     const track_ids = moved(this.detail.track_ids, from, to);
     this.error = await attempt(this.ctx, () => this.ctx.api.call("playlists/reorder", { playlist_id: this.playlistId, track_ids }));
   }
@@ -77,9 +82,18 @@ export class OmbPlaylist extends LitElement {
           @drop=${(e: DragEvent) => { e.preventDefault(); void this.drop(index); }}>
           ${editable ? html`<span class="handle">${icon(mdiDrag)}</span>` : nothing}
           <span class="grow">${track?.title ?? id}${track?.artist ? html` <span class="muted">· ${track.artist}</span>` : nothing}</span>
-          <span class="muted">${formatDuration(track?.duration_ms)}</span></li>`;
+          <span class="muted">${formatDuration(track?.duration_ms)}</span>
+          ${editable ? this.renderMoves(index, track?.title ?? id, detail.track_ids.length) : nothing}</li>`;
       })}
     </ul>`;
+  }
+
+  private renderMoves(index: number, title: string, count: number) {
+    const t = this.ctx.t;
+    return html`<button class="move" aria-label=${t("library.move_up", { title })} ?disabled=${index === 0}
+        @click=${() => this.move(index, index - 1)}>↑</button>
+      <button class="move" aria-label=${t("library.move_down", { title })} ?disabled=${index === count - 1}
+        @click=${() => this.move(index, index + 1)}>↓</button>`;
   }
 
   render() {

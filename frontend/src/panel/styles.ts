@@ -29,5 +29,6 @@ export const panelStyles = css`
   ul.list li .grow { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
   li.dragging { opacity: 0.4; }
   li.over { border-top: 3px solid var(--primary-color, #03a9f4); }
+  button.move { padding: 4px 10px; }
   .handle svg { width: 20px; fill: var(--secondary-text-color); cursor: grab; }
 `;
