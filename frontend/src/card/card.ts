@@ -1,6 +1,7 @@
 // The children's card: big covers (one tap plays), what plays now, big buttons, the volume.
 import { LitElement, html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { entryOfEntity } from "../api/box";
 import { loadCovers } from "../api/covers";
 import type { HomeAssistant } from "../api/hass";
@@ -16,7 +17,7 @@ import { cardStyles } from "./styles";
 import "./progress-bar";
 import "./volume";
 
-@customElement("open-music-box-card")
+@element("open-music-box-card")
 export class OpenMusicBoxCard extends LitElement {
   @property({ attribute: false }) hass!: HomeAssistant;
   @state() private config: CardConfig = { type: "custom:open-music-box-card" };

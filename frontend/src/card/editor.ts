@@ -1,13 +1,14 @@
 // The card's visual editor: the box or room, which playlists, how many columns, a title.
 import { LitElement, css, html } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { BoxApi, entryOfEntity } from "../api/box";
 import type { HomeAssistant } from "../api/hass";
 import type { PlaylistSummary } from "../api/types";
 import { translator } from "../i18n";
 import type { CardConfig } from "./config";
 
-@customElement("open-music-box-card-editor")
+@element("open-music-box-card-editor")
 export class OpenMusicBoxCardEditor extends LitElement {
   @property({ attribute: false }) hass!: HomeAssistant;
   @state() private config: CardConfig = { type: "custom:open-music-box-card" };

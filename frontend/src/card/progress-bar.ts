@@ -1,11 +1,12 @@
 // A progress bar that moves smoothly between the box's position events (one animation frame
 // at a time, writing only a CSS variable: no re-render, no polling of the box).
 import { LitElement, css, html } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { fractionAt, positionAt, type Anchor } from "../shared/progress";
 import { formatDuration } from "../shared/format";
 
-@customElement("omb-progress-bar")
+@element("omb-progress-bar")
 export class OmbProgressBar extends LitElement {
   @property({ attribute: false }) anchor: Anchor | null = null;
   @property() label = "";

@@ -1,9 +1,10 @@
 // The volume slider: the part above the box's maximum is shaded, and the thumb stops there.
 import { LitElement, css, html, nothing } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { icon, mdiVolumeHigh } from "../shared/icons";
 
-@customElement("omb-volume")
+@element("omb-volume")
 export class OmbVolume extends LitElement {
   /** 0..1 */
   @property({ type: Number }) volume = 0;

@@ -1,13 +1,14 @@
 // Children: the maximum volume, the volume at start and the sleep timer.
 import { LitElement, html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { attempt, type PanelContext } from "./context";
 import { readOptions, writeOptions } from "./options";
 import { panelStyles } from "./styles";
 
 const DEFAULT_VOLUME = "default_volume";
 
-@customElement("omb-children")
+@element("omb-children")
 export class OmbChildren extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @state() private defaultVolume: number | null = null;

@@ -1,12 +1,13 @@
 // Library: every playlist with its cover and count; create one; rescan; open one.
 import { LitElement, html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { attempt, type PanelContext } from "./context";
 import { coverOf } from "./picker";
 import { panelStyles } from "./styles";
 import "./playlist";
 
-@customElement("omb-library")
+@element("omb-library")
 export class OmbLibrary extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @state() private open: string | null = null;

@@ -1,6 +1,7 @@
 // The parents' panel (admin only): Library, Tags, Rooms, Children, for one box at a time.
 import { LitElement, css, html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import { listBoxes, type BoxEntry } from "../api/box";
 import { boxEntities, loadCovers } from "../api/covers";
 import type { HomeAssistant } from "../api/hass";
@@ -18,7 +19,7 @@ import "./tags";
 const TABS = ["library", "tags", "rooms", "children"] as const;
 type Tab = (typeof TABS)[number];
 
-@customElement("open-music-box-panel")
+@element("open-music-box-panel")
 export class OpenMusicBoxPanel extends LitElement {
   @property({ attribute: false }) hass!: HomeAssistant;
   @property({ type: Boolean }) narrow = false;

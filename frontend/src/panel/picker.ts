@@ -1,6 +1,7 @@
 // Pick a playlist by its cover.
 import { LitElement, html } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { element } from "../shared/element";
 import type { PlaylistSummary } from "../api/types";
 import { icon, mdiMusic } from "../shared/icons";
 import { panelStyles } from "./styles";
@@ -10,7 +11,7 @@ export function coverOf(covers: Map<string, string>, id: string) {
   return url ? html`<img src=${url} alt="" loading="lazy" />` : html`<div class="placeholder">${icon(mdiMusic)}</div>`;
 }
 
-@customElement("omb-playlist-picker")
+@element("omb-playlist-picker")
 export class OmbPlaylistPicker extends LitElement {
   @property({ attribute: false }) playlists: PlaylistSummary[] = [];
   @property({ attribute: false }) covers = new Map<string, string>();

@@ -1,13 +1,14 @@
 // One playlist: its tracks with durations; rename, delete, and reorder by drag and drop.
 import { LitElement, html, nothing, type PropertyValues } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import type { PlaylistDetail } from "../api/types";
 import { formatDuration, moved } from "../shared/format";
 import { icon, mdiDrag } from "../shared/icons";
 import { attempt, type PanelContext } from "./context";
 import { panelStyles } from "./styles";
 
-@customElement("omb-playlist")
+@element("omb-playlist")
 export class OmbPlaylist extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @property() playlistId = "";

@@ -1,10 +1,11 @@
 // Rooms: each sync room with its members and whether they are connected (live room events).
 import { LitElement, html, nothing } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { element } from "../shared/element";
 import type { PanelContext } from "./context";
 import { panelStyles } from "./styles";
 
-@customElement("omb-rooms")
+@element("omb-rooms")
 export class OmbRooms extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
 

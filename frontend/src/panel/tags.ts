@@ -1,6 +1,7 @@
 // Tags: link one by scanning it (the session followed live), the linked tags, the unknown ones.
 import { LitElement, html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { element } from "../shared/element";
 import type { AssociationSession } from "../api/types";
 import { attempt, type PanelContext } from "./context";
 import { panelStyles } from "./styles";
@@ -11,7 +12,7 @@ interface HaTag {
   name?: string | null;
 }
 
-@customElement("omb-tags")
+@element("omb-tags")
 export class OmbTags extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @state() private chosen = "";
