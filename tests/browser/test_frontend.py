@@ -457,6 +457,15 @@ def test_card_for_a_child_account(instance: Instance, page: Page, browser: Brows
             expect(card.get_by_role("button", name="Play", exact=True)).to_be_visible()
             state = instance.api.ok("GET", f"/api/states/{ENTITY_ID}")
             assert state["state"] == "paused"
+            # 360 px wide: the card fits, two covers a row.
+            box = card.locator("ha-card").bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 360
+            tops = card.locator("button.cover").evaluate_all(
+                "covers => covers.map((cover) => cover.getBoundingClientRect().top)"
+            )
+            assert tops[0] == tops[1] < tops[2]
 
         def no_panel() -> None:
             # Home Assistant gives a user who is not an administrator no admin panels at all.
@@ -466,5 +475,28 @@ def test_card_for_a_child_account(instance: Instance, page: Page, browser: Brows
 
         step(child, instance, "child_plays", plays)
         step(child, instance, "child_no_panel", no_panel)
+    finally:
+        context.close()
+
+
+def test_card_in_dark_mode(instance: Instance, browser: Browser) -> None:
+    """With a dark theme (the system's, as Home Assistant follows it) the card is dark too."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        log_in(page, instance)
+
+        def dark() -> None:
+            show_dashboard(page, instance, {"type": CARD, "entity": ENTITY_ID})
+            card = page.locator("open-music-box-card")
+            expect(card.get_by_role("button", name="Play Lullabies")).to_be_visible()
+            luminance = """el => {
+              const [r, g, b] = getComputedStyle(el).%s.match(/[0-9.]+/g).map(Number);
+              return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+            }"""
+            assert card.locator("ha-card").evaluate(luminance % "backgroundColor") < 0.3
+            assert card.locator(".title").evaluate(luminance % "color") > 0.7
+
+        step(page, instance, "card_dark", dark)
     finally:
         context.close()
