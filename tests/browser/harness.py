@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 import importlib.util
+import inspect
 from pathlib import Path
 import shutil
 import signal
@@ -95,6 +96,9 @@ def free_port() -> int:
 
 def write_config(config: Path, port: int) -> None:
     """script/dev_config.py's configuration, on our own port."""
+    if len(inspect.signature(dev_config.write_config).parameters) > 1:  # it takes the port
+        dev_config.write_config(config, port)
+        return
     dev_config.write_config(config)
     yaml = config / "configuration.yaml"
     text = yaml.read_text(encoding="utf-8")
