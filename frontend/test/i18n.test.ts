@@ -17,3 +17,7 @@ test("French has every English key and the same placeholders", () => {
     assert.deepEqual(names(fr[key]), names(en[key]), key);
   }
 });
+
+test("a key no language has reads as itself", () => {
+  assert.equal(translator("fr")("rooms.kind.sendspin" as never), "rooms.kind.sendspin");
+});

@@ -2,6 +2,7 @@
 import { LitElement, html, nothing } from "lit";
 import { property } from "lit/decorators.js";
 import { element } from "../shared/element";
+import type { StringKey } from "../i18n";
 import type { PanelContext } from "./context";
 import { panelStyles } from "./styles";
 
@@ -10,6 +11,12 @@ export class OmbRooms extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
 
   static styles = panelStyles;
+
+  private kind(kind: string): string {
+    const key = `rooms.kind.${kind}` as StringKey;
+    const text = this.ctx.t(key);
+    return text === key ? kind : text;
+  }
 
   render() {
     const { t, live } = this.ctx;
@@ -21,7 +28,7 @@ export class OmbRooms extends LitElement {
         ${room.player?.track ? html`<p>${room.player.track.title ?? ""}</p>` : nothing}
         <ul class="list" aria-label=${t("rooms.members")}>
           ${room.members.map(
-            (member) => html`<li><span class="grow">${member.name} <span class="muted">(${member.kind})</span></span>
+            (member) => html`<li><span class="grow">${member.name} <span class="muted">(${this.kind(member.kind)})</span></span>
               <span class=${member.available ? "ok" : "error"}>${member.available ? t("rooms.available") : t("rooms.unavailable")}</span></li>`,
           )}
         </ul></div>`;
