@@ -1,5 +1,5 @@
 // The children's card: big covers (one tap plays), what plays now, big buttons, the volume.
-import { LitElement, html, nothing } from "lit";
+import { LitElement, html, nothing, type PropertyValues } from "lit";
 import { property, state } from "lit/decorators.js";
 import { element } from "../shared/element";
 import { entryOfEntity } from "../api/box";
@@ -59,6 +59,14 @@ export class OpenMusicBoxCard extends LitElement {
     const roomId = this.roomId;
     if (roomId) return live.rooms.find((room) => room.room_id === roomId)?.player ?? null;
     return live.player;
+  }
+
+  protected shouldUpdate(changed: PropertyValues<this>): boolean {
+    // Home Assistant sets `hass` at every state change of any entity: only ours matters.
+    if (changed.size !== 1 || !changed.has("hass")) return true;
+    const old = changed.get("hass") as HomeAssistant | undefined;
+    const entity = this.config.entity ?? "";
+    return !old || old.language !== this.hass.language || old.states[entity] !== this.hass.states[entity];
   }
 
   protected willUpdate(): void {
