@@ -17,6 +17,7 @@ from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
+from .panel import async_register_frontend
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
@@ -32,11 +33,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions and the media view once."""
+    """Register the actions, the media view, the panel and the card once."""
     async_setup_actions(hass)
     async_register_commands(hass)
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
+    await async_register_frontend(hass)
     return True
 
 
