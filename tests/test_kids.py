@@ -82,9 +82,9 @@ from custom_components.open_music_box.sleep_timer import (
 )
 
 from .conftest import ENTITY_ID, box_entry
+from .helpers.player import wait_for, wait_position
+from .helpers.ws import Client
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
-from .test_media_player import wait_for, wait_position
-from .test_websocket_api import Client
 
 ANIMALS = folder_playlist_id("Animals")
 AUDIOBOOK = folder_playlist_id("Audiobook")

@@ -34,7 +34,7 @@ from custom_components.open_music_box.sync.timeline import Timeline, TimelineSta
 from omb_satellite import EXIT_OK
 from omb_satellite.shared.clockfilter import ClockFilter
 
-from .test_rooms import (
+from .helpers.rooms import (
     ROOM_ID,
     call,
     play_long,
@@ -45,7 +45,7 @@ from .test_rooms import (
     sync_library,
     until,
 )
-from .test_satellites import (  # noqa: F401 (fixtures)
+from .helpers.satellites import (  # noqa: F401 (fixtures)
     LOCAL_ID,
     TIMEOUT,
     Raw,
@@ -56,7 +56,6 @@ from .test_satellites import (  # noqa: F401 (fixtures)
     room_entry,
     room_state,
     satellite_member,
-    satellites,
     start,
     sweep,
     tasks,
