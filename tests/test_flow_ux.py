@@ -30,6 +30,7 @@ from .helpers.config_flow import (  # noqa: F401 (fixtures)
     _selector_config,
     _start_user,
     config_dir,
+    mock_setup_entry,
     speaker,
 )
 
