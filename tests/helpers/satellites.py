@@ -235,3 +235,18 @@ async def sweep(hass: HomeAssistant) -> None:
     """Let the room's zombie sweep run (its 5 s timer fired now)."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SWEEP_SECONDS + 1))
     await hass.async_block_till_done()
+
+
+def report_fields(member_id: str, generation: int, **changes: Any) -> dict[str, Any]:
+    """A well-formed report of a member (with some fields changed)."""
+    return {
+        "room_id": ROOM_ID,
+        "member_id": member_id,
+        "generation": generation,
+        "position": 1.0,
+        "server_time": server_time(),
+        "clock_offset": 0.0,
+        "clock_rtt": 0.001,
+        "speed": 1.0,
+        **changes,
+    }
