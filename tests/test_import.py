@@ -36,6 +36,7 @@ from .helpers.imports import (
     ANIMALS,
     Recorder,
     Server,
+    audio_files,  # noqa: F401 (fixtures)
     expect_failed,
     finished,
     no_ffmpeg,

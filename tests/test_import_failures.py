@@ -36,6 +36,7 @@ from .helpers.imports import (
     MIX,
     Recorder,
     Server,
+    audio_files,  # noqa: F401 (fixtures)
     expect_failed,
     run,
     server,  # noqa: F401 (fixtures)

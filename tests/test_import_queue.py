@@ -31,6 +31,7 @@ from custom_components.open_music_box.library import (
 from .helpers.imports import (
     Recorder,
     Server,
+    audio_files,  # noqa: F401 (fixtures)
     expect_failed,
     finished,
     job_of,

@@ -27,6 +27,7 @@ from custom_components.open_music_box.import_job import (
 from .helpers.imports import (
     Recorder,
     Server,
+    audio_files,  # noqa: F401 (fixtures)
     finished,
     server,  # noqa: F401 (fixtures)
     start,

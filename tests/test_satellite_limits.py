@@ -28,7 +28,7 @@ from custom_components.open_music_box.const import MAX_ROOM_MEMBERS
 from custom_components.open_music_box.sync.timeline import server_time
 
 from .helpers.rooms import ROOM_ID, play_long, room_of, until
-from .helpers.satellites import (  # noqa: F401 (fixtures)
+from .helpers.satellites import (  # noqa: F401 (fixtures)  # noqa: F401 (fixtures)
     CONVERGE_SECONDS,
     LOCAL_ID,
     NAME,
@@ -37,12 +37,14 @@ from .helpers.satellites import (  # noqa: F401 (fixtures)
     RecordingSatellite,
     SatelliteFactory,
     assert_in_step,
+    base_url,
     mpv_time_pos,
     raw,
     report_fields,
     room_entry,
     room_state,
     satellite_member,
+    satellites,
     shown,
     start,
     sweep,

@@ -34,7 +34,7 @@ from custom_components.open_music_box.sync.timeline import TimelineState, server
 from .conftest import ENTITY_ID
 from .helpers.player import playlist_id
 from .helpers.rooms import ROOM_ID, call, play_long, room_of, until
-from .helpers.satellites import (  # noqa: F401 (fixtures)
+from .helpers.satellites import (  # noqa: F401 (fixtures)  # noqa: F401 (fixtures)
     CONVERGE_SECONDS,
     LOCAL_ID,
     NAME,
@@ -43,12 +43,14 @@ from .helpers.satellites import (  # noqa: F401 (fixtures)
     RecordingSatellite,
     SatelliteFactory,
     assert_in_step,
+    base_url,
     mpv_time_pos,
     raw,
     report_fields,
     room_entry,
     room_state,
     satellite_member,
+    satellites,
     shown,
     start,
     sweep,
