@@ -37,7 +37,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -56,6 +60,14 @@ async def test_initial_state(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     assert current.state == STATE_IDLE
     assert current.attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.5
     assert current.attributes["friendly_name"] == "Music Box"
+    registered = er.async_get(hass).async_get(ENTITY_ID)
+    assert registered is not None
+    assert registered.unique_id == entry.entry_id
+    assert registered.config_entry_id == entry.entry_id
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    assert device is not None
+    assert registered.device_id == device.id
+    assert device.name == entry.title
 
 
 async def test_play_playlist_in_tag_order_then_idle(
