@@ -256,11 +256,14 @@ class MusicBox:
         self._sync_folder_issue()
         if not self.catalog.available:
             await self._async_stop_library_playback()
-        elif (not was_available or not self.watch.watching) and not self._closed:
+        elif (
+            (not was_available or not self.watch.watching)
+            and not self._closed
             # A folder that came back is a new folder to inotify: watch it again, then look once
             # more for what arrived between the scan and the start of the watch.
-            if await self.watch.async_start():
-                await self.catalog.async_rescan(only_changes=True)
+            and await self.watch.async_start()
+        ):
+            await self.catalog.async_rescan(only_changes=True)
 
     async def _async_folder_gone(self) -> None:
         self.catalog.mark_unavailable()
