@@ -17,6 +17,7 @@ from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
+from .sendspin.view import SendspinView
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
@@ -31,6 +32,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_commands(hass)
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
+    hass.http.register_view(SendspinView(hass))
     return True
 
 

@@ -53,6 +53,7 @@ from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
 from .player import Enqueue, Player, PlayerSettings, PlayState
 from .resume import PlaylistMode, Resume
+from .sendspin.server import SendspinHub
 from .sleep_timer import SleepTimer
 from .storage import BoxStore
 from .sync.room import Room, room_error
@@ -106,6 +107,7 @@ class MusicBox:
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
         self.rooms: dict[str, Room] = {}
+        self.sendspin = SendspinHub(hass, entry)
         self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
@@ -160,6 +162,7 @@ class MusicBox:
             await self.watch.async_start()
         self.resume.async_start()
         self.tags.async_start()
+        await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
                 room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
@@ -185,6 +188,7 @@ class MusicBox:
         await self.sleep_timer.async_close()
         for room in self.rooms.values():
             await room.async_close()
+        await self.sendspin.async_stop()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
         self.tags.async_stop()  # before the hub: an open session streams its end
         await self.importer.async_close()  # before the hub too: cancelled imports say so

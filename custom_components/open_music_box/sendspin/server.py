@@ -1,0 +1,148 @@
+"""One Sendspin server per box, reached through Home Assistant's own HTTP server.
+
+Per box (not per Home Assistant): the server's identity, its pairings and its players belong to
+the config entry, start and stop with it and are removed with it. The server opens no port of
+its own: inbound players come through `SendspinView` (Home Assistant authentication), and
+players the user added by URL or discovery are dialed out from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+from typing import Any
+
+from aiosendspin.noise import (
+    FileServerPairingStore,
+    Identity,
+    TrustedUnpairedClient,
+    b64url_decode,
+)
+from aiosendspin.server import (
+    ClientConnectedEvent,
+    ClientDisconnectedEvent,
+    SendspinClient,
+    SendspinEvent,
+    SendspinServer,
+)
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+
+from ..const import DOMAIN
+from ..sync.timeline import server_time
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION = 1
+VIEW_PATH = f"/api/{DOMAIN}/sendspin/{{entry_id}}"
+
+
+class RoomClock:
+    """The rooms' server clock in microseconds: Sendspin audio is stamped on the room timeline."""
+
+    def now_us(self) -> int:
+        """Return the server time of sync/timeline.py in microseconds."""
+        return int(server_time() * 1_000_000)
+
+
+class HomeAssistantPairingStore(FileServerPairingStore):
+    """Pairings kept in .storage; unpaired players are trusted because every path here is vetted.
+
+    Inbound connections pass Home Assistant's authentication before they reach the server, and
+    outbound ones go only to players the user added. Paired players (pairing code) use their PSK.
+    """
+
+    async def trusted_unpaired(self, client_id: str) -> TrustedUnpairedClient | None:
+        """Trust a client that reached the server (see the class docstring)."""
+        return await super().trusted_unpaired(client_id) or TrustedUnpairedClient(client_id)
+
+
+class SendspinHub:
+    """The box's Sendspin server and the players it knows."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.server: SendspinServer | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.sendspin.{entry.entry_id}"
+        )
+        self._listeners: dict[str, list[Callable[[bool], None]]] = {}
+        self._remove_listener: Callable[[], None] | None = None
+
+    async def async_start(self) -> None:
+        """Load (or create) the identity and pairings, start the server, dial known players."""
+        data = await self._store.async_load() or {}
+        identity_b64 = data.get("identity")
+        if isinstance(identity_b64, str):
+            identity = Identity.from_private_bytes(b64url_decode(identity_b64))
+        else:
+            identity = Identity.generate()
+            await self._store.async_save({"identity": identity.private_b64u})
+        pairing_store = await HomeAssistantPairingStore.open(
+            self.hass.config.path(".storage", f"{DOMAIN}.sendspin_pairings.{self.entry.entry_id}")
+        )
+        self.server = SendspinServer(
+            self.hass.loop,
+            identity,
+            self.entry.title,
+            async_get_clientsession(self.hass),
+            pairing_store=pairing_store,
+            clock=RoomClock(),
+        )
+        self._remove_listener = self.server.add_event_listener(self._on_event)
+
+    async def async_stop(self) -> None:
+        """Disconnect every player and stop the server."""
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+        if (server := self.server) is not None:
+            self.server = None
+            await server.close()
+
+    async def async_remove(self) -> None:
+        """Forget the identity (the entry is deleted)."""
+        await self._store.async_remove()
+
+    @callback
+    def dial(self, url: str) -> None:
+        """Keep a connection to a player at `url` (it reconnects by itself)."""
+        if self.server is not None:
+            self.server.connect_to_client(url, retry_initial_connection=True)
+
+    def client(self, client_id: str) -> SendspinClient | None:
+        """Return a known player."""
+        return None if self.server is None else self.server.get_client(client_id)
+
+    def players(self) -> dict[str, str]:
+        """Return the known players: client id -> name."""
+        if self.server is None:
+            return {}
+        return {client.client_id: client.name for client in self.server.clients}
+
+    @callback
+    def listen(self, client_id: str, listener: Callable[[bool], None]) -> Callable[[], None]:
+        """Call `listener(connected)` when the player connects or leaves."""
+        listeners = self._listeners.setdefault(client_id, [])
+        listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            listeners.remove(listener)
+
+        return remove
+
+    @callback
+    def _on_event(self, _server: SendspinServer, event: SendspinEvent) -> None:
+        if isinstance(event, ClientConnectedEvent):
+            connected = True
+        elif isinstance(event, ClientDisconnectedEvent):
+            connected = False
+        else:
+            return
+        _LOGGER.debug("Sendspin player %s connected: %s", event.client_id, connected)
+        for listener in list(self._listeners.get(event.client_id, [])):
+            listener(connected)

@@ -1,0 +1,188 @@
+"""A Sendspin player as a room member: the room decodes the track and stamps it on its timeline.
+
+The audio is sent ahead with timestamps in the room's server clock (the Sendspin server runs on
+that clock), and the player plays each chunk at its time: the player keeps itself in step, so
+the coordinator measures nothing and corrects nothing here. Starts, seeks, pauses and track
+changes arrive as the room's barriers; each restarts the stream at the room's position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiosendspin.server import AudioFormat, SendspinClient
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+
+from ..models import Track
+from ..sendspin.decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
+from .member import Member, MemberNotReady
+from .timeline import Timeline, server_time
+
+if TYPE_CHECKING:
+    from ..sendspin.server import SendspinHub
+
+LEAD_SECONDS = 0.3  # a late start is stamped this far ahead: the player needs it to buffer
+CHUNK_FRAMES = RATE // 10  # 100 ms per commit
+BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
+PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
+
+
+class SendspinMember(Member):
+    """The room's side of one Sendspin player."""
+
+    kind = "sendspin"
+    precise = False  # the player follows the timestamps itself; nothing to measure here
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        hub: SendspinHub,
+        client_id: str,
+        *,
+        offset_ms: float,
+        rejoin: Callable[[Member], None],
+    ) -> None:
+        client = hub.client(client_id)
+        super().__init__(f"sendspin:{client_id}", client.name if client else client_id, offset_ms)
+        self.client_id = client_id
+        self._hass, self._entry, self._hub = hass, entry, hub
+        self._rejoin = rejoin
+        self._unlisten: Callable[[], None] | None = None
+        self._track: Track | None = None
+        self._feed: asyncio.Task[None] | None = None
+        self.chunks = 0  # audio chunks committed (diagnostics)
+
+    # Membership -----------------------------------------------------------------
+
+    def _client(self) -> SendspinClient | None:
+        client = self._hub.client(self.client_id)
+        return client if client is not None and client.is_connected else None
+
+    @property
+    def available(self) -> bool:
+        """Return True while the player is connected."""
+        return self._client() is not None
+
+    async def async_open(self) -> None:
+        """Follow the player's connection (a missing player is a member that is unavailable)."""
+        self._unlisten = self._hub.listen(self.client_id, self._on_connection)
+
+    async def async_close(self) -> None:
+        """Stop streaming and forget the player's connection."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        await self._async_end_stream()
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        if (client := self._hub.client(self.client_id)) is not None:
+            self.name = client.name
+        if connected:
+            self._rejoin(self)  # the room prepares it at its position and starts it late
+        elif self._feed is not None:
+            self._feed.cancel()  # a vanished player never holds anything
+            self._feed = None
+            self._rejoin(self)
+
+    # Member -----------------------------------------------------------------
+
+    async def async_prepare(self, generation: int, track: Track, position: float) -> None:
+        """Check the player is there and the track decodes; the stream starts at async_start."""
+        self.generation = generation
+        self.duration = track.duration
+        await self._async_end_stream()
+        if self._client() is None:
+            raise MemberNotReady("not connected")
+        self._track = track
+        try:
+            decoder = await self._hass.async_add_executor_job(
+                PcmDecoder, Path(track.path), max(0.0, position)
+            )
+        except (OSError, ValueError) as err:
+            raise MemberNotReady(f"cannot decode {track.path}: {err}") from err
+        await self._hass.async_add_executor_job(decoder.close)
+
+    async def async_start(self, generation: int, timeline: Timeline) -> None:
+        """Stream from the room's position, stamped on the room's timeline."""
+        if generation != self.generation or self._track is None:
+            return
+        client = self._client()
+        if client is None:
+            raise MemberNotReady("not connected")
+        await self._async_end_stream()
+        now = server_time()
+        start = max(timeline.server_time, now + LEAD_SECONDS)
+        if start > timeline.server_time:
+            self.seeks += 1
+        self._feed = self._entry.async_create_background_task(
+            self._hass,
+            self._async_feed(client, self._track, timeline.position_at(start), start),
+            f"sendspin feed {self.name}",
+        )
+
+    async def _async_feed(
+        self, client: SendspinClient, track: Track, position: float, start: float
+    ) -> None:
+        decoder = await self._hass.async_add_executor_job(
+            PcmDecoder, Path(track.path), max(0.0, position)
+        )
+        # A start before the track's beginning (a negative offset) is stamped as it falls.
+        start_us = int((start + max(0.0, -position)) * 1_000_000)
+        frames = 0
+        try:
+            stream = client.group.start_stream()
+            while pcm := await self._hass.async_add_executor_job(decoder.read, CHUNK_FRAMES):
+                stream.prepare_audio(pcm, PCM)
+                await stream.commit_audio(play_start_us=start_us + frames * 1_000_000 // RATE)
+                frames += len(pcm) // BYTES_PER_FRAME
+                self.chunks += 1
+                await stream.sleep_to_limit_buffer(BUFFER_US)
+        finally:
+            await self._hass.async_add_executor_job(decoder.close)
+
+    async def _async_end_stream(self) -> None:
+        """Stop feeding and drop what the player buffered (a pause or a new barrier)."""
+        if (feed := self._feed) is not None:
+            self._feed = None
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await feed
+        if (client := self._client()) is not None and client.group.has_active_stream:
+            client.group.stop_stream()
+
+    async def async_pause(self, generation: int, position: float) -> None:
+        """Stop the stream; a resume is a new barrier."""
+        self.generation = generation
+        await self._async_end_stream()
+
+    async def async_stop(self) -> None:
+        """Stop the stream."""
+        self.generation += 1
+        self._track = None
+        await self._async_end_stream()
+
+    async def async_set_speed(self, speed: float) -> None:
+        """Nothing to trim: the player follows the timestamps."""
+
+    async def async_set_volume(self, volume: float, muted: bool) -> None:
+        """Set the player's own volume and mute."""
+        if (client := self._client()) is None:
+            return
+        for role in client.roles_by_family("player"):
+            role.set_volume(round(max(0.0, min(1.0, volume)) * 100))  # type: ignore[attr-defined]
+            role.set_mute(muted)  # type: ignore[attr-defined]
+
+    def measure(self, now: float) -> tuple[float, float] | None:
+        """Return None: a Sendspin player keeps itself on the timestamps."""
+        return None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the stream's figures."""
+        return {**super().diagnostics(), "client_id": self.client_id, "chunks": self.chunks}
