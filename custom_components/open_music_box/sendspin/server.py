@@ -8,6 +8,7 @@ players the user added by URL or discovery are dialed out from here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import logging
 from typing import Any
@@ -36,6 +37,8 @@ from ..sync.timeline import server_time
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
+ANNOUNCE_TIMEOUT_SECONDS = 10.0  # a player that never sends its first state is not announced
+ANNOUNCE_POLL_SECONDS = 0.05
 VIEW_PATH = f"/api/{DOMAIN}/sendspin/{{entry_id}}"
 
 
@@ -138,11 +141,22 @@ class SendspinHub:
     @callback
     def _on_event(self, _server: SendspinServer, event: SendspinEvent) -> None:
         if isinstance(event, ClientConnectedEvent):
-            connected = True
+            # The transport is up; the player is ready for audio once its first state arrived.
+            self.entry.async_create_background_task(
+                self.hass, self._async_announce(event.client_id), f"sendspin {event.client_id}"
+            )
         elif isinstance(event, ClientDisconnectedEvent):
-            connected = False
-        else:
-            return
-        _LOGGER.debug("Sendspin player %s connected: %s", event.client_id, connected)
-        for listener in list(self._listeners.get(event.client_id, [])):
+            self._notify(event.client_id, connected=False)
+
+    async def _async_announce(self, client_id: str) -> None:
+        for _ in range(round(ANNOUNCE_TIMEOUT_SECONDS / ANNOUNCE_POLL_SECONDS)):
+            if (client := self.client(client_id)) is not None and client.is_connected:
+                self._notify(client_id, connected=True)
+                return
+            await asyncio.sleep(ANNOUNCE_POLL_SECONDS)
+
+    @callback
+    def _notify(self, client_id: str, *, connected: bool) -> None:
+        _LOGGER.debug("Sendspin player %s connected: %s", client_id, connected)
+        for listener in list(self._listeners.get(client_id, [])):
             listener(connected)

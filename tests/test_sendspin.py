@@ -1,0 +1,189 @@
+"""Sendspin players in a room: aiosendspin's own client over loopback, through HA's HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSServerHandshakeError
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.open_music_box.const import (
+    CONF_CLIENT_ID,
+    CONF_OFFSET_MS,
+    CONF_ROOM_SENDSPIN_PLAYERS,
+)
+from custom_components.open_music_box.sync.timeline import Timeline
+
+from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
+from .test_media_player import playlist_id
+from .test_rooms import call, room_of, room_subentry, setup_room_entry, until
+
+SENDSPIN_ID = "sendspin:"
+
+
+@pytest.fixture
+def player() -> SendspinTestPlayer:
+    return SendspinTestPlayer()
+
+
+@pytest.fixture
+async def sendspin_room(
+    hass: HomeAssistant, tmp_path: Path, player: SendspinTestPlayer
+) -> AsyncGenerator[MockConfigEntry]:
+    library = tmp_path / "library"
+    write_steps(library / "Steps" / "01 Steps.wav")
+    write_steps(library / "Steps" / "02 High.wav", (3000, 3000, 3000))
+    subentry = room_subentry(local=[("null", 0.0)])
+    subentry["data"] = {
+        **subentry["data"],
+        CONF_ROOM_SENDSPIN_PLAYERS: [{CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 0.0}],
+    }
+    entry = await setup_room_entry(hass, library, subentry)
+    yield entry
+    await player.disconnect()
+    if entry.state.recoverable:
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def connect(
+    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
+) -> None:
+    client = await hass_client()
+    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
+    await player.connect(url.replace("http://", "ws://"), token)
+
+
+def member_of(entry: MockConfigEntry, player: SendspinTestPlayer) -> Any:
+    return room_of(entry).coordinator.members[SENDSPIN_ID + player.client_id]
+
+
+def checked(chunks: list[Chunk], timeline: Timeline, freqs: tuple[int, ...] = STEP_HZ) -> int:
+    """Assert each chunk inside one second of the track holds that second's tone; count them."""
+    count = 0
+    for chunk in chunks:
+        if chunk.at < timeline.server_time:
+            continue  # stamped for an earlier barrier
+        start = timeline.position_at(chunk.at)
+        end = start + len(chunk.pcm) / 4 / 48_000
+        if int(start) != int(end - 1e-6) or int(start) >= len(freqs):
+            continue  # across a step: no single tone
+        assert abs(dominant_hz(chunk.pcm) - freqs[int(start)]) < 30, (start, chunk.at)
+        count += 1
+    return count
+
+
+async def play_steps(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await call(
+        hass,
+        "play_media",
+        {
+            "media_content_id": f"playlist:{playlist_id(entry, 'Steps')}",
+            "media_content_type": "music",
+        },
+    )
+
+
+async def test_sendspin_player_follows_the_room(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """Audio stamped on the room's timeline, at the room's position; seek, pause, play, next."""
+    entry = sendspin_room
+    room = room_of(entry)
+    member = member_of(entry, player)
+    assert not member.available  # configured, not connected yet
+    await connect(hass_client, entry, player, hass_access_token)
+    await until(lambda: member.available)
+    assert member.name == "Kitchen speaker"
+
+    await play_steps(hass, entry)
+    timeline = room.coordinator.timeline
+    await until(lambda: checked(player.chunks, timeline) >= 10)
+
+    starts = len(player.starts)
+    await call(hass, "media_seek", {"seek_position": 5.3})
+    timeline = room.coordinator.timeline
+    assert timeline.position == pytest.approx(5.3)
+    await until(lambda: checked(player.since(starts), timeline) >= 10)
+    # The stream after the seek begins at the room's new position.
+    assert timeline.position_at(player.since(starts)[0].at) >= 5.3 - 0.001
+
+    ends = player.ends
+    await call(hass, "media_pause")
+    await until(lambda: player.ends > ends)
+    received = len(player.chunks)
+    await asyncio.sleep(0.5)
+    assert len(player.chunks) == received  # paused: nothing more is sent
+
+    starts = len(player.starts)
+    await call(hass, "media_play")
+    timeline = room.coordinator.timeline
+    await until(lambda: checked(player.since(starts), timeline) >= 5)
+
+    starts = len(player.starts)
+    await call(hass, "media_next_track")
+    timeline = room.coordinator.timeline
+    await until(lambda: checked(player.since(starts), timeline, (3000, 3000, 3000)) >= 5)
+
+
+async def test_late_joiner_starts_at_the_rooms_position(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """A player connecting while the room plays gets the audio of where the room is."""
+    entry = sendspin_room
+    room = room_of(entry)
+    await play_steps(hass, entry)
+    await asyncio.sleep(1.5)
+    await connect(hass_client, entry, player, hass_access_token)
+    timeline = room.coordinator.timeline
+    await until(lambda: checked(player.chunks, timeline) >= 10)
+    first = min(c.at for c in player.chunks)
+    assert first > timeline.server_time + 1.0  # not from the start: where the room was
+
+
+async def test_vanished_player_never_holds_the_room(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """A player that leaves is unavailable; the room and its mpv member go on, seeks included."""
+    entry = sendspin_room
+    room = room_of(entry)
+    member = member_of(entry, player)
+    await connect(hass_client, entry, player, hass_access_token)
+    await until(lambda: member.available)
+    await play_steps(hass, entry)
+    await player.disconnect()
+    await until(lambda: not member.available)
+    await call(hass, "media_seek", {"seek_position": 3.0})
+    assert room.coordinator.barrier is not None
+    assert SENDSPIN_ID + player.client_id not in room.coordinator.barrier.ready
+    assert len(room.coordinator.barrier.ready) == 1  # the mpv member
+    assert hass.states.get("media_player.living_room").state == "playing"
+
+
+async def test_unauthenticated_player_is_refused(
+    hass: HomeAssistant,
+    hass_client: Any,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """No Home Assistant token, or a wrong one: the WebSocket is refused before any Sendspin."""
+    with pytest.raises(WSServerHandshakeError) as err:
+        await connect(hass_client, sendspin_room, player, "not-a-token")
+    assert err.value.status == 401
+    assert room_of(sendspin_room).box.sendspin.players() == {}
