@@ -21,7 +21,8 @@ from custom_components.open_music_box.sync.timeline import Timeline
 
 from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
 from .test_media_player import playlist_id
-from .test_rooms import call, room_of, room_subentry, setup_room_entry, until
+from .test_room_flow import _configure, _fields, _reconfigure, _room, _suggested
+from .test_rooms import ROOM_ID, call, room_of, room_subentry, setup_room_entry, until
 
 SENDSPIN_ID = "sendspin:"
 
@@ -187,3 +188,37 @@ async def test_unauthenticated_player_is_refused(
         await connect(hass_client, sendspin_room, player, "not-a-token")
     assert err.value.status == 401
     assert room_of(sendspin_room).box.sendspin.players() == {}
+
+
+async def test_room_flow_offers_the_sendspin_players(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """Reconfiguring a room lists the box's Sendspin players by name; removing one leaves it."""
+    entry = sendspin_room
+    room = room_of(entry)
+    await connect(hass_client, entry, player, hass_access_token)
+    await until(lambda: room.box.sendspin.players() == {player.client_id: "Kitchen speaker"})
+
+    result = await _reconfigure(hass, entry, ROOM_ID)
+    assert _suggested(result, CONF_ROOM_SENDSPIN_PLAYERS) == [player.client_id]
+    selector = _fields(result)[CONF_ROOM_SENDSPIN_PLAYERS][1]
+    assert selector.config["options"] == [{"value": player.client_id, "label": "Kitchen speaker"}]
+    result = await _configure(hass, result, _room("Living room", local=["null"]))
+    result = await _configure(hass, result, {"null": 0})
+    assert result["reason"] == "reconfigure_successful"
+    await until(lambda: SENDSPIN_ID + player.client_id not in room.coordinator.members)
+
+    result = await _reconfigure(hass, entry, ROOM_ID)
+    answers = _room("Living room", local=["null"])
+    answers[CONF_ROOM_SENDSPIN_PLAYERS] = [player.client_id]
+    result = await _configure(hass, result, answers)
+    result = await _configure(hass, result, {"null": 0})
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[ROOM_ID].data[CONF_ROOM_SENDSPIN_PLAYERS] == [
+        {CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 0.0}
+    ]
+    await until(lambda: member_of(entry, player).available)
