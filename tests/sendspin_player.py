@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import math
 from pathlib import Path
+import socket
 import wave
 
 from aiohttp import ClientSession
-from aiosendspin.client import SendspinClient
+from aiosendspin.client import ClientListener, PairingSupport, SendspinClient
 from aiosendspin.client.models import AudioFormat
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
 from aiosendspin.models.types import AudioCodec, Roles
@@ -58,21 +60,20 @@ class SendspinTestPlayer:
     starts: list[int] = field(default_factory=list)  # len(chunks) at each stream start
     client: SendspinClient | None = None
     session: ClientSession | None = None
+    listener: ClientListener | None = None
+    codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
     @property
     def client_id(self) -> str:
         """The player's id (its public key)."""
         return self.identity.peer_id
 
-    async def connect(self, url: str, token: str) -> None:
-        """Connect with a Home Assistant access token."""
-        self.session = ClientSession(headers={"Authorization": f"Bearer {token}"})
-        store = InMemoryClientPairingStore()
+    def _client(self, pairing: PairingSupport | None = None) -> SendspinClient:
         client = self.client = SendspinClient(
             self.identity,
             self.name,
             [Roles.PLAYER],
-            pairing_store=store,
+            pairing_store=InMemoryClientPairingStore(),
             session=self.session,
             player_support=ClientHelloPlayerSupport(
                 supported_formats=[
@@ -82,12 +83,39 @@ class SendspinTestPlayer:
                 ],
                 buffer_capacity=32_000_000,
             ),
+            pairing_support=pairing,
         )
-        await client.set_unpaired_access(enabled=True)
         client.add_audio_chunk_listener(self._on_chunk)
         client.add_stream_end_listener(self._on_end)
         client.add_stream_start_listener(self._on_start)
+        return client
+
+    async def connect(self, url: str, token: str) -> None:
+        """Connect to the box with a Home Assistant access token (unpaired)."""
+        self.session = ClientSession(headers={"Authorization": f"Bearer {token}"})
+        client = self._client()
+        await client.set_unpaired_access(enabled=True)
         await client.connect(url)
+
+    async def listen(self) -> str:
+        """Wait for servers on a loopback port, showing pairing codes; return the URL."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        client = self._client(PairingSupport(pairing_code_display=self._show_code))
+        self.listener = ClientListener(
+            self.client_id,
+            client.attach_websocket,
+            port=port,
+            host="127.0.0.1",
+            advertise_mdns=False,
+        )
+        await self.listener.start()
+        return f"ws://127.0.0.1:{port}/sendspin"
+
+    async def _show_code(self, code: str | None, *, grouped: str | None) -> None:
+        if code is not None:
+            self.codes.put_nowait(code)
 
     def _on_chunk(self, at_us: int, data: bytes, fmt: AudioFormat, _ahead: int) -> None:
         assert fmt.codec is AudioCodec.PCM
@@ -107,5 +135,7 @@ class SendspinTestPlayer:
         """Leave (goodbye) and close the session."""
         if self.client is not None:
             await self.client.disconnect()
+        if self.listener is not None:
+            await self.listener.stop()
         if self.session is not None:
             await self.session.close()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from pathlib import Path
+import socket
 from typing import Any
 
 from aiohttp import WSServerHandshakeError
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,6 +20,7 @@ from custom_components.open_music_box.const import (
     CONF_CLIENT_ID,
     CONF_OFFSET_MS,
     CONF_ROOM_SENDSPIN_PLAYERS,
+    SUBENTRY_SENDSPIN_PLAYER,
 )
 from custom_components.open_music_box.sync.timeline import Timeline
 
@@ -222,3 +227,64 @@ async def test_room_flow_offers_the_sendspin_players(
         {CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 0.0}
     ]
     await until(lambda: member_of(entry, player).available)
+
+
+async def _add_player(hass: HomeAssistant, entry: MockConfigEntry, url: str) -> Any:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_SENDSPIN_PLAYER), context={"source": SOURCE_USER}
+    )
+    assert result["step_id"] == "user"
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], {CONF_URL: url})
+
+
+async def test_pairing_with_the_code_the_player_shows(
+    hass: HomeAssistant, socket_enabled: None, sendspin_room: MockConfigEntry
+) -> None:
+    """A wrong code is refused (the player shows a new one); the right one pairs and adds it."""
+    entry = sendspin_room
+    speaker = SendspinTestPlayer(name="Bedroom speaker")
+    url = await speaker.listen()
+    try:
+        result = await _add_player(hass, entry, url)
+        assert result["step_id"] == "pair"
+        assert result["description_placeholders"] == {"name": "Bedroom speaker"}
+        shown = await asyncio.wait_for(speaker.codes.get(), 10)
+        wrong = f"{(int(shown) + 1) % 1_000_000:06d}"
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"code": wrong}
+        )
+        assert result["errors"] == {"base": "pairing_code_wrong"}
+        hub = room_of(entry).box.sendspin
+        assert await hub.server.pairing_store.record_by_client_id(speaker.client_id) is None
+
+        while not speaker.codes.empty():
+            shown = speaker.codes.get_nowait()
+        shown = shown if shown != wrong else await asyncio.wait_for(speaker.codes.get(), 10)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"code": f"{shown[:3]}-{shown[3:]}"}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["title"] == "Bedroom speaker"
+        (added,) = [s for s in entry.subentries.values() if s.unique_id == speaker.client_id]
+        assert added.data == {CONF_CLIENT_ID: speaker.client_id, CONF_URL: url}
+        assert await hub.server.pairing_store.record_by_client_id(speaker.client_id) is not None
+        assert hub.players()[speaker.client_id] == "Bedroom speaker"
+
+        # The same player again: already there.
+        result = await _add_player(hass, entry, url)
+        assert result["reason"] == "already_configured"
+    finally:
+        await speaker.disconnect()
+
+
+async def test_adding_a_player_checks_the_url(
+    hass: HomeAssistant, socket_enabled: None, sendspin_room: MockConfigEntry
+) -> None:
+    """Not a ws:// URL, or nobody there: the form says so."""
+    result = await _add_player(hass, sendspin_room, "http://127.0.0.1:1/sendspin")
+    assert result["errors"] == {CONF_URL: "url_invalid"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = await _add_player(hass, sendspin_room, f"ws://127.0.0.1:{port}/sendspin")
+    assert result["errors"] == {CONF_URL: "player_unreachable"}

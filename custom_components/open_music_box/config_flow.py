@@ -41,9 +41,11 @@ from .const import (
     OUTPUT_ENTITY,
     OUTPUT_MPV,
     SUBENTRY_ROOM,
+    SUBENTRY_SENDSPIN_PLAYER,
 )
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .room_flow import RoomSubentryFlow
+from .sendspin.player_flow import SendspinPlayerFlow
 
 if TYPE_CHECKING:
     from .box import OpenMusicBoxConfigEntry
@@ -141,8 +143,8 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: OpenMusicBoxConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Return the subentry flows of a box: its sync rooms."""
-        return {SUBENTRY_ROOM: RoomSubentryFlow}
+        """Return the subentry flows of a box: its sync rooms and its Sendspin players."""
+        return {SUBENTRY_ROOM: RoomSubentryFlow, SUBENTRY_SENDSPIN_PLAYER: SendspinPlayerFlow}
 
     async def _async_folder(self, user_input: dict[str, Any], errors: dict[str, str]) -> str | None:
         """Check the folder in the executor; on failure, put the error key in `errors`."""

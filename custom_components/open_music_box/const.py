@@ -80,6 +80,7 @@ STORAGE_MINOR_VERSION: Final = 1
 
 # Sync rooms: config subentries of a box
 SUBENTRY_ROOM: Final = "room"
+SUBENTRY_SENDSPIN_PLAYER: Final = "sendspin_player"
 CONF_ROOM_CONTROL: Final = "control"
 CONF_ROOM_CONTROL_USERS: Final = "control_users"
 CONF_ROOM_LOCAL_DEVICES: Final = "local_devices"

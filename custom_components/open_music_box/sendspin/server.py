@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 import logging
 from typing import Any
 
@@ -27,11 +28,12 @@ from aiosendspin.server import (
     SendspinServer,
 )
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 
-from ..const import DOMAIN
+from ..const import CONF_CLIENT_ID, DOMAIN, SUBENTRY_SENDSPIN_PLAYER
 from ..sync.timeline import server_time
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ class SendspinHub:
         )
         self._listeners: dict[str, list[Callable[[bool], None]]] = {}
         self._remove_listener: Callable[[], None] | None = None
+        self._unsub_update: Callable[[], None] | None = None
+        self._dialed: dict[str, str] = {}  # client id -> URL of the players added to the box
 
     async def async_start(self) -> None:
         """Load (or create) the identity and pairings, start the server, dial known players."""
@@ -96,9 +100,36 @@ class SendspinHub:
             clock=RoomClock(),
         )
         self._remove_listener = self.server.add_event_listener(self._on_event)
+        self._unsub_update = self.entry.add_update_listener(self._async_entry_updated)
+        await self._async_entry_updated(self.hass, self.entry)
+
+    def configured(self) -> dict[str, tuple[str, str]]:
+        """Return the players added to the box (subentries): client id -> (name, url)."""
+        return {
+            subentry.data[CONF_CLIENT_ID]: (subentry.title, subentry.data[CONF_URL])
+            for subentry in self.entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_SENDSPIN_PLAYER
+        }
+
+    async def _async_entry_updated(self, _hass: HomeAssistant, _entry: ConfigEntry) -> None:
+        """Dial the players added to the box; forget (unpair) the ones removed."""
+        if (server := self.server) is None:
+            return
+        configured = self.configured()
+        for client_id, (_name, url) in configured.items():
+            if client_id not in self._dialed:
+                self._dialed[client_id] = url
+                server.connect_to_client(url, retry_initial_connection=True)
+        for client_id in set(self._dialed) - set(configured):
+            server.disconnect_from_client(self._dialed.pop(client_id))
+            with contextlib.suppress(ValueError, KeyError):
+                await server.unpair(client_id)
 
     async def async_stop(self) -> None:
         """Disconnect every player and stop the server."""
+        if self._unsub_update is not None:
+            self._unsub_update()
+            self._unsub_update = None
         if self._remove_listener is not None:
             self._remove_listener()
             self._remove_listener = None
@@ -110,21 +141,16 @@ class SendspinHub:
         """Forget the identity (the entry is deleted)."""
         await self._store.async_remove()
 
-    @callback
-    def dial(self, url: str) -> None:
-        """Keep a connection to a player at `url` (it reconnects by itself)."""
-        if self.server is not None:
-            self.server.connect_to_client(url, retry_initial_connection=True)
-
     def client(self, client_id: str) -> SendspinClient | None:
         """Return a known player."""
         return None if self.server is None else self.server.get_client(client_id)
 
     def players(self) -> dict[str, str]:
-        """Return the known players: client id -> name."""
-        if self.server is None:
-            return {}
-        return {client.client_id: client.name for client in self.server.clients}
+        """Return the players added to the box or connected now: client id -> name."""
+        players = {client_id: name for client_id, (name, _url) in self.configured().items()}
+        if self.server is not None:
+            players |= {client.client_id: client.name for client in self.server.clients}
+        return players
 
     @callback
     def listen(self, client_id: str, listener: Callable[[bool], None]) -> Callable[[], None]:
