@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from ipaddress import ip_address
 from pathlib import Path
 import socket
 from typing import Any
 
 from aiohttp import WSServerHandshakeError
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,6 +22,7 @@ from custom_components.open_music_box.const import (
     CONF_CLIENT_ID,
     CONF_OFFSET_MS,
     CONF_ROOM_SENDSPIN_PLAYERS,
+    DOMAIN,
     SUBENTRY_SENDSPIN_PLAYER,
 )
 from custom_components.open_music_box.sync.timeline import Timeline
@@ -288,3 +291,52 @@ async def test_adding_a_player_checks_the_url(
         port = probe.getsockname()[1]
     result = await _add_player(hass, sendspin_room, f"ws://127.0.0.1:{port}/sendspin")
     assert result["errors"] == {CONF_URL: "player_unreachable"}
+
+
+def _advertised(url: str, name: str) -> ZeroconfServiceInfo:
+    port = int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
+    return ZeroconfServiceInfo(
+        ip_address=ip_address("127.0.0.1"),
+        ip_addresses=[ip_address("127.0.0.1")],
+        hostname="speaker.local.",
+        name=f"{name}._sendspin._tcp.local.",
+        port=port,
+        type="_sendspin._tcp.local.",
+        properties={"path": "/sendspin", "name": name},
+    )
+
+
+async def test_discovered_player_is_offered_and_paired_with_a_box(
+    hass: HomeAssistant, socket_enabled: None, sendspin_room: MockConfigEntry
+) -> None:
+    """Zeroconf finds a player: "Kitchen speaker (Sendspin)"; pick the box, type the code."""
+    entry = sendspin_room
+    speaker = SendspinTestPlayer(name="Kitchen speaker")
+    url = await speaker.listen()
+    try:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_advertised(url, "Kitchen speaker")
+        )
+        assert result["step_id"] == "zeroconf_confirm"
+        (progress,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert progress["context"]["title_placeholders"] == {"name": "Kitchen speaker (Sendspin)"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"box": entry.entry_id}
+        )
+        assert result["step_id"] == "pair"
+        shown = await asyncio.wait_for(speaker.codes.get(), 10)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"code": shown})
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "player_added"
+        (added,) = [s for s in entry.subentries.values() if s.unique_id == speaker.client_id]
+        assert added.title == "Kitchen speaker"
+        assert added.data[CONF_URL] == url
+        assert len(hass.config_entries.async_entries(DOMAIN)) == 1  # no new entry
+
+        # Advertised again (a restart, another interface): nothing more to offer.
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_advertised(url, "Kitchen speaker")
+        )
+        assert result["reason"] == "already_configured_player"
+    finally:
+        await speaker.disconnect()

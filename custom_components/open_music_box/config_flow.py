@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
@@ -45,6 +44,7 @@ from .const import (
 )
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .room_flow import RoomSubentryFlow
+from .sendspin.discovery_flow import SendspinDiscoveryFlow
 from .sendspin.player_flow import SendspinPlayerFlow
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def _output_selector(libmpv_missing: bool) -> SelectSelector:
     )
 
 
-class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
+class OpenMusicBoxConfigFlow(SendspinDiscoveryFlow, domain=DOMAIN):
     """Set up a music box: library folder, then its audio output."""
 
     VERSION = 1
