@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+import threading
 
 import av
 from av.audio.resampler import AudioResampler
@@ -28,9 +29,15 @@ class PcmDecoder:
         self._drop: int | None = None  # bytes decoded before `position`, to drop
         self._pending = bytearray()
         self._done = False
+        # A cancelled feed closes the decoder while its last read may still run in the executor.
+        self._lock = threading.Lock()
 
     def read(self, frames: int) -> bytes:
-        """Return up to `frames` PCM frames; b"" at the end of the track."""
+        """Return up to `frames` PCM frames; b"" at the end of the track (or once closed)."""
+        with self._lock:
+            return self._read(frames)
+
+    def _read(self, frames: int) -> bytes:
         want = frames * BYTES_PER_FRAME
         while len(self._pending) < want and not self._done:
             try:
@@ -58,4 +65,7 @@ class PcmDecoder:
 
     def close(self) -> None:
         """Release the file."""
-        self._container.close()
+        with self._lock:
+            self._done = True
+            self._pending.clear()
+            self._container.close()
