@@ -12,8 +12,9 @@ import wave
 from aiohttp import ClientSession
 from aiosendspin.client import ClientListener, PairingSupport, SendspinClient
 from aiosendspin.client.models import AudioFormat
+from aiosendspin.models.core import ServerCommandPayload
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
-from aiosendspin.models.types import AudioCodec, Roles
+from aiosendspin.models.types import AudioCodec, PlayerCommand, Roles
 from aiosendspin.noise import Identity, InMemoryClientPairingStore
 import numpy as np
 
@@ -61,6 +62,8 @@ class SendspinTestPlayer:
     client: SendspinClient | None = None
     session: ClientSession | None = None
     listener: ClientListener | None = None
+    volume: int | None = None  # as the server last set it
+    muted: bool | None = None
     codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
     @property
@@ -84,7 +87,9 @@ class SendspinTestPlayer:
                 buffer_capacity=32_000_000,
             ),
             pairing_support=pairing,
+            state_supported_commands=[PlayerCommand.VOLUME, PlayerCommand.MUTE],
         )
+        client.add_server_command_listener(self._on_command)
         client.add_audio_chunk_listener(self._on_chunk)
         client.add_stream_end_listener(self._on_end)
         client.add_stream_start_listener(self._on_start)
@@ -120,6 +125,13 @@ class SendspinTestPlayer:
     def _on_chunk(self, at_us: int, data: bytes, fmt: AudioFormat, _ahead: int) -> None:
         assert fmt.codec is AudioCodec.PCM
         self.chunks.append(Chunk(at_us / 1_000_000, bytes(data)))
+
+    def _on_command(self, payload: ServerCommandPayload) -> None:
+        if (command := payload.player) is not None:
+            if command.volume is not None:
+                self.volume = command.volume
+            if command.mute is not None:
+                self.muted = command.mute
 
     def _on_start(self, _message: object) -> None:
         self.starts.append(len(self.chunks))

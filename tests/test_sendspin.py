@@ -113,6 +113,13 @@ async def test_sendspin_player_follows_the_room(
     await until(lambda: member.available)
     assert member.name == "Kitchen speaker"
 
+    # The room's volume reached the player when it connected; then follows the room's.
+    await until(lambda: player.volume == 50 and player.muted is False)
+    await call(hass, "volume_set", {"volume_level": 0.3})
+    await call(hass, "volume_mute", {"is_volume_muted": True})
+    await until(lambda: player.volume == 30 and player.muted is True)
+    await call(hass, "volume_mute", {"is_volume_muted": False})
+
     await play_steps(hass, entry)
     timeline = room.coordinator.timeline
     await until(lambda: checked(player.chunks, timeline) >= 10)
@@ -340,3 +347,36 @@ async def test_discovered_player_is_offered_and_paired_with_a_box(
         assert result["reason"] == "already_configured_player"
     finally:
         await speaker.disconnect()
+
+
+async def test_bad_frames_change_nothing_for_the_others(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """An authenticated connection sending garbage is closed; the player and the room go on."""
+    entry = sendspin_room
+    room = room_of(entry)
+    await connect(hass_client, entry, player, hass_access_token)
+    await until(lambda: member_of(entry, player).available)
+    await play_steps(hass, entry)
+    timeline = room.coordinator.timeline
+
+    client = await hass_client()
+    for junk in (b"\x00\xff" * 64, "not json", '{"type": "client/hello"}'):
+        ws = await client.ws_connect(f"/api/open_music_box/sendspin/{entry.entry_id}")
+        if isinstance(junk, bytes):
+            await ws.send_bytes(junk)
+        else:
+            await ws.send_str(junk)
+        await asyncio.wait_for(ws.receive(), 10)  # closed (or an error) by the server
+        await ws.close()
+
+    received = len(player.chunks)
+    await until(lambda: len(player.chunks) > received + 5)
+    assert checked(player.chunks, timeline) >= 5
+    assert member_of(entry, player).available
+    assert room.box.sendspin.players() == {player.client_id: "Kitchen speaker"}
+    assert hass.states.get("media_player.living_room").state == "playing"

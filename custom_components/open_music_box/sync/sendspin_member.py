@@ -57,6 +57,7 @@ class SendspinMember(Member):
         self._track: Track | None = None
         self._feed: asyncio.Task[None] | None = None
         self.chunks = 0  # audio chunks committed (diagnostics)
+        self._volume: tuple[float, bool] | None = None  # the room's last ask, applied on connect
 
     # Membership -----------------------------------------------------------------
 
@@ -85,6 +86,8 @@ class SendspinMember(Member):
         if (client := self._hub.client(self.client_id)) is not None:
             self.name = client.name
         if connected:
+            if self._volume is not None:
+                self._apply_volume(*self._volume)
             self._rejoin(self)  # the room prepares it at its position and starts it late
         elif self._feed is not None:
             self._feed.cancel()  # a vanished player never holds anything
@@ -172,7 +175,11 @@ class SendspinMember(Member):
         """Nothing to trim: the player follows the timestamps."""
 
     async def async_set_volume(self, volume: float, muted: bool) -> None:
-        """Set the player's own volume and mute."""
+        """Set the player's own volume and mute (when it connects, if it is away)."""
+        self._volume = (volume, muted)
+        self._apply_volume(volume, muted)
+
+    def _apply_volume(self, volume: float, muted: bool) -> None:
         if (client := self._client()) is None:
             return
         for role in client.roles_by_family("player"):
