@@ -55,7 +55,7 @@ async def sendspin_room(
     entry = await setup_room_entry(hass, library, subentry)
     yield entry
     await player.disconnect()
-    if entry.state.recoverable:
+    if hass.config_entries.async_get_entry(entry.entry_id) and entry.state.recoverable:
         await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -380,3 +380,17 @@ async def test_bad_frames_change_nothing_for_the_others(
     assert member_of(entry, player).available
     assert room.box.sendspin.players() == {player.client_id: "Kitchen speaker"}
     assert hass.states.get("media_player.living_room").state == "playing"
+
+
+async def test_identity_is_kept_across_restarts_and_removed_with_the_box(
+    hass: HomeAssistant, hass_storage: dict[str, Any], sendspin_room: MockConfigEntry
+) -> None:
+    """Players paired with a box find the same server after a restart; a deleted box forgets."""
+    entry = sendspin_room
+    key = f"open_music_box.sendspin.{entry.entry_id}"
+    server_id = room_of(entry).box.sendspin.server.id
+    assert key in hass_storage
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert room_of(entry).box.sendspin.server.id == server_id
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    assert key not in hass_storage

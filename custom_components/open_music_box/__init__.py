@@ -17,6 +17,7 @@ from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
 from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
+from .sendspin.server import async_remove_sendspin_data
 from .sendspin.view import SendspinView
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
@@ -101,3 +102,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry
 async def async_remove_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
     """Delete the box's stored playlists with the entry."""
     await BoxStore(hass, entry.entry_id).async_remove()
+    await async_remove_sendspin_data(hass, entry.entry_id)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+from functools import partial
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiosendspin.noise import (
@@ -71,9 +73,7 @@ class SendspinHub:
         self.hass = hass
         self.entry = entry
         self.server: SendspinServer | None = None
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.sendspin.{entry.entry_id}"
-        )
+        self._store = _identity_store(hass, entry.entry_id)
         self._listeners: dict[str, list[Callable[[bool], None]]] = {}
         self._remove_listener: Callable[[], None] | None = None
         self._unsub_update: Callable[[], None] | None = None
@@ -89,7 +89,7 @@ class SendspinHub:
             identity = Identity.generate()
             await self._store.async_save({"identity": identity.private_b64u})
         pairing_store = await HomeAssistantPairingStore.open(
-            self.hass.config.path(".storage", f"{DOMAIN}.sendspin_pairings.{self.entry.entry_id}")
+            _pairings_path(self.hass, self.entry.entry_id)
         )
         self.server = SendspinServer(
             self.hass.loop,
@@ -137,10 +137,6 @@ class SendspinHub:
             self.server = None
             await server.close()
 
-    async def async_remove(self) -> None:
-        """Forget the identity (the entry is deleted)."""
-        await self._store.async_remove()
-
     def client(self, client_id: str) -> SendspinClient | None:
         """Return a known player."""
         return None if self.server is None else self.server.get_client(client_id)
@@ -186,3 +182,19 @@ class SendspinHub:
         _LOGGER.debug("Sendspin player %s connected: %s", client_id, connected)
         for listener in list(self._listeners.get(client_id, [])):
             listener(connected)
+
+
+def _identity_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.sendspin.{entry_id}")
+
+
+def _pairings_path(hass: HomeAssistant, entry_id: str) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.sendspin_pairings.{entry_id}"))
+
+
+async def async_remove_sendspin_data(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget a deleted box's Sendspin identity and pairings."""
+    await _identity_store(hass, entry_id).async_remove()
+    await hass.async_add_executor_job(
+        partial(_pairings_path(hass, entry_id).unlink, missing_ok=True)
+    )
