@@ -231,12 +231,19 @@ async def test_room_flow_offers_the_sendspin_players(
     answers = _room("Living room", local=["null"])
     answers[CONF_ROOM_SENDSPIN_PLAYERS] = [player.client_id]
     result = await _configure(hass, result, answers)
-    result = await _configure(hass, result, {"null": 0})
+    assert list(_fields(result)) == ["null", "Kitchen speaker"]  # the offsets, by name
+    result = await _configure(hass, result, {"null": 0, "Kitchen speaker": 120})
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[ROOM_ID].data[CONF_ROOM_SENDSPIN_PLAYERS] == [
-        {CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 0.0}
+        {CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 120.0}
     ]
     await until(lambda: member_of(entry, player).available)
+
+    # Its offset: the player is fed 120 ms early (a speaker that sounds that late).
+    starts = len(player.starts)
+    await play_steps(hass, entry)
+    timeline = room.coordinator.timeline.shifted(0.12)
+    await until(lambda: checked(player.since(starts), timeline) >= 10)
 
 
 async def _add_player(hass: HomeAssistant, entry: MockConfigEntry, url: str) -> Any:

@@ -120,6 +120,8 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             else:
                 label = entity_id
             named.append((label, entity_id))
+        players = self._get_entry_players()
+        named += [(players.get(cid, cid), cid) for cid in self._sendspin_players]
         labels: dict[str, str] = {}
         for label, member in named:
             # Two members of the same name are told apart by their id.
@@ -141,7 +143,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             errors = self._check(user_input, registry, own_entities)
             if not errors:
-                if self._local_devices or self._entity_members:
+                if self._local_devices or self._entity_members or self._sendspin_players:
                     return await self.async_step_offsets()
                 return await self._async_finish({})
 
@@ -198,9 +200,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
 
     def _sendspin_options(self, current: list[str]) -> list[SelectOptionDict]:
         """Sendspin players the box's server knows, and the room's own (even when away)."""
-        entry = self._get_entry()
-        box = getattr(entry, "runtime_data", None)  # None while the box is not loaded
-        known = box.sendspin.players() if box is not None else {}
+        known = self._get_entry_players()
         ids = list(dict.fromkeys([*known, *current]))
         return [SelectOptionDict(value=cid, label=known.get(cid, cid)) for cid in ids]
 
@@ -244,6 +244,10 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         if total > MAX_ROOM_MEMBERS:
             errors["base"] = "room_too_many_members"
         return errors
+
+    def _get_entry_players(self) -> dict[str, str]:
+        box = getattr(self._get_entry(), "runtime_data", None)  # None while the box is not loaded
+        return box.sendspin.players() if box is not None else {}
 
     def _players(self) -> list[str]:
         return list(self._current_settings()[CONF_ROOM_SENDSPIN_PLAYERS])
@@ -305,6 +309,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             (member[CONF_ENTITY_ID], member[CONF_OFFSET_MS])
             for member in data.get(CONF_ROOM_ENTITY_MEMBERS, [])
         )
+        offsets.update(self._player_offsets())
         return offsets
 
     async def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
@@ -322,9 +327,8 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ],
         }
         if self._sendspin_players:
-            # A Sendspin player keeps the offset it had (0 when new).
             data[CONF_ROOM_SENDSPIN_PLAYERS] = [
-                {CONF_CLIENT_ID: cid, CONF_OFFSET_MS: self._player_offsets().get(cid, 0.0)}
+                {CONF_CLIENT_ID: cid, CONF_OFFSET_MS: offsets[cid]}
                 for cid in self._sendspin_players
             ]
         if self.source == SOURCE_RECONFIGURE:
