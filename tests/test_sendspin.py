@@ -129,8 +129,8 @@ async def test_sendspin_player_follows_the_room(
     timeline = room.coordinator.timeline
     assert timeline.position == pytest.approx(5.3)
     await until(lambda: checked(player.since(starts), timeline) >= 10)
-    # The stream after the seek begins at the room's new position.
-    assert timeline.position_at(player.since(starts)[0].at) >= 5.3 - 0.001
+    # The stream after the seek begins at the room's new position, at the barrier's start.
+    assert timeline.position_at(player.since(starts)[0].at) == pytest.approx(5.3, abs=0.001)
 
     ends = player.ends
     await call(hass, "media_pause")
@@ -244,6 +244,7 @@ async def test_room_flow_offers_the_sendspin_players(
     await play_steps(hass, entry)
     timeline = room.coordinator.timeline.shifted(0.12)
     await until(lambda: checked(player.since(starts), timeline) >= 10)
+    assert timeline.position_at(player.since(starts)[0].at) == pytest.approx(0.12, abs=0.001)
 
 
 async def _add_player(hass: HomeAssistant, entry: MockConfigEntry, url: str) -> Any:

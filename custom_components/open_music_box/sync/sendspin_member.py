@@ -26,7 +26,8 @@ from .timeline import Timeline, server_time
 if TYPE_CHECKING:
     from ..sendspin.server import SendspinHub
 
-LEAD_SECONDS = 0.3  # a late start is stamped this far ahead: the player needs it to buffer
+LATE_LEAD_SECONDS = 0.25  # a late start is stamped this far ahead (Sendspin's own initial delay)
+MIN_LEAD_SECONDS = 0.05  # a barrier's start closer than this is taken as late
 CHUNK_FRAMES = RATE // 10  # 100 ms per commit
 BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
 PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
@@ -58,6 +59,11 @@ class SendspinMember(Member):
         self._feed: asyncio.Task[None] | None = None
         self.chunks = 0  # audio chunks committed (diagnostics)
         self._volume: tuple[float, bool] | None = None  # the room's last ask, applied on connect
+
+    @property
+    def rtt(self) -> float:
+        """Return half the lead a Sendspin stream needs: the room's start delay is 2 x this."""
+        return LATE_LEAD_SECONDS / 2
 
     # Membership -----------------------------------------------------------------
 
@@ -121,7 +127,9 @@ class SendspinMember(Member):
             raise MemberNotReady("not connected")
         await self._async_end_stream()
         now = server_time()
-        start = max(timeline.server_time, now + LEAD_SECONDS)
+        start = timeline.server_time
+        if start < now + MIN_LEAD_SECONDS:
+            start = now + LATE_LEAD_SECONDS
         if start > timeline.server_time:
             self.seeks += 1
         self._feed = self._entry.async_create_background_task(
