@@ -12,7 +12,8 @@ import wave
 from aiohttp import ClientSession
 from aiosendspin.client import ClientListener, PairingSupport, SendspinClient
 from aiosendspin.client.models import AudioFormat
-from aiosendspin.models.core import ServerCommandPayload
+from aiosendspin.models.core import ServerCommandPayload, ServerStatePayload
+from aiosendspin.models.metadata import SessionUpdateMetadata
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
 from aiosendspin.models.types import AudioCodec, PlayerCommand, Roles
 from aiosendspin.noise import Identity, InMemoryClientPairingStore
@@ -58,11 +59,13 @@ class SendspinTestPlayer:
     identity: Identity = field(default_factory=Identity.generate)
     chunks: list[Chunk] = field(default_factory=list)
     ends: int = 0
-    starts: list[int] = field(default_factory=list)  # len(chunks) at each stream start
+    # len(chunks) at each stream start or clear (a barrier: what follows is its audio)
+    starts: list[int] = field(default_factory=list)
     client: SendspinClient | None = None
     session: ClientSession | None = None
     listener: ClientListener | None = None
     volume: int | None = None  # as the server last set it
+    metadata: list[SessionUpdateMetadata] = field(default_factory=list)  # as they became current
     muted: bool | None = None
     codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
@@ -75,7 +78,7 @@ class SendspinTestPlayer:
         client = self.client = SendspinClient(
             self.identity,
             self.name,
-            [Roles.PLAYER],
+            [Roles.PLAYER, Roles.METADATA],
             pairing_store=InMemoryClientPairingStore(),
             session=self.session,
             player_support=ClientHelloPlayerSupport(
@@ -90,9 +93,11 @@ class SendspinTestPlayer:
             state_supported_commands=[PlayerCommand.VOLUME, PlayerCommand.MUTE],
         )
         client.add_server_command_listener(self._on_command)
+        client.add_metadata_listener(self._on_metadata)
         client.add_audio_chunk_listener(self._on_chunk)
         client.add_stream_end_listener(self._on_end)
         client.add_stream_start_listener(self._on_start)
+        client.add_stream_clear_listener(self._on_start)
         return client
 
     async def connect(self, url: str, token: str) -> None:
@@ -125,6 +130,10 @@ class SendspinTestPlayer:
     def _on_chunk(self, at_us: int, data: bytes, fmt: AudioFormat, _ahead: int) -> None:
         assert fmt.codec is AudioCodec.PCM
         self.chunks.append(Chunk(at_us / 1_000_000, bytes(data)))
+
+    def _on_metadata(self, payload: ServerStatePayload | None) -> None:
+        if payload is not None and isinstance(payload.metadata, SessionUpdateMetadata):
+            self.metadata.append(payload.metadata)
 
     def _on_command(self, payload: ServerCommandPayload) -> None:
         if (command := payload.player) is not None:

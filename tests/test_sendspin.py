@@ -132,9 +132,16 @@ async def test_sendspin_player_follows_the_room(
     # The stream after the seek begins at the room's new position, at the barrier's start.
     assert timeline.position_at(player.since(starts)[0].at) == pytest.approx(5.3, abs=0.001)
 
+    # Players with a screen show the track and where it is (the room's position).
+    await until(lambda: any(m.progress and m.progress.playback_speed for m in player.metadata))
+    shown = [m for m in player.metadata if m.progress and m.progress.playback_speed][-1]
+    assert (shown.title, shown.progress.track_duration) == ("01 Steps", 10_000)
+    assert shown.progress.track_progress == pytest.approx(5300, abs=2)
+
     ends = player.ends
     await call(hass, "media_pause")
     await until(lambda: player.ends > ends)
+    await until(lambda: player.metadata[-1].progress.playback_speed == 0)
     received = len(player.chunks)
     await asyncio.sleep(0.5)
     assert len(player.chunks) == received  # paused: nothing more is sent
@@ -244,7 +251,9 @@ async def test_room_flow_offers_the_sendspin_players(
     await play_steps(hass, entry)
     timeline = room.coordinator.timeline.shifted(0.12)
     await until(lambda: checked(player.since(starts), timeline) >= 10)
-    assert timeline.position_at(player.since(starts)[0].at) == pytest.approx(0.12, abs=0.001)
+    # A stream's first start on a player that just joined may lose its first chunks to
+    # aiosendspin's late-join replay (README: Sendspin); what comes is on the timeline.
+    assert 0.12 <= timeline.position_at(player.since(starts)[0].at) < 0.12 + 0.3
 
 
 async def _add_player(hass: HomeAssistant, entry: MockConfigEntry, url: str) -> Any:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiosendspin.server import AudioFormat, SendspinClient
+from aiosendspin.server.push_stream import PushStream
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
 from ..sendspin.decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
+from ..sendspin.metadata import publish_track
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
 
@@ -57,6 +59,8 @@ class SendspinMember(Member):
         self._unlisten: Callable[[], None] | None = None
         self._track: Track | None = None
         self._feed: asyncio.Task[None] | None = None
+        self._stream: PushStream | None = None
+        self._fed = False  # the stream got audio since it was (re)started
         self.chunks = 0  # audio chunks committed (diagnostics)
         self._volume: tuple[float, bool] | None = None  # the room's last ask, applied on connect
 
@@ -97,7 +101,7 @@ class SendspinMember(Member):
             self._rejoin(self)  # the room prepares it at its position and starts it late
         elif self._feed is not None:
             self._feed.cancel()  # a vanished player never holds anything
-            self._feed = None
+            self._feed, self._stream = None, None
             self._rejoin(self)
 
     # Member -----------------------------------------------------------------
@@ -106,9 +110,12 @@ class SendspinMember(Member):
         """Check the player is there and the track decodes; the stream starts at async_start."""
         self.generation = generation
         self.duration = track.duration
-        await self._async_end_stream()
-        if self._client() is None:
+        await self._async_cancel_feed()
+        if (client := self._client()) is None:
             raise MemberNotReady("not connected")
+        # Open (or restart: the player drops what it buffered) the stream now, so the player's
+        # role has joined it before the barrier's first chunk, which must not be skipped.
+        self._stream, self._fed = client.group.start_stream(), False
         self._track = track
         try:
             decoder = await self._hass.async_add_executor_job(
@@ -125,21 +132,27 @@ class SendspinMember(Member):
         client = self._client()
         if client is None:
             raise MemberNotReady("not connected")
-        await self._async_end_stream()
+        await self._async_cancel_feed()
+        stream = self._stream
+        if stream is None or stream.is_stopped or self._fed:
+            stream = self._stream = client.group.start_stream()  # a realignment: restart
+        self._fed = True
         now = server_time()
         start = timeline.server_time
         if start < now + MIN_LEAD_SECONDS:
             start = now + LATE_LEAD_SECONDS
         if start > timeline.server_time:
             self.seeks += 1
+        position = timeline.position_at(start) - self.offset  # the room's, for the screen
+        publish_track(client, self._track, position, int(start * 1_000_000), playing=True)
         self._feed = self._entry.async_create_background_task(
             self._hass,
-            self._async_feed(client, self._track, timeline.position_at(start), start),
+            self._async_feed(stream, self._track, timeline.position_at(start), start),
             f"sendspin feed {self.name}",
         )
 
     async def _async_feed(
-        self, client: SendspinClient, track: Track, position: float, start: float
+        self, stream: PushStream, track: Track, position: float, start: float
     ) -> None:
         decoder = await self._hass.async_add_executor_job(
             PcmDecoder, Path(track.path), max(0.0, position)
@@ -148,7 +161,6 @@ class SendspinMember(Member):
         start_us = int((start + max(0.0, -position)) * 1_000_000)
         frames = 0
         try:
-            stream = client.group.start_stream()
             while pcm := await self._hass.async_add_executor_job(decoder.read, CHUNK_FRAMES):
                 stream.prepare_audio(pcm, PCM)
                 await stream.commit_audio(play_start_us=start_us + frames * 1_000_000 // RATE)
@@ -158,13 +170,17 @@ class SendspinMember(Member):
         finally:
             await self._hass.async_add_executor_job(decoder.close)
 
-    async def _async_end_stream(self) -> None:
-        """Stop feeding and drop what the player buffered (a pause or a new barrier)."""
+    async def _async_cancel_feed(self) -> None:
         if (feed := self._feed) is not None:
             self._feed = None
             feed.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await feed
+
+    async def _async_end_stream(self) -> None:
+        """Stop feeding and end the stream (the player drops what it buffered)."""
+        await self._async_cancel_feed()
+        self._stream = None
         if (client := self._client()) is not None and client.group.has_active_stream:
             client.group.stop_stream()
 
@@ -172,6 +188,8 @@ class SendspinMember(Member):
         """Stop the stream; a resume is a new barrier."""
         self.generation = generation
         await self._async_end_stream()
+        if (client := self._client()) is not None and self._track is not None:
+            publish_track(client, self._track, position - self.offset, None, playing=False)
 
     async def async_stop(self) -> None:
         """Stop the stream."""
