@@ -108,6 +108,10 @@ class PairingSession:
         return PairingResult.WRONG if self._asked.is_set() else PairingResult.FAILED
 
     def cancel(self) -> None:
-        """Give up (the flow was closed)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        """Give up (the flow was closed): an unpaired player is not kept connected."""
+        task = self._task
+        paired = task is not None and task.done() and not task.cancelled() and not task.exception()
+        if task is not None and not task.done():
+            task.cancel()
+        if not paired and self.hub.server is not None:
+            self.hub.server.disconnect_from_client(self.url)

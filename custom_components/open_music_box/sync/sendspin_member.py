@@ -99,10 +99,11 @@ class SendspinMember(Member):
             if self._volume is not None:
                 self._apply_volume(*self._volume)
             self._rejoin(self)  # the room prepares it at its position and starts it late
-        elif self._feed is not None:
-            self._feed.cancel()  # a vanished player never holds anything
+        else:
+            if self._feed is not None:
+                self._feed.cancel()  # a vanished player never holds anything
             self._feed, self._stream = None, None
-            self._rejoin(self)
+            self._rejoin(self)  # the room shows it unavailable (its catch-up fails at once)
 
     # Member -----------------------------------------------------------------
 
