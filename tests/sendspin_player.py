@@ -100,9 +100,10 @@ class SendspinTestPlayer:
         client.add_stream_clear_listener(self._on_start)
         return client
 
-    async def connect(self, url: str, token: str) -> None:
-        """Connect to the box with a Home Assistant access token (unpaired)."""
-        self.session = ClientSession(headers={"Authorization": f"Bearer {token}"})
+    async def connect(self, url: str, token: str | None) -> None:
+        """Connect to the box with a Home Assistant access token (or a signed URL), unpaired."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.session = ClientSession(headers=headers)
         client = self._client()
         await client.set_unpaired_access(enabled=True)
         await client.connect(url)

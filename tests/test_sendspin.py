@@ -411,3 +411,34 @@ async def test_identity_is_kept_across_restarts_and_removed_with_the_box(
     assert room_of(entry).box.sendspin.server.id == server_id
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert key not in hass_storage
+
+
+async def test_browser_joins_with_a_signed_path(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_ws_client: Any,
+    sendspin_room: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """The card asks a signed path (no token on a browser's WebSocket) and plays the room."""
+    entry = sendspin_room
+    ws = await hass_ws_client(hass)
+    await ws.send_json(
+        {"id": 1, "type": "open_music_box/sendspin/listen_url", "config_entry_id": "nope"}
+    )
+    reply = await ws.receive_json()
+    assert reply["error"]["code"] == "entry_not_found"
+    await ws.send_json(
+        {"id": 2, "type": "open_music_box/sendspin/listen_url", "config_entry_id": entry.entry_id}
+    )
+    reply = await ws.receive_json()
+    path = reply["result"]["path"]
+    assert path.startswith(f"/api/open_music_box/sendspin/{entry.entry_id}?authSig=")
+
+    client = await hass_client()
+    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    await player.connect(url, None)
+    await until(lambda: member_of(entry, player).available)
+    await play_steps(hass, entry)
+    timeline = room_of(entry).coordinator.timeline
+    await until(lambda: checked(player.chunks, timeline) >= 10)

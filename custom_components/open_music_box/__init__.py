@@ -19,6 +19,7 @@ from .mpv_loader import LibmpvMissingError
 from .outputs.base import OutputError
 from .sendspin.server import async_remove_sendspin_data
 from .sendspin.view import SendspinView
+from .sendspin.websocket import async_register_sendspin_commands
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
@@ -34,6 +35,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
     hass.http.register_view(SendspinView(hass))
+    async_register_sendspin_commands(hass)
     return True
 
 
