@@ -30,7 +30,7 @@ from custom_components.open_music_box.sync.timeline import Timeline
 from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
 from .test_media_player import playlist_id
 from .test_room_flow import _configure, _fields, _reconfigure, _room, _suggested
-from .test_rooms import ROOM_ID, call, room_of, room_subentry, setup_room_entry, until
+from .test_rooms import ROOM_ENTITY, ROOM_ID, call, room_of, room_subentry, setup_room_entry, until
 
 SENDSPIN_ID = "sendspin:"
 
@@ -414,31 +414,42 @@ async def test_identity_is_kept_across_restarts_and_removed_with_the_box(
 
 
 async def test_browser_joins_with_a_signed_path(
-    hass: HomeAssistant,
-    hass_client: Any,
-    hass_ws_client: Any,
-    sendspin_room: MockConfigEntry,
-    player: SendspinTestPlayer,
+    hass: HomeAssistant, hass_client: Any, hass_ws_client: Any, sendspin_room: MockConfigEntry
 ) -> None:
-    """The card asks a signed path (no token on a browser's WebSocket) and plays the room."""
+    """Listen here: a signed path (no token on a browser's WebSocket), then join the room."""
     entry = sendspin_room
+    room = room_of(entry)
+    browser = SendspinTestPlayer(name="Browser")
     ws = await hass_ws_client(hass)
-    await ws.send_json(
-        {"id": 1, "type": "open_music_box/sendspin/listen_url", "config_entry_id": "nope"}
-    )
-    reply = await ws.receive_json()
-    assert reply["error"]["code"] == "entry_not_found"
-    await ws.send_json(
-        {"id": 2, "type": "open_music_box/sendspin/listen_url", "config_entry_id": entry.entry_id}
-    )
-    reply = await ws.receive_json()
-    path = reply["result"]["path"]
+    command = "open_music_box/sendspin/listen_url"
+    await ws.send_json({"id": 1, "type": command, "config_entry_id": "nope"})
+    assert (await ws.receive_json())["error"]["code"] == "entry_not_found"
+    await ws.send_json({"id": 2, "type": command, "config_entry_id": entry.entry_id})
+    path = (await ws.receive_json())["result"]["path"]
     assert path.startswith(f"/api/open_music_box/sendspin/{entry.entry_id}?authSig=")
+
+    # Not connected yet: nothing to join.
+    join = {"type": "open_music_box/sendspin/join", "room_id": ROOM_ID}
+    await ws.send_json({"id": 3, **join, "client_id": browser.client_id})
+    assert (await ws.receive_json())["error"]["code"] == "member_not_found"
 
     client = await hass_client()
     url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
-    await player.connect(url, None)
-    await until(lambda: member_of(entry, player).available)
+    await browser.connect(url, None)
+    await until(lambda: browser.client_id in room.box.sendspin.players())
     await play_steps(hass, entry)
-    timeline = room_of(entry).coordinator.timeline
-    await until(lambda: checked(player.chunks, timeline) >= 10)
+    await ws.send_json({"id": 4, **join, "client_id": browser.client_id})
+    reply = await ws.receive_json()
+    assert reply["result"] == {"member_id": SENDSPIN_ID + browser.client_id}
+    timeline = room.coordinator.timeline
+    await until(lambda: checked(browser.chunks, timeline) >= 10)  # a late joiner, in step
+    await until(
+        lambda: (
+            SENDSPIN_ID + browser.client_id
+            in [m["member_id"] for m in hass.states.get(ROOM_ENTITY).attributes["members"]]
+        )
+    )
+
+    await browser.disconnect()  # leaving the page leaves the room
+    await until(lambda: SENDSPIN_ID + browser.client_id not in room.coordinator.members)
+    assert browser.client_id not in str(entry.subentries[ROOM_ID].data)  # nothing stored

@@ -18,6 +18,8 @@ from homeassistant.exceptions import HomeAssistantError
 from ..api.runner import loaded_box
 from ..api.validation import ID_SCHEMA
 from ..api.websocket import admitted, passthrough, send_error, validator
+from ..sync.websocket import find_room
+from .listeners import async_join_room
 from .server import VIEW_PATH
 
 SIGNED_FOR = timedelta(minutes=1)
@@ -41,7 +43,26 @@ def ws_listen_url(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
     connection.send_result(msg["id"], {"path": signed})
 
 
+_validate_join = validator({"room_id": ID_SCHEMA, "client_id": ID_SCHEMA})
+
+
+@websocket_api.websocket_command(passthrough("sendspin/join"))
+@websocket_api.async_response
+async def ws_join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Make a connected Sendspin player (the caller's browser) a member of a room until it goes."""
+    if (valid := admitted(connection, msg, _validate_join)) is None:
+        return
+    try:
+        room = find_room(hass, valid["room_id"])
+        member_id = await async_join_room(hass, room, valid["client_id"])
+    except HomeAssistantError as err:
+        send_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], {"member_id": member_id})
+
+
 @callback
 def async_register_sendspin_commands(hass: HomeAssistant) -> None:
-    """Register the command once (from async_setup)."""
+    """Register the commands once (from async_setup)."""
     websocket_api.async_register_command(hass, ws_listen_url)
+    websocket_api.async_register_command(hass, ws_join)

@@ -168,6 +168,7 @@ class Room(RoomSatellites):
             member_id: member
             for member_id, member in self.coordinator.members.items()
             if not isinstance(member, SatelliteMember)
+            and not (isinstance(member, SendspinMember) and member.temporary)
         }
         for member_id in current.keys() - wanted.keys():
             await self.coordinator.async_remove(member_id)

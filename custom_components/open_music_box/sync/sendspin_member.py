@@ -50,12 +50,16 @@ class SendspinMember(Member):
         *,
         offset_ms: float,
         rejoin: Callable[[Member], None],
+        leave: Callable[[Member], None] | None = None,
     ) -> None:
         client = hub.client(client_id)
         super().__init__(f"sendspin:{client_id}", client.name if client else client_id, offset_ms)
         self.client_id = client_id
         self._hass, self._entry, self._hub = hass, entry, hub
         self._rejoin = rejoin
+        # A listener that joined for itself (a browser's "Listen here") leaves when it goes.
+        self._leave = leave
+        self.temporary = leave is not None
         self._unlisten: Callable[[], None] | None = None
         self._track: Track | None = None
         self._feed: asyncio.Task[None] | None = None
@@ -103,6 +107,9 @@ class SendspinMember(Member):
             if self._feed is not None:
                 self._feed.cancel()  # a vanished player never holds anything
             self._feed, self._stream = None, None
+            if self._leave is not None:
+                self._leave(self)
+                return
             self._rejoin(self)  # the room shows it unavailable (its catch-up fails at once)
 
     # Member -----------------------------------------------------------------
