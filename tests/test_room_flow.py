@@ -130,7 +130,10 @@ async def test_box_offers_rooms_with_reconfigure(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """A box has room subentries, which can be reconfigured."""
-    assert entry.supported_subentry_types == {SUBENTRY_ROOM: {"supports_reconfigure": True}}
+    assert entry.supported_subentry_types == {
+        SUBENTRY_ROOM: {"supports_reconfigure": True},
+        "sendspin_player": {"supports_reconfigure": False},  # added and paired, then kept
+    }
 
 
 async def test_add_room_with_members_and_offsets(

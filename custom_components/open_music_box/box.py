@@ -59,6 +59,7 @@ from .outputs.base import Output
 from .outputs.entity import EntityOutput
 from .outputs.mpv import MpvOutput
 from .player import Enqueue, Player, PlayerSettings, PlayState
+from .sendspin.server import SendspinHub
 from .storage import BoxStore
 from .sync.room import Room, room_error
 from .tags import TagManager
@@ -116,6 +117,7 @@ class MusicBox:
         self.tags = TagManager(hass, self)
         self.importer = Importer(hass, self)
         self.rooms: dict[str, Room] = {}
+        self.sendspin = SendspinHub(hass, entry)
         self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
@@ -170,6 +172,7 @@ class MusicBox:
         if self.catalog.available:
             await self.watch.async_start()
         self.tags.async_start()
+        await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
                 room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
@@ -201,6 +204,7 @@ class MusicBox:
         await self.daily_limit.async_close()  # before the flush: today's minutes are written
         for room in self.rooms.values():
             await room.async_close()
+        await self.sendspin.async_stop()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
         self.tags.async_stop()  # before the hub: an open session streams its end
         await self.importer.async_close()  # before the hub too: cancelled imports say so
