@@ -27,10 +27,18 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.sync.timeline import Timeline
 
+from .helpers.player import playlist_id
+from .helpers.room_flow import _configure, _fields, _reconfigure, _room, _suggested
+from .helpers.rooms import (
+    ROOM_ENTITY,
+    ROOM_ID,
+    call,
+    room_of,
+    room_subentry,
+    setup_room_entry,
+    until,
+)
 from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
-from .test_media_player import playlist_id
-from .test_room_flow import _configure, _fields, _reconfigure, _room, _suggested
-from .test_rooms import ROOM_ENTITY, ROOM_ID, call, room_of, room_subentry, setup_room_entry, until
 
 SENDSPIN_ID = "sendspin:"
 
