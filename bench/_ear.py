@@ -135,9 +135,9 @@ def barrier_figures(
         name: follow(
             channels[name],
             track,
-            s.onset,
+            first,  # one grid of instants for every member: pairs compare the same instants
             first + horizon,
-            lambda t, s=s: s.position + (t - s.onset),
+            lambda t, s=s: s.position + max(0.0, t - s.onset),
             window=0.2,
             hop=0.1,
         )

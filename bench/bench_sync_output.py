@@ -68,6 +68,7 @@ from bench._harness import cpu_model
 from bench._netns import RELAY_ADDRESS, RELAY_PORT, Namespaces, Relay, socket_in
 from bench._pulse_rig import PulseRig, noise, tone, tool_missing, write_wav
 from bench._snapcast import Snapcast, missing as snapcast_missing
+from custom_components.open_music_box.sync.local_member import LocalMember
 from custom_components.open_music_box.sync.room import Room
 from custom_components.open_music_box.sync.timeline import TimelineState
 from tests.test_rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
@@ -158,6 +159,12 @@ async def play_room(hass: HomeAssistant, room: Room, track_id: str, sat_pid: int
         timeline = room.coordinator.timeline
         assert timeline.state is TimelineState.PLAYING
         run.barriers.append((label, timeline.server_time, timeline.position))
+        leads = {
+            m.name: round(m.mpv.lead * 1000, 2)
+            for m in room.coordinator.members.values()
+            if isinstance(m, LocalMember)
+        }
+        print(f"\n{label}: local output buffers at the unpause (ms): {leads}")
 
     await call("volume_set", volume_level=1.0)
     await call("play_media", media_content_id=f"track:{track_id}", media_content_type="music")

@@ -19,6 +19,8 @@ _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
 
 LOAD_TIMEOUT = 15.0  # media comes over HTTP: allow a slow network
 SPIN_SECONDS = 0.002  # busy-wait the last 2 ms before a start: sleep() is too coarse
+MAX_LEAD = 0.5  # an output buffer longer than this is not believed
+LEAD_RECHECK = 0.01  # the queued silence is read again this often before a start
 
 
 class MpvPlayer:
@@ -43,6 +45,8 @@ class MpvPlayer:
         self._failed = threading.Event()  # the file being loaded failed
         self._last_pts: float | None = None  # last audio-pts notified
         self._start_pts: float | None = None  # audio-pts when we unpaused
+        self._held = 0.0  # the position held paused
+        self.lead = 0.0  # the silence queued in the output when we last unpaused
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         if self._executor is None:
@@ -64,6 +68,11 @@ class MpvPlayer:
             "input_default_bindings": False,
             "ytdl": False,
         }
+        if self.ao != "null":  # libmpv 0.35's null output can assert on it
+            # Paused, the output plays silence: an unpause starts no device, so nothing is
+            # skipped (measured at the output: 2-4 ms lost otherwise), and the sound starts one
+            # output buffer later, which audio-pts tells while paused.
+            options["audio_stream_silence"] = True
         if self.ao is not None:
             options["ao"] = self.ao
         if self.audio_device != "auto":
@@ -118,6 +127,7 @@ class MpvPlayer:
         self._failed.clear()
         self._mpv.pause = True
         self._mpv.loadfile(url, "replace", start=f"{position:.6f}")
+        self._held = position
         self.loaded = self._wait_restart(timeout)
         return self.loaded
 
@@ -134,19 +144,35 @@ class MpvPlayer:
         except Exception as err:  # python-mpv raises plain errors (no file open, ...)
             _LOGGER.debug("Seek refused by mpv: %s", err)
             return False
+        self._held = position
         return self._wait_restart(timeout)
 
+    def _read_lead(self) -> float:
+        """How long after an unpause the held position is heard (audio-pts lags it, paused)."""
+        try:
+            pts = self._mpv.audio_pts
+        except Exception:  # python-mpv raises plain errors for unavailable values
+            return 0.0
+        if pts is None or not 0.0 < self._held - float(pts) < MAX_LEAD:
+            return 0.0
+        return self._held - float(pts)
+
     def _start_at(self, local_t: float) -> float:
-        remaining = local_t - time.monotonic()
-        if remaining > SPIN_SECONDS:
-            time.sleep(remaining - SPIN_SECONDS)
-        while time.monotonic() < local_t:
+        # The paused output keeps filling with silence: read what is queued until the unpause.
+        while True:
+            self.lead = self._read_lead()
+            unpause = local_t - self.lead
+            remaining = unpause - time.monotonic()
+            if remaining <= LEAD_RECHECK:
+                break
+            time.sleep(min(remaining - SPIN_SECONDS, LEAD_RECHECK))
+        while time.monotonic() < unpause:
             pass  # busy-wait: a few ms of CPU for a start within microseconds
         self._reset_fit()
         self._start_pts = self._last_pts
         self.playing = True
         self._mpv.pause = False
-        return time.monotonic()
+        return time.monotonic() + self.lead
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self._mpv, name, value)

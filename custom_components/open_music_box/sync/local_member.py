@@ -4,6 +4,12 @@ The position is measured from mpv's `audio-pts` notifications, each timestamped 
 `time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop. The
 start is timed on the mpv worker thread (a sleep, then a short busy wait), so the unpause lands
 within a fraction of a millisecond of the instant the coordinator chose.
+
+Measured at the sound output (bench/bench_sync_output.py), an unpause is not a start: the audio
+output starts anew and the first 2-4 ms are lost. So the output never stops: mpv plays silence
+while paused (`audio-stream-silence`), and the sound starts one output buffer after the unpause.
+While paused mpv's `audio-pts` is the position minus that buffer (the silence queued before it),
+so the unpause is moved earlier by exactly that much.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from .timeline import Timeline, server_time
 BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
 LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
 SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
+MAX_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
+LEAD_RECHECK_SECONDS = 0.01  # the queued silence is read again this often before a start
 
 
 class SyncedMpv(MpvOutput):
@@ -33,11 +41,16 @@ class SyncedMpv(MpvOutput):
         self.fit = LineFit()
         self._accept_from = float("inf")  # samples before this instant are not on the line
         self.loaded_path: str | None = None
+        self.lead = 0.0  # the output buffer queued ahead of the position, read while paused
+        self._held = 0.0  # the position held paused
 
     def _create(self, mpv: Any, ao: str | None) -> Any:
         player = super()._create(mpv, ao)
         # The speed trim would otherwise go through a time-stretch filter with its own latency.
         player.audio_pitch_correction = False
+        if ao is None:  # a real device (libmpv 0.35's null output asserts on it under load)
+            # Paused, the output plays silence: an unpause starts no device (nothing skipped).
+            player.audio_stream_silence = True
         return player
 
     async def async_start_measuring(self) -> None:
@@ -78,6 +91,7 @@ class SyncedMpv(MpvOutput):
             self.loaded_path = path
         if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
             raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
+        self._held = position
         duration = self._player.duration
         return None if duration is None else float(duration)
 
@@ -86,11 +100,26 @@ class SyncedMpv(MpvOutput):
         self._accept_from = instant + SETTLE_SECONDS
         await self._run(self._start_at, instant)
 
+    def _read_lead(self, position: float) -> float:
+        """How long after an unpause the position is heard (the silence queued in the output)."""
+        try:
+            pts = self._player.audio_pts
+        except Exception:  # python-mpv raises plain errors for unknown values
+            return 0.0
+        if pts is None or not 0.0 < position - float(pts) < MAX_LEAD_SECONDS:
+            return 0.0
+        return position - float(pts)
+
     def _start_at(self, instant: float) -> None:
-        remaining = instant - time.monotonic()
-        if remaining > BUSY_WAIT_SECONDS:
-            time.sleep(remaining - BUSY_WAIT_SECONDS)
-        while time.monotonic() < instant:
+        # The paused output keeps filling with silence: read what is queued until the unpause.
+        while True:
+            self.lead = self._read_lead(self._held)
+            unpause = instant - self.lead
+            remaining = unpause - time.monotonic()
+            if remaining <= LEAD_RECHECK_SECONDS:
+                break
+            time.sleep(min(remaining - BUSY_WAIT_SECONDS, LEAD_RECHECK_SECONDS))
+        while time.monotonic() < unpause:
             # Yield the GIL while spinning: the other members' threads must wake on time too.
             time.sleep(0)
         self._player.pause = False
