@@ -20,7 +20,7 @@ _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
 LOAD_TIMEOUT = 15.0  # media comes over HTTP: allow a slow network
 SPIN_SECONDS = 0.002  # busy-wait the last 2 ms before a start: sleep() is too coarse
 MAX_LEAD = 0.5  # an output buffer longer than this is not believed
-LEAD_RECHECK = 0.01  # the queued silence is read again this often before a start
+LEAD_RECHECK = 0.02  # the queued silence is read again this long before a start
 
 
 class MpvPlayer:
@@ -149,6 +149,8 @@ class MpvPlayer:
 
     def _read_lead(self) -> float:
         """How long after an unpause the held position is heard (audio-pts lags it, paused)."""
+        if self.ao == "null":
+            return 0.0  # no silence played while paused: the output starts at the unpause
         try:
             pts = self._mpv.audio_pts
         except Exception:  # python-mpv raises plain errors for unavailable values
@@ -158,14 +160,17 @@ class MpvPlayer:
         return self._held - float(pts)
 
     def _start_at(self, local_t: float) -> float:
-        # The paused output keeps filling with silence: read what is queued until the unpause.
-        while True:
-            self.lead = self._read_lead()
-            unpause = local_t - self.lead
-            remaining = unpause - time.monotonic()
-            if remaining <= LEAD_RECHECK:
-                break
-            time.sleep(min(remaining - SPIN_SECONDS, LEAD_RECHECK))
+        self.lead = self._read_lead()
+        if self.lead:
+            # The paused output keeps queueing silence: read it again just before the unpause.
+            early = local_t - self.lead - LEAD_RECHECK - time.monotonic()
+            if early > 0:
+                time.sleep(early)
+            self.lead = self._read_lead() or self.lead
+        unpause = local_t - self.lead
+        remaining = unpause - time.monotonic()
+        if remaining > SPIN_SECONDS:
+            time.sleep(remaining - SPIN_SECONDS)
         while time.monotonic() < unpause:
             pass  # busy-wait: a few ms of CPU for a start within microseconds
         self._reset_fit()

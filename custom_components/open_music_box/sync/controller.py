@@ -30,7 +30,7 @@ REALIGN_ABOVE_SECONDS = 0.010  # a start is accurate to a few ms: realign only a
 REALIGN_COOLDOWN_SECONDS = 2.0
 # Members may all be this far off the timeline together without being pulled back: the room
 # sounds right, and pulling everyone would only add corrections.
-COMMON_TOLERANCE_SECONDS = 0.002
+COMMON_TOLERANCE_SECONDS = 0.001
 CHANGE_INTERVAL_SECONDS = 0.5
 SPEED_LATENCY_SECONDS = 0.4  # until a new speed is heard (the audio buffer)
 HORIZON_SECONDS = 1.0  # a trim aims to remove the error over this long

@@ -30,7 +30,7 @@ BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
 LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
 SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
 MAX_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
-LEAD_RECHECK_SECONDS = 0.01  # the queued silence is read again this often before a start
+LEAD_RECHECK_SECONDS = 0.02  # the queued silence is read again this long before a start
 
 
 class SyncedMpv(MpvOutput):
@@ -43,14 +43,17 @@ class SyncedMpv(MpvOutput):
         self.loaded_path: str | None = None
         self.lead = 0.0  # the output buffer queued ahead of the position, read while paused
         self._held = 0.0  # the position held paused
+        self._silence = False  # the output plays silence while paused
 
     def _create(self, mpv: Any, ao: str | None) -> Any:
         player = super()._create(mpv, ao)
         # The speed trim would otherwise go through a time-stretch filter with its own latency.
         player.audio_pitch_correction = False
-        if ao is None:  # a real device (libmpv 0.35's null output asserts on it under load)
-            # Paused, the output plays silence: an unpause starts no device (nothing skipped).
-            player.audio_stream_silence = True
+        # A real device only (libmpv 0.35's null output can assert on it; "null..." devices
+        # select that output too).
+        self._silence = ao is None and not self.audio_device.startswith("null")
+        # Paused, the output plays silence: an unpause starts no device (nothing skipped).
+        player.audio_stream_silence = self._silence
         return player
 
     async def async_start_measuring(self) -> None:
@@ -102,6 +105,8 @@ class SyncedMpv(MpvOutput):
 
     def _read_lead(self, position: float) -> float:
         """How long after an unpause the position is heard (the silence queued in the output)."""
+        if not self._silence:
+            return 0.0  # the output starts at the unpause
         try:
             pts = self._player.audio_pts
         except Exception:  # python-mpv raises plain errors for unknown values
@@ -111,14 +116,17 @@ class SyncedMpv(MpvOutput):
         return position - float(pts)
 
     def _start_at(self, instant: float) -> None:
-        # The paused output keeps filling with silence: read what is queued until the unpause.
-        while True:
-            self.lead = self._read_lead(self._held)
-            unpause = instant - self.lead
-            remaining = unpause - time.monotonic()
-            if remaining <= LEAD_RECHECK_SECONDS:
-                break
-            time.sleep(min(remaining - BUSY_WAIT_SECONDS, LEAD_RECHECK_SECONDS))
+        self.lead = self._read_lead(self._held)
+        if self.lead:
+            # The paused output keeps queueing silence: read it again just before the unpause.
+            early = instant - self.lead - LEAD_RECHECK_SECONDS - time.monotonic()
+            if early > 0:
+                time.sleep(early)
+            self.lead = self._read_lead(self._held) or self.lead
+        unpause = instant - self.lead
+        remaining = unpause - time.monotonic()
+        if remaining > BUSY_WAIT_SECONDS:
+            time.sleep(remaining - BUSY_WAIT_SECONDS)
         while time.monotonic() < unpause:
             # Yield the GIL while spinning: the other members' threads must wake on time too.
             time.sleep(0)
