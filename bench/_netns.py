@@ -177,6 +177,11 @@ class Relay:
         finally:
             sender.cancel()
 
+    @property
+    def running(self) -> bool:
+        """True while the relay's thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def close(self) -> None:
         """Stop serving and join the thread."""
         if self._loop is not None and self._stopped is not None:
