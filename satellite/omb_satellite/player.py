@@ -20,7 +20,8 @@ _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
 LOAD_TIMEOUT = 15.0  # media comes over HTTP: allow a slow network
 SPIN_SECONDS = 0.002  # busy-wait the last 2 ms before a start: sleep() is too coarse
 MAX_LEAD = 0.5  # an output buffer longer than this is not believed
-LEAD_RECHECK = 0.02  # the queued silence is read again this long before a start
+GRID_WATCH = 0.045  # the output's requests are watched this long before a start
+GRID_POLL = 0.0005
 
 
 class MpvPlayer:
@@ -162,22 +163,38 @@ class MpvPlayer:
     def _start_at(self, local_t: float) -> float:
         self.lead = self._read_lead()
         if self.lead:
-            # The paused output keeps queueing silence: read it again just before the unpause.
-            early = local_t - self.lead - LEAD_RECHECK - time.monotonic()
-            if early > 0:
-                time.sleep(early)
-            self.lead = self._read_lead() or self.lead
-        unpause = local_t - self.lead
-        remaining = unpause - time.monotonic()
-        if remaining > SPIN_SECONDS:
-            time.sleep(remaining - SPIN_SECONDS)
-        while time.monotonic() < unpause:
-            pass  # busy-wait: a few ms of CPU for a start within microseconds
+            self._wait_on_grid(local_t)
+        else:
+            remaining = local_t - time.monotonic()
+            if remaining > SPIN_SECONDS:
+                time.sleep(remaining - SPIN_SECONDS)
+            while time.monotonic() < local_t:
+                pass  # busy-wait: a few ms of CPU for a start within microseconds
         self._reset_fit()
         self._start_pts = self._last_pts
         self.playing = True
         self._mpv.pause = False
         return time.monotonic() + self.lead
+
+    def _wait_on_grid(self, local_t: float) -> None:
+        """Return when the held position, unpaused now, would be heard at local_t or just after.
+
+        The real audio enters the output at its next request after the unpause, so the instant
+        it is heard, `now + lead`, stays put within one request period and jumps by a period at
+        each request: it is watched until it reaches local_t (late by less than a period).
+        """
+        early = local_t - self.lead - GRID_WATCH - time.monotonic()
+        if early > 0:
+            time.sleep(early)
+        while True:
+            now = time.monotonic()
+            lead = self._read_lead()
+            # The first grid point at or after the instant: members on one output (one grid)
+            # all choose the same one.
+            if now + lead >= local_t or now >= local_t:
+                break
+            time.sleep(GRID_POLL)
+        self.lead = lead
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self._mpv, name, value)

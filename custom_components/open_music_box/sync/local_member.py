@@ -30,7 +30,8 @@ BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
 LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
 SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
 MAX_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
-LEAD_RECHECK_SECONDS = 0.02  # the queued silence is read again this long before a start
+GRID_WATCH_SECONDS = 0.045  # the output's requests are watched this long before a start
+GRID_POLL_SECONDS = 0.0005
 
 
 class SyncedMpv(MpvOutput):
@@ -118,18 +119,35 @@ class SyncedMpv(MpvOutput):
     def _start_at(self, instant: float) -> None:
         self.lead = self._read_lead(self._held)
         if self.lead:
-            # The paused output keeps queueing silence: read it again just before the unpause.
-            early = instant - self.lead - LEAD_RECHECK_SECONDS - time.monotonic()
-            if early > 0:
-                time.sleep(early)
-            self.lead = self._read_lead(self._held) or self.lead
-        unpause = instant - self.lead
-        remaining = unpause - time.monotonic()
+            self._unpause_on_grid(instant)
+            return
+        remaining = instant - time.monotonic()
         if remaining > BUSY_WAIT_SECONDS:
             time.sleep(remaining - BUSY_WAIT_SECONDS)
-        while time.monotonic() < unpause:
+        while time.monotonic() < instant:
             # Yield the GIL while spinning: the other members' threads must wake on time too.
             time.sleep(0)
+        self._player.pause = False
+
+    def _unpause_on_grid(self, instant: float) -> None:
+        """Unpause when the held position would be heard at `instant`, or just after.
+
+        The real audio enters the output at its next request after the unpause, so the instant
+        it is heard, `now + lead`, stays put within one request period and jumps by a period at
+        each request: it is watched until it reaches `instant` (late by less than a period).
+        """
+        early = instant - self.lead - GRID_WATCH_SECONDS - time.monotonic()
+        if early > 0:
+            time.sleep(early)
+        while True:
+            now = time.monotonic()
+            lead = self._read_lead(self._held)
+            # The first grid point at or after the instant: members on one output (one grid)
+            # all choose the same one.
+            if now + lead >= instant or now >= instant:
+                break
+            time.sleep(GRID_POLL_SECONDS)
+        self.lead = lead
         self._player.pause = False
 
     async def async_set_speed(self, speed: float) -> None:
