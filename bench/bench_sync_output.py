@@ -184,7 +184,7 @@ async def play_room(hass: HomeAssistant, room: Room, track_id: str, sat_pid: int
     return run
 
 
-async def test_sync_output(  # noqa: PLR0915 (one run, in order)
+async def test_sync_output(
     hass: HomeAssistant, aiohttp_client: Any, hass_access_token: str, tmp_path: Path
 ) -> None:
     """Measure (collected only when this file is run as a script)."""

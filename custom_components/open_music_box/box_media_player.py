@@ -212,7 +212,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         if track is None or not track.has_cover:
             return None, None
         cover = await self.hass.async_add_executor_job(read_cover, track.path)
-        return cover if cover else (None, None)
+        return cover or (None, None)
 
     # Commands -----------------------------------------------------------------
 
@@ -402,4 +402,4 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         image = await self.hass.async_add_executor_job(
             browse_image, self._box.catalog, media_content_id
         )
-        return image if image else (None, None)
+        return image or (None, None)

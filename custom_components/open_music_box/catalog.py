@@ -259,7 +259,7 @@ class Catalog:
         drop = set(track_ids)
         missing = drop.difference(tracks)
         if missing:
-            raise validation_error("track_not_in_playlist", track_id=sorted(missing)[0])
+            raise validation_error("track_not_in_playlist", track_id=min(missing))
         tracks[:] = [t for t in tracks if t not in drop]
         self._saved(CatalogChange(ChangeKind.PLAYLIST, (playlist_id,)))
 

@@ -208,7 +208,8 @@ def fetch(url: str, work_dir: str, max_bytes: int, control: FetchControl) -> Fet
 def failure(yt_dlp: Any, err: Exception) -> ImportFailure:
     """Turn what yt-dlp raised into a translated reason."""
     utils, networking = yt_dlp.utils, yt_dlp.networking.exceptions
-    unsafe_extension = yt_dlp.utils._utils._UnsafeExtensionError  # refused "x.sh" and the like
+    # Refused "x.sh" and the like: yt-dlp has no public name for it, and it deserves its own reason.
+    unsafe_extension = yt_dlp.utils._utils._UnsafeExtensionError  # noqa: SLF001
     for cause in _causes(err):
         if isinstance(cause, networking.HTTPError):
             return ImportFailure("import_http_error", status=str(cause.status))

@@ -25,6 +25,7 @@ from .player_types import (
     PlayerSettings,
     PlayState,
     Repeat,
+    following,
     interpolate,
 )
 
@@ -58,7 +59,7 @@ class Player:
         self._hass = hass
         # Raises a translated error when a track cannot be played now (its folder is gone).
         self._require = require or (lambda _track: None)
-        self._output_factory = output_factory
+        self.output_factory = output_factory
         self.output: Output = output_factory()
         self.settings = settings
         self.queue: list[Track] = []
@@ -79,9 +80,9 @@ class Player:
         self.position = 0.0
         self.position_updated_at: datetime = dt_util.utcnow()
         self._listeners = Listeners[[]]()
-        self._finished_listeners = Listeners[[str | None]]()
+        self.finished_listeners = Listeners[[str | None]]()
         self._limited_listeners = Listeners[[float, float]]()
-        self._lock = asyncio.Lock()
+        self.lock = asyncio.Lock()
         self._follower = OutputFollower(hass, self)
         self._closed = False
 
@@ -97,7 +98,7 @@ class Player:
         self, listener: Callable[[str | None], None]
     ) -> Callable[[], None]:
         """Call `listener(playlist_id)` when the queue plays to its end (not on stop)."""
-        return self._finished_listeners.add(listener)
+        return self.finished_listeners.add(listener)
 
     @callback
     def async_add_skipped_listener(
@@ -114,7 +115,8 @@ class Player:
         return self._limited_listeners.add(listener)
 
     @callback
-    def _notify(self) -> None:
+    def notify_listeners(self) -> None:
+        """Tell the listeners the state changed."""
         self._listeners.notify()
 
     # Derived state -----------------------------------------------------------------
@@ -136,21 +138,17 @@ class Player:
         return interpolate(self.state, self.position, self.position_updated_at, dt_util.utcnow())
 
     @callback
-    def _anchor(self, position: float) -> None:
+    def anchor(self, position: float) -> None:
+        """Set the position, as of now (the base of `current_position`)."""
         self.position = max(0.0, position)
         self.position_updated_at = dt_util.utcnow()
 
-    def _next_pos(self) -> int | None:
-        if not self.order:
-            return None
-        if self.repeat is Repeat.ONE:
-            return self.pos
-        if self.pos + 1 < len(self.order):
-            return self.pos + 1
-        return 0 if self.repeat is Repeat.ALL else None
+    def next_pos(self) -> int | None:
+        """Return the position in `order` that plays after this one (None: the end)."""
+        return following(len(self.order), self.pos, self.repeat)
 
     def _next_track(self) -> Track | None:
-        nxt = self._next_pos()
+        nxt = self.next_pos()
         return None if nxt is None else self.queue[self.order[nxt]]
 
     # Life cycle -----------------------------------------------------------------
@@ -196,7 +194,7 @@ class Player:
             self._require(tracks[start_index])  # before the queue changes
         elif enqueue is Enqueue.PLAY:
             self._require(tracks[0])
-        async with self._lock:
+        async with self.lock:
             if enqueue is Enqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
@@ -204,15 +202,15 @@ class Player:
                 self.last_playlist_id = playlist_id or self.last_playlist_id
                 self.order = self._new_order(first=start_index)
                 self.pos = 0 if self.shuffle else start_index
-                await self._load(position=position, paused=False)
+                await self.load_current(position=position, paused=False)
                 return
             self._insert(list(tracks), None if enqueue is Enqueue.ADD else self.pos + 1)
             if enqueue is Enqueue.PLAY:
                 self.pos += 1
-                await self._load(position=0.0, paused=False)
+                await self.load_current(position=0.0, paused=False)
             else:
-                await self._refresh_next()
-                self._notify()
+                await self.refresh_next()
+                self.notify_listeners()
 
     async def async_restore(
         self,
@@ -225,11 +223,11 @@ class Player:
         """Bring back a saved queue, paused at `position` of its current track (a restart)."""
         if not tracks or sorted(order) != list(range(len(tracks))) or not 0 <= pos < len(order):
             return
-        async with self._lock:
+        async with self.lock:
             self.queue, self.order, self.pos = list(tracks), list(order), pos
             self.playlist_id = playlist_id
             self.last_playlist_id = playlist_id or self.last_playlist_id
-            await self._load(position=position, paused=True)
+            await self.load_current(position=position, paused=True)
 
     def _insert(self, tracks: list[Track], at: int | None) -> None:
         """Add tracks to the queue, at index `at` of the play order (None: at the end)."""
@@ -248,25 +246,25 @@ class Player:
 
     async def async_play(self) -> None:
         """Resume, or start the queue again when idle."""
-        async with self._lock:
+        async with self.lock:
             if self.state is PlayState.PAUSED:
                 await self.output.async_play()
                 self.state = PlayState.PLAYING
-                self._anchor(self.position)
-                self._notify()
+                self.anchor(self.position)
+                self.notify_listeners()
             elif self.state is PlayState.IDLE and self.queue:
-                await self._load(position=0.0, paused=False)
+                await self.load_current(position=0.0, paused=False)
 
     async def async_pause(self) -> None:
         """Pause."""
-        async with self._lock:
+        async with self.lock:
             if self.state is not PlayState.PLAYING:
                 return
             position = await self.output.async_get_position()
             await self.output.async_pause()
             self.state = PlayState.PAUSED
-            self._anchor(self.current_position() if position is None else position)
-            self._notify()
+            self.anchor(self.current_position() if position is None else position)
+            self.notify_listeners()
 
     async def async_toggle(self) -> None:
         """Pause when playing, play otherwise."""
@@ -277,25 +275,26 @@ class Player:
 
     async def async_stop(self) -> None:
         """Stop; the queue stays and plays again from its current track."""
-        async with self._lock:
+        async with self.lock:
             if self.state is not PlayState.IDLE:
-                await self._stop()
+                await self.stop_locked()
 
-    async def _stop(self) -> None:
+    async def stop_locked(self) -> None:
+        """Stop the output and go idle (the caller holds `lock`)."""
         await self.output.async_stop()
         self.state = PlayState.IDLE
-        self._anchor(0.0)
-        self._notify()
+        self.anchor(0.0)
+        self.notify_listeners()
 
     async def async_clear(self) -> None:
         """Stop and empty the queue."""
-        async with self._lock:
+        async with self.lock:
             self.queue, self.order, self.pos, self.playlist_id = [], [], 0, None
-            await self._stop()
+            await self.stop_locked()
 
     async def async_next(self) -> None:
         """Go to the next track (wraps with repeat all; at the end of the queue: idle)."""
-        async with self._lock:
+        async with self.lock:
             if not self.order:
                 return
             if self.pos + 1 < len(self.order):
@@ -303,35 +302,35 @@ class Player:
             elif self.repeat is Repeat.ALL:
                 self.pos = 0
             else:
-                await self._stop()
+                await self.stop_locked()
                 return
-            await self._load(position=0.0, paused=self.state is PlayState.PAUSED)
+            await self.load_current(position=0.0, paused=self.state is PlayState.PAUSED)
 
     async def async_previous(self) -> None:
         """Restart the track when past the configured seconds, else go to the previous track."""
         if self.current_position() > self.settings.previous_restart_seconds:
             await self.async_seek(0.0)
             return
-        async with self._lock:
+        async with self.lock:
             if not self.order:
                 return
             if self.pos > 0:
                 self.pos -= 1
             elif self.repeat is Repeat.ALL:
                 self.pos = len(self.order) - 1
-            await self._load(position=0.0, paused=self.state is PlayState.PAUSED)
+            await self.load_current(position=0.0, paused=self.state is PlayState.PAUSED)
 
     async def async_seek(self, position: float) -> None:
         """Seek within the current track."""
-        async with self._lock:
+        async with self.lock:
             track = self.current
             if track is None or self.state is PlayState.IDLE:
                 return
             if track.duration is not None:
                 position = min(position, track.duration)
             await self.output.async_seek(max(0.0, position))
-            self._anchor(position)
-            self._notify()
+            self.anchor(position)
+            self.notify_listeners()
 
     async def async_set_volume(self, level: float) -> None:
         """Set the volume within the floor and the maximum (and tell when the maximum cut it)."""
@@ -339,7 +338,7 @@ class Player:
         self.volume_limited = level > maximum + VOLUME_TOLERANCE
         self.volume = self.settings.clamp(level)
         await self.output.async_set_volume(self.volume)
-        self._notify()
+        self.notify_listeners()
         if self.volume_limited:
             self._limited_listeners.notify(level, maximum)
 
@@ -347,11 +346,11 @@ class Player:
         """Mute or unmute."""
         self.muted = muted
         await self.output.async_set_mute(muted)
-        self._notify()
+        self.notify_listeners()
 
     async def async_set_shuffle(self, shuffle: bool) -> None:
         """Shuffle the rest of the queue (the current track keeps playing), or restore the order."""
-        async with self._lock:
+        async with self.lock:
             if shuffle == self.shuffle:
                 return
             self.shuffle = shuffle
@@ -359,15 +358,15 @@ class Player:
                 current = self.order[self.pos]
                 self.order = self._new_order(first=current)
                 self.pos = 0 if shuffle else current
-                await self._refresh_next()
-            self._notify()
+                await self.refresh_next()
+            self.notify_listeners()
 
     async def async_set_repeat(self, repeat: Repeat) -> None:
         """Set the repeat mode; it decides which track the output prepares next."""
-        async with self._lock:
+        async with self.lock:
             self.repeat = repeat
-            await self._refresh_next()
-            self._notify()
+            await self.refresh_next()
+            self.notify_listeners()
 
     async def async_apply_settings(self, settings: PlayerSettings) -> None:
         """Apply new options; a lower maximum (or a higher floor) moves the volume at once."""
@@ -375,11 +374,12 @@ class Player:
         if abs(settings.clamp(self.volume) - self.volume) > VOLUME_TOLERANCE / 10:
             await self.async_set_volume(settings.clamp(self.volume))
         else:
-            self._notify()  # the cap is part of what clients are shown (hub: max_volume)
+            self.notify_listeners()  # the cap is part of what clients are shown (hub: max_volume)
 
     # Output plumbing -----------------------------------------------------------------
 
-    async def _load(self, position: float, paused: bool) -> None:
+    async def load_current(self, position: float, paused: bool) -> None:
+        """Load the current track at `position` (the caller holds `lock`)."""
         track = self.current
         if track is None:
             return
@@ -388,9 +388,10 @@ class Player:
         await self.output.async_load(track, position, paused, self._next_track())
         self.track_starts += 1
         self.state = PlayState.PAUSED if paused else PlayState.PLAYING
-        self._anchor(position)
-        self._notify()
+        self.anchor(position)
+        self.notify_listeners()
 
-    async def _refresh_next(self) -> None:
+    async def refresh_next(self) -> None:
+        """Tell the output which track to prepare next (gapless)."""
         if self.state is not PlayState.IDLE:
             await self.output.async_set_next(self._next_track())

@@ -58,7 +58,7 @@ class OutputFollower:
     def on_event(self, event: OutputEvent) -> None:
         """Handle an event from the output (already in the event loop)."""
         player = self._player
-        if player._closed:
+        if player.is_closed():
             return
         match event.type:
             case OutputEventType.ADVANCED:
@@ -73,18 +73,18 @@ class OutputFollower:
                     self._finished()
             case OutputEventType.RESTARTED:
                 if event.position is not None and player.state is not PlayState.IDLE:
-                    player._anchor(event.position)
-                    player._notify()
+                    player.anchor(event.position)
+                    player.notify_listeners()
             case OutputEventType.PAUSE:
                 if player.state is not PlayState.IDLE and event.paused is not None:
-                    player._anchor(player.current_position())
+                    player.anchor(player.current_position())
                     player.state = PlayState.PAUSED if event.paused else PlayState.PLAYING
-                    player._notify()
+                    player.notify_listeners()
             case OutputEventType.DIED:
                 self._hass.async_create_task(self._async_recover(), eager_start=True)
             case OutputEventType.AVAILABLE:
                 player.output_ok = bool(event.available)
-                player._notify()
+                player.notify_listeners()
 
     @callback
     def _finished(self) -> None:
@@ -92,9 +92,9 @@ class OutputFollower:
         player = self._player
         player.state = PlayState.IDLE
         player.pos = 0
-        player._anchor(0.0)
-        player._notify()
-        player._finished_listeners.notify(player.playlist_id)
+        player.anchor(0.0)
+        player.notify_listeners()
+        player.finished_listeners.notify(player.playlist_id)
 
     @callback
     def _on_failed(self, event: OutputEvent) -> None:
@@ -118,17 +118,17 @@ class OutputFollower:
     async def _async_skip_failed(self) -> None:
         """Load the next track after a failed one that ended with nothing prepared."""
         player = self._player
-        async with player._lock:
-            nxt = player._next_pos()
+        async with player.lock:
+            nxt = player.next_pos()
             if nxt is None or nxt == player.pos or player.state is PlayState.IDLE:
                 self._finished()
                 return
             player.pos = nxt
             try:
-                await player._load(position=0.0, paused=False)
+                await player.load_current(position=0.0, paused=False)
             except HomeAssistantError as err:  # the library folder went away meanwhile
                 _LOGGER.warning("Cannot go on to the next track: %s", err)
-                await player._stop()
+                await player.stop_locked()
 
     async def _async_advanced(self) -> None:
         """Follow the output onto the track we prepared (gapless) and prepare the next."""
@@ -136,36 +136,36 @@ class OutputFollower:
             self._failed_in_row = 0  # the previous track played to its end
         self._skip_pending = False
         player = self._player
-        async with player._lock:
-            nxt = player._next_pos()
+        async with player.lock:
+            nxt = player.next_pos()
             if nxt is None:
                 return
             player.pos = nxt
             player.track_starts += 1
-            player._anchor(0.0)
-            await player._refresh_next()
-            player._notify()
+            player.anchor(0.0)
+            await player.refresh_next()
+            player.notify_listeners()
 
     async def _async_recover(self) -> None:
         """Replace a dead output: go unavailable, open a new one, restore what was playing."""
         player = self._player
-        if self._recovering or player._closed:
+        if self._recovering or player.is_closed():
             return
         self._recovering = True
         self._recovery.lost()
         player.output_ok = False
-        player._notify()
+        player.notify_listeners()
         position = player.current_position()
         try:
-            async with player._lock:
+            async with player.lock:
                 if player.is_closed():  # closed while waiting for the lock: start nothing new
                     return
                 await player.output.async_close()
-                player.output = player._output_factory()
+                player.output = player.output_factory()
                 await player.async_start()
                 self._recovery.back()
                 if player.state is not PlayState.IDLE and player.current is not None:
-                    await player._load(position, paused=player.state is PlayState.PAUSED)
+                    await player.load_current(position, paused=player.state is PlayState.PAUSED)
         except OutputError as err:
             self._recovery.failed(err)
         except HomeAssistantError as err:  # the output is back, the track's folder is not
@@ -173,4 +173,4 @@ class OutputFollower:
             player.state = PlayState.IDLE
         finally:
             self._recovering = False
-            player._notify()
+            player.notify_listeners()

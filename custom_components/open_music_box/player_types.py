@@ -57,3 +57,14 @@ def interpolate(state: PlayState, position: float, updated_at: datetime, now: da
     if state is PlayState.PLAYING:
         return position + (now - updated_at).total_seconds()
     return position
+
+
+def following(count: int, pos: int, repeat: Repeat) -> int | None:
+    """Return the position in an order of `count` tracks that plays after `pos` (None: the end)."""
+    if not count:
+        return None
+    if repeat is Repeat.ONE:
+        return pos
+    if pos + 1 < count:
+        return pos + 1
+    return 0 if repeat is Repeat.ALL else None

@@ -17,6 +17,7 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
+from .storage import StoredTagLink
 
 if TYPE_CHECKING:
     from .box import MusicBox
@@ -122,3 +123,24 @@ async def async_unname_tag(hass: HomeAssistant, tag_id: str, ours: str) -> None:
     if (entity := _tag_entity(hass, tag_id)) is not None and entity.name == ours:
         # The tag list has no way to clear a name: it is the entity registry's name.
         er.async_get(hass).async_update_entity(entity.entity_id, name=None)
+
+
+def link_name(box: MusicBox, link: StoredTagLink | None) -> str | None:
+    """Return the name a link gives its tag in HA's tag list (None: no playlist)."""
+    if link is None or (playlist := box.catalog.playlist(link["playlist_id"])) is None:
+        return None
+    return tag_name(box, playlist.name)
+
+
+async def async_announce(
+    hass: HomeAssistant,
+    box: MusicBox,
+    tag_id: str,
+    link: StoredTagLink,
+    before: StoredTagLink | None,
+) -> None:
+    """Confirm the link of a tag the parent was told about; name it in HA's tag list."""
+    if (playlist := box.catalog.playlist(link["playlist_id"])) is None:
+        return
+    await async_linked(hass, box, tag_id, playlist.name)
+    await async_name_tag(hass, tag_id, tag_name(box, playlist.name), link_name(box, before))

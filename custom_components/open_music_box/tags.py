@@ -36,11 +36,11 @@ from .tag_model import (
     require_tag_id,
 )
 from .tag_notices import (
-    async_linked,
+    async_announce,
     async_name_tag,
     async_notify_unknown,
     async_unname_tag,
-    tag_name,
+    link_name,
 )
 from .tag_play import async_play_link
 
@@ -69,7 +69,7 @@ class TagManager:
 
     def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
         self._hass = hass
-        self._box = box
+        self.box = box
         self._session: Session | None = None
         self.last_scan: TagScan | None = None
         self._listeners = Listeners[[]]()
@@ -81,7 +81,7 @@ class TagManager:
     @callback
     def async_start(self) -> None:
         """Listen to scans."""
-        self._hass.data.setdefault(_MANAGERS, {})[self._box.entry.entry_id] = self
+        self._hass.data.setdefault(_MANAGERS, {})[self.box.entry.entry_id] = self
         self._unsub_bus = self._hass.bus.async_listen(EVENT_TAG_SCANNED, self._on_tag_scanned)
         if (ha_tags := self._hass.data.get(TAG_DATA)) is not None:
             self._unsub_ha_tags = ha_tags.async_add_listener(self._on_ha_tag_change)
@@ -95,7 +95,7 @@ class TagManager:
         if self._unsub_ha_tags is not None:
             self._unsub_ha_tags()
             self._unsub_ha_tags = None
-        self._hass.data.get(_MANAGERS, {}).pop(self._box.entry.entry_id, None)
+        self._hass.data.get(_MANAGERS, {}).pop(self.box.entry.entry_id, None)
         if self._session is not None:
             self._end(self._session, SessionState.CANCELLED, reason="unload")
 
@@ -108,12 +108,12 @@ class TagManager:
 
     @property
     def _links(self) -> dict[str, StoredTagLink]:
-        return self._box.store.data.setdefault("tags", {})
+        return self.box.store.data.setdefault("tags", {})
 
     def _valid_link(self, tag_id: str) -> StoredTagLink | None:
         """Return the tag's link when its playlist still exists (a stale link counts as none)."""
         link = self._links.get(tag_id)
-        if link is None or self._box.catalog.playlist(link["playlist_id"]) is None:
+        if link is None or self.box.catalog.playlist(link["playlist_id"]) is None:
             return None
         return link
 
@@ -123,7 +123,7 @@ class TagManager:
 
     def link_dict(self, tag_id: str, link: StoredTagLink) -> dict[str, Any]:
         """Describe a link for clients (`stale`: its playlist no longer exists)."""
-        playlist = self._box.catalog.playlist(link["playlist_id"])
+        playlist = self.box.catalog.playlist(link["playlist_id"])
         return {
             "tag_id": tag_id,
             "playlist_id": link["playlist_id"],
@@ -140,7 +140,7 @@ class TagManager:
 
     def _check_target(self, playlist_id: str, start_track_id: str | None) -> None:
         """Refuse a playlist that does not exist, or a start track that is not in it."""
-        playlist = self._box.catalog.require_playlist(playlist_id)
+        playlist = self.box.catalog.require_playlist(playlist_id)
         if start_track_id is not None and start_track_id not in playlist.track_ids:
             raise validation_error("track_not_in_playlist", track_id=start_track_id)
 
@@ -161,35 +161,22 @@ class TagManager:
         before = self._valid_link(tag_id)
         self._links[tag_id] = link
         self._saved()
-        self._box.entry.async_create_task(
-            self._hass, self._async_announce(tag_id, before), f"{DOMAIN} tag linked"
+        self.box.entry.async_create_task(
+            self._hass,
+            async_announce(self._hass, self.box, tag_id, link, before),
+            f"{DOMAIN} tag linked",
         )
         return self.link_dict(tag_id, link)
 
-    def _tag_name(self, link: StoredTagLink | None) -> str | None:
-        if link is None or (playlist := self._box.catalog.playlist(link["playlist_id"])) is None:
-            return None
-        return tag_name(self._box, playlist.name)
-
-    async def _async_announce(self, tag_id: str, before: StoredTagLink | None) -> None:
-        """Confirm the link of a tag the parent was told about; name it in HA's tag list."""
-        link = self._valid_link(tag_id)
-        if link is None or (playlist := self._box.catalog.playlist(link["playlist_id"])) is None:
-            return
-        await async_linked(self._hass, self._box, tag_id, playlist.name)
-        await async_name_tag(
-            self._hass, tag_id, tag_name(self._box, playlist.name), self._tag_name(before)
-        )
-
     async def _on_ha_tag_change(self, change: str, tag_id: str, _config: dict[str, Any]) -> None:
         """Name a tag linked by its first scan: HA adds it to its list after our link."""
-        if change == CHANGE_ADDED and (name := self._tag_name(self._valid_link(tag_id))):
+        if change == CHANGE_ADDED and (name := link_name(self.box, self._valid_link(tag_id))):
             await async_name_tag(self._hass, tag_id, name)
 
     @callback
     def _saved(self) -> None:
-        self._box.store.schedule_save()
-        self._box.hub.publish("tags", {"tags": self.list_links()})
+        self.box.store.schedule_save()
+        self.box.hub.publish("tags", {"tags": self.list_links()})
 
     @callback
     def link(
@@ -204,7 +191,7 @@ class TagManager:
         clean = require_tag_id(tag_id)
         self._check_target(playlist_id, start_track_id)
         if room_id is not None:
-            self._box.room(room_id)  # the translated room_not_found
+            self.box.room(room_id)  # the translated room_not_found
         return self._store_link(clean, playlist_id, start_track_id, shuffle, room_id)
 
     @callback
@@ -213,10 +200,10 @@ class TagManager:
         clean = require_tag_id(tag_id)
         if clean not in self._links:
             raise validation_error("unknown_tag", tag_id=clean)
-        name = self._tag_name(self._links.pop(clean))
+        name = link_name(self.box, self._links.pop(clean))
         self._saved()
         if name is not None:
-            self._box.entry.async_create_task(
+            self.box.entry.async_create_task(
                 self._hass, async_unname_tag(self._hass, clean, name), f"{DOMAIN} tag unlinked"
             )
 
@@ -296,14 +283,14 @@ class TagManager:
             self._publish(session)
             return
         session.current_playlist_id = None
-        if self._box.catalog.playlist(session.playlist_id) is None:
+        if self.box.catalog.playlist(session.playlist_id) is None:
             # The playlist was deleted while waiting: nothing to link to any more.
             self._end(session, SessionState.CANCELLED, reason="playlist_deleted")
             return
         self._store_link(tag_id, session.playlist_id, session.start_track_id, session.shuffle)
         # Linked by a scan, not a command: written at once rather than after the save delay.
-        self._box.entry.async_create_task(
-            self._hass, self._box.store.async_flush(), f"{DOMAIN} tag link save"
+        self.box.entry.async_create_task(
+            self._hass, self.box.store.async_flush(), f"{DOMAIN} tag link save"
         )
         self._end(session, SessionState.LINKED)
 
@@ -320,8 +307,8 @@ class TagManager:
     @callback
     def _publish(self, session: Session) -> None:
         data = session.as_dict()
-        self._box.hub.publish("tag_association", data)
-        self._box.hub.fire(EVENT_TAG_ASSOCIATION, data)
+        self.box.hub.publish("tag_association", data)
+        self.box.hub.fire(EVENT_TAG_ASSOCIATION, data)
 
     # Scans -----------------------------------------------------------------
 
@@ -336,15 +323,15 @@ class TagManager:
 
     def hears(self, device_id: str | None) -> bool:
         """Return True when this box takes scans of the reader (not another child's)."""
-        return self._box.readers.hearing(device_id).heard
+        return self.box.readers.hearing(device_id).heard
 
     @callback
     def handle_scan(self, tag_id: str, device_id: str | None) -> None:
         """Link the tag (open session), play its playlist, or take the unknown-tag path."""
-        hearing = self._box.readers.hearing(device_id)
+        hearing = self.box.readers.hearing(device_id)
         if not hearing.heard:
             return  # another box's reader: no play, no unknown-tag notice
-        self._box.readers.saw(device_id)
+        self.box.readers.saw(device_id)
         if (session := self._session) is not None:
             self._associate(session, tag_id)
             self._record(tag_id, device_id)
@@ -352,12 +339,12 @@ class TagManager:
         link = self._valid_link(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
-            if (reason := self._box.guard.tag_refusal(link["playlist_id"])) is not None:
-                self._box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+            if (reason := self.box.guard.tag_refusal(link["playlist_id"])) is not None:
+                self.box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
                 return
-            self._box.entry.async_create_task(
+            self.box.entry.async_create_task(
                 self._hass,
-                async_play_link(self._box, tag_id, link, hearing.room_id),
+                async_play_link(self.box, tag_id, link, hearing.room_id),
                 f"{DOMAIN} tag {redacted(tag_id)}",
             )
         elif not any(
@@ -377,14 +364,15 @@ class TagManager:
     @callback
     def _unknown(self, tag_id: str, device_id: str | None) -> None:
         # device_id is the reader here (as in tag_scanned); the box's device is box_device_id.
-        self._box.hub.fire(
+        self.box.hub.fire(
             EVENT_TAG_UNKNOWN,
-            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self._box.hub.device_id},
+            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self.box.hub.device_id},
         )
         # Every box hears the scan; the first box that notifies speaks for all: one notification.
-        boxes = [m._box for m in self._hass.data.get(_MANAGERS, {}).values() if m.notifies]
-        if boxes and boxes[0] is self._box:
-            self._box.entry.async_create_task(
+        managers = [m for m in self._hass.data.get(_MANAGERS, {}).values() if m.notifies]
+        boxes = [m.box for m in managers]
+        if managers and managers[0] is self:
+            self.box.entry.async_create_task(
                 self._hass,
                 async_notify_unknown(self._hass, tag_id, device_id, boxes),
                 f"{DOMAIN} unknown tag notification",
@@ -393,7 +381,7 @@ class TagManager:
     @property
     def notifies(self) -> bool:
         """Return True when the box's option asks for the unknown-tag notification."""
-        options = self._box.entry.options
+        options = self.box.entry.options
         return bool(options.get(CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION))
 
     # Diagnostics -----------------------------------------------------------------
@@ -403,7 +391,7 @@ class TagManager:
         stale = [
             {"tag": redacted(tag_id), "playlist_id": link["playlist_id"]}
             for tag_id, link in sorted(self._links.items())
-            if self._box.catalog.playlist(link["playlist_id"]) is None
+            if self.box.catalog.playlist(link["playlist_id"]) is None
         ]
         return {
             "links": len(self._links),

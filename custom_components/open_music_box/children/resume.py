@@ -71,7 +71,7 @@ class Resume:
         self._players = [player]
         self._seen: dict[int, _Seen] = {}  # by id() of the player
         self._unsubs: list[Callable[[], None]] = []
-        self._key = os.path.normpath(str(catalog.root))  # the folder the boxes share
+        self.folder_key = os.path.normpath(str(catalog.root))  # the folder the boxes share
         self._entry_id = str(id(self))
 
     # Stored data (setdefault: files written before this feature have neither key) ------------
@@ -81,7 +81,8 @@ class Resume:
         return self._store.data.setdefault("playlist_modes", {})
 
     @property
-    def _points(self) -> dict[str, StoredResumePoint]:
+    def points(self) -> dict[str, StoredResumePoint]:
+        """Return this box's resume points by playlist id (its stored section)."""
         return self._store.data.setdefault("resume_points", {})
 
     # Life cycle -----------------------------------------------------------------
@@ -122,18 +123,19 @@ class Resume:
         others = [
             resume
             for resume in self._hass.data.get(_SHELVES, {}).values()
-            if resume is not self and resume._key == self._key
+            if resume is not self and resume.folder_key == self.folder_key
         ]
         return [self, *others]
 
     # Modes -----------------------------------------------------------------
 
-    def _own_mode(self, playlist_id: str) -> bool:
+    def owns_audiobook(self, playlist_id: str) -> bool:
+        """Return True when this box itself marked the playlist as an audiobook."""
         return self._modes.get(playlist_id) == PlaylistMode.AUDIOBOOK
 
     def mode(self, playlist_id: str) -> PlaylistMode:
         """Return a playlist's mode (an audiobook on any box of the folder is one here)."""
-        if any(resume._own_mode(playlist_id) for resume in self._shelf()):
+        if any(resume.owns_audiobook(playlist_id) for resume in self._shelf()):
             return PlaylistMode.AUDIOBOOK
         return PlaylistMode.ALBUM
 
@@ -142,15 +144,16 @@ class Resume:
         """Set a playlist's mode on every box of the folder; an album forgets its points."""
         self._catalog.require_playlist(playlist_id)
         for resume in self._shelf():
-            resume._set_own_mode(playlist_id, mode)
+            resume.set_own_mode(playlist_id, mode)
 
     @callback
-    def _set_own_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
+    def set_own_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
+        """Set the mode on this box only (set_mode sets it on every box of the folder)."""
         if mode == PlaylistMode.AUDIOBOOK:
             self._modes[playlist_id] = PlaylistMode.AUDIOBOOK.value
         else:
             self._modes.pop(playlist_id, None)
-            self._points.pop(playlist_id, None)
+            self.points.pop(playlist_id, None)
         self._store.schedule_save()
         for player in self._players:  # made an audiobook while it plays: it resumes from here
             self._record_current(player)
@@ -168,7 +171,7 @@ class Resume:
         points = [
             point
             for resume in self._shelf()
-            if (point := resume._points.get(playlist_id)) is not None
+            if (point := resume.points.get(playlist_id)) is not None
         ]
         return max(points, key=lambda p: float(p.get("at", 0.0)), default=None)
 
@@ -192,9 +195,9 @@ class Resume:
         if self.mode(playlist_id) is not PlaylistMode.AUDIOBOOK:
             return
         position = round(max(0.0, position), 1)
-        current = self._points.get(playlist_id)
+        current = self.points.get(playlist_id)
         if current is None or (current["track_id"], current["position"]) != (track_id, position):
-            self._points[playlist_id] = {
+            self.points[playlist_id] = {
                 "track_id": track_id,
                 "position": position,
                 "at": dt_util.utcnow().timestamp(),
@@ -209,11 +212,12 @@ class Resume:
     @callback
     def _drop_everywhere(self, playlist_id: str) -> None:
         for resume in self._shelf():
-            resume._drop_point(playlist_id)
+            resume.drop_point(playlist_id)
 
     @callback
-    def _drop_point(self, playlist_id: str) -> None:
-        if self._points.pop(playlist_id, None) is not None:
+    def drop_point(self, playlist_id: str) -> None:
+        """Forget this box's resume point of a playlist."""
+        if self.points.pop(playlist_id, None) is not None:
             self._store.schedule_save()
 
     # Watching the player -----------------------------------------------------------------
@@ -272,19 +276,19 @@ class Resume:
         if not self._catalog.available:
             return
         changed = False
-        for playlist_id in set(self._modes) | set(self._points):
+        for playlist_id in set(self._modes) | set(self.points):
             playlist = self._catalog.playlist(playlist_id)
-            point = self._points.get(playlist_id)
+            point = self.points.get(playlist_id)
             if playlist is None:
                 self._modes.pop(playlist_id, None)
-                self._points.pop(playlist_id, None)
+                self.points.pop(playlist_id, None)
                 changed = True
             elif point is not None and point["track_id"] not in playlist.track_ids:
-                del self._points[playlist_id]
+                del self.points[playlist_id]
                 changed = True
         if changed:
             self._store.schedule_save()
 
     def diagnostics(self) -> dict[str, Any]:
         """Return how many audiobooks and resume points the box keeps."""
-        return {"audiobooks": len(self._modes), "resume_points": len(self._points)}
+        return {"audiobooks": len(self._modes), "resume_points": len(self.points)}

@@ -84,7 +84,7 @@ def open_regular(path: str) -> IO[bytes]:
     file = open(path, "rb", opener=_nonblocking_opener)  # noqa: SIM115 - returned to the caller
     try:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(f"not a regular file: {path}")
+            raise OSError(f"not a regular file: {path}")  # noqa: TRY301 - the except below closes the file
     except BaseException:
         file.close()
         raise
@@ -123,7 +123,7 @@ def read_metadata(path: str) -> FileMeta:
         return FileMeta(corrupt=True)
     except OSError:
         raise
-    except Exception as err:  # mutagen raises assorted errors on damaged files
+    except Exception as err:  # noqa: BLE001 - mutagen raises assorted errors on damaged files
         _LOGGER.debug("Corrupt audio file %s: %r", path, err)
         return FileMeta(corrupt=True)
 
@@ -223,7 +223,7 @@ def read_cover(path: str) -> tuple[bytes, str] | None:
     """Return the embedded cover (image bytes, MIME type) of an audio file, or None."""
     try:
         audio = _load_audio(path)
-    except Exception as err:  # no cover is the answer for any unreadable file
+    except Exception as err:  # noqa: BLE001 - no cover is the answer for any unreadable file
         _LOGGER.debug("No cover for %s: %r", path, err)
         return None
     if audio is None:
@@ -271,7 +271,7 @@ def _decode_flac_picture(encoded: str) -> Any:
     """Decode a base64 FLAC picture block (Ogg's metadata_block_picture); None if damaged."""
     try:
         return Picture(base64.b64decode(encoded))  # type: ignore[no-untyped-call]
-    except Exception:  # a damaged picture only means no cover
+    except Exception:  # noqa: BLE001 - a damaged picture only means no cover
         return None
 
 

@@ -215,7 +215,7 @@ class MpvOutput:
             return None
         try:
             position = self._player.time_pos
-        except Exception:
+        except Exception:  # noqa: BLE001 - python-mpv raises plain errors while mpv shuts down
             return None
         return None if position is None else float(position)
 
@@ -227,9 +227,10 @@ class MpvOutput:
             player.command("playlist-remove", 0)
 
     def _entry_id(self, index: int) -> int | None:
-        if index < 0 or index >= self._player.playlist_count:
+        entries = self._player.playlist  # each entry has its id (mpv >= 0.33)
+        if index < 0 or index >= len(entries):
             return None
-        return int(self._player._get_property(f"playlist/{index}/id"))
+        return int(entries[index]["id"])
 
     def _load(self, path: str, position: float, paused: bool, next_path: str | None) -> None:
         player = self._player

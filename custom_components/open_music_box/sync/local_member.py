@@ -114,7 +114,7 @@ class SyncedMpv(MpvOutput):
             return 0.0  # the output starts at the unpause
         try:
             pts = self._player.audio_pts
-        except Exception:  # python-mpv raises plain errors for unknown values
+        except Exception:  # noqa: BLE001 - python-mpv raises plain errors for unknown values
             return 0.0
         if pts is None or not 0.0 < position - float(pts) < MAX_LEAD_SECONDS:
             return 0.0
