@@ -294,7 +294,7 @@ def _refused(err: Exception) -> bool:
 def set_up(api: Api, client_id: str, pending: list[str] | None, *, add_entry: bool = True) -> str:
     """Onboard, add the box and its demo room, check the services; return the entity line.
 
-    Also used by tests/test_browser.py, which starts Home Assistant as script/develop does.
+    Also used by tests/browser/harness.py, which starts Home Assistant as script/develop does.
     """
     api.refresh = onboard(api, pending, client_id) if pending else login(api, client_id)
     if add_entry:

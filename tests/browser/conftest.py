@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 import pytest
 import pytest_socket
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, Instance, home_assistant, log_in
+from .harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    UI_TIMEOUT_MS,
+    Instance,
+    home_assistant,
+    log_in,
+    step,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +36,12 @@ def verify_cleanup() -> None:
 def _sockets(socket_enabled: None) -> None:
     """The tests talk to Home Assistant over loopback HTTP."""
     return
+
+
+@pytest.fixture(autouse=True)
+def _timeouts() -> None:
+    """A loaded 2-core machine: give the UI time."""
+    expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +65,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def page(instance: Instance, browser: Browser) -> Iterator[Page]:
-    """One page, logged in as the dev administrator."""
+    """One page, logged in as the dev administrator (a failed login keeps its screenshot)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    log_in(page, instance)
+    step(page, instance, "log_in", lambda: log_in(page, instance))
     yield page
     context.close()

@@ -1,8 +1,9 @@
 """A real Home Assistant process with the demo library, and Debian's chromium, for browser tests.
 
 Home Assistant runs as script/develop runs it (script/dev_config.py, the demo library of
-script/demo_library.py, onboarding and the box through script/dev_onboard.py), on a free port in
-a temporary config dir. Playwright drives /usr/bin/chromium; it downloads no browser.
+script/demo_library.py, onboarding, the box and its demo room through script/dev_onboard.py), on
+its own free port in a temporary config dir. Playwright drives /usr/bin/chromium; it downloads no
+browser. A failing step saves its screenshot and Home Assistant's log in tests/screenshots/.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 import importlib.util
-import inspect
 from pathlib import Path
 import shutil
 import signal
@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox",  # root in CI
     "--disable-gpu",
     "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
 ]
 START_TIMEOUT = 240.0  # a cold start on a loaded 2-core machine
@@ -55,6 +57,10 @@ def script(name: str) -> ModuleType:
 dev_config = script("dev_config")
 dev_onboard = script("dev_onboard")
 demo_library = script("demo_library")
+
+ENTITY_ID = dev_onboard.ENTITY_ID  # the box
+# The playlists of script/demo_library.py's library.
+DEMO_PLAYLISTS = ("Animal Songs", "Favourites", "Lullabies", "The Sleepy Lighthouse")
 
 
 @dataclass(slots=True)
@@ -94,22 +100,18 @@ def free_port() -> int:
         return port
 
 
-def write_config(config: Path, port: int) -> None:
-    """script/dev_config.py's configuration, on our own port."""
-    if len(inspect.signature(dev_config.write_config).parameters) > 1:  # it takes the port
-        dev_config.write_config(config, port)
-        return
-    dev_config.write_config(config)
-    yaml = config / "configuration.yaml"
-    text = yaml.read_text(encoding="utf-8")
-    yaml.write_text(text.replace("http:\n", f"http:\n  server_port: {port}\n", 1), "utf-8")
+def entry_id(api: Any) -> str:
+    entries = api.ok("GET", f"/api/config/config_entries/entry?domain={dev_onboard.DOMAIN}")
+    assert len(entries) == 1, entries
+    found: str = entries[0]["entry_id"]
+    return found
 
 
 @contextmanager
 def home_assistant(config: Path) -> Iterator[Instance]:
-    """Run Home Assistant on a free port with the demo library and the Music Box."""
+    """Prepare `config` as script/develop does and run Home Assistant on a free port."""
     port = free_port()
-    write_config(config, port)
+    dev_config.write_config(config, port)
     dev_config.install_requirements()
     demo_library.build(config / "media" / "open_music_box")
     log = config / "home-assistant.out"
@@ -131,19 +133,16 @@ def home_assistant(config: Path) -> Iterator[Instance]:
             return True
 
         pending = dev_onboard.wait_for_api(api, alive, START_TIMEOUT)
-        client_id = f"{url}/"
-        if pending:
-            dev_onboard.onboard(api, pending, client_id)
-        else:
-            dev_onboard.login(api, client_id)
-        entry_id = dev_onboard.add_music_box(api)
-        line = dev_onboard.wait_for_entity(api, 60)
-        assert entry_id, "the Music Box was not added"
+        try:
+            line = dev_onboard.set_up(api, f"{url}/", pending)  # also adds the "Living room"
+        except dev_onboard.SetupError as err:  # e.g. the service descriptions fail to load
+            tail = log.read_text(errors="replace")[-6000:]
+            pytest.fail(f"script/dev_onboard.py: {err}\nHome Assistant's log (end):\n{tail}")
         assert "is ready" in line, line
-        dev_onboard.add_demo_room(api, entry_id)  # "Living room", as script/develop does
         wait_for_state(api, ROOM_ENTITY_ID)
-        yield Instance(url, api, log, entry_id)
+        yield Instance(url, api, log, entry_id(api))
     finally:
+        dev_onboard.revoke(api)
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=90)

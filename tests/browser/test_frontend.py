@@ -12,19 +12,19 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 import pytest
 
-from .harness import ROOM_ENTITY_ID, UI_TIMEOUT_MS, Instance, log_in, step
+from .harness import (
+    DEMO_PLAYLISTS,
+    ENTITY_ID,
+    ROOM_ENTITY_ID,
+    Instance,
+    log_in,
+    step,
+)
 
 pytestmark = pytest.mark.browser
 
-DEMO_PLAYLISTS = ("Animal Songs", "Favourites", "Lullabies", "The Sleepy Lighthouse")
 CARD = "custom:open-music-box-card"
-ENTITY_ID = "media_player.music_box"
 DASHBOARD = "kids-box"
-
-
-@pytest.fixture(autouse=True)
-def _timeouts() -> None:
-    expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 def wait_for_hass(page: Page) -> None:
