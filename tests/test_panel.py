@@ -11,7 +11,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.open_music_box.panel import PANEL_URL_PATH
+from custom_components.open_music_box.const import PANEL_URL_PATH
 
 from .conftest import box_entry, build_library
 

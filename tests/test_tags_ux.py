@@ -29,9 +29,9 @@ from custom_components.open_music_box.const import CONF_UNKNOWN_TAG_NOTIFICATION
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.player import PlayState
 from custom_components.open_music_box.tag_notices import (
-    ASSOCIATE_URL,
     LINKED_NOTIFICATION_ID,
     NOTIFICATION_ID,
+    TAGS_PANEL_URL,
 )
 
 from .conftest import ENTITY_ID, box_entry, build_library
@@ -265,7 +265,7 @@ async def test_unknown_tag_notification_names_the_reader_and_links(
     message = notification["message"]
     assert f"`{TAG_A}`" in message
     assert "Kids' room reader" in message
-    assert f"]({ASSOCIATE_URL})" in message
+    assert f"]({TAGS_PANEL_URL})" in message
     assert f"[Music Box](/config/devices/device/{box_device(hass, entry)})" in message
 
 

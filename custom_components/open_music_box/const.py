@@ -96,3 +96,6 @@ MAX_OFFSET_MS: Final = 1000
 MAX_ROOM_MEMBERS: Final = 20
 # Satellites one non-admin user may have in a room: nobody fills a room on their own.
 MAX_MEMBERS_PER_USER: Final = 4
+
+# The parents' sidebar panel (panel.py); a view opens with ?tab=library|tags|rooms|children.
+PANEL_URL_PATH = "open-music-box"

@@ -14,11 +14,10 @@ from homeassistant.components import frontend, panel_custom
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
-from .const import DOMAIN
+from .const import DOMAIN, PANEL_URL_PATH
 
 FRONTEND_DIR = Path(__file__).parent / "frontend"
 URL_BASE = f"/{DOMAIN}_frontend"
-PANEL_URL_PATH = "open-music-box"
 PANEL_ELEMENT = "open-music-box-panel"
 PANEL_TITLE = "Music Box"
 PANEL_ICON = "mdi:music-box"

@@ -16,7 +16,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import DOMAIN, PANEL_URL_PATH
 from .storage import StoredTagLink
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ NOTIFICATION_ID = f"{DOMAIN}_unknown_tag"
 LINKED_NOTIFICATION_ID = f"{DOMAIN}_tag_linked"
 # The tag the unknown-tag notification shows (one per Home Assistant, like the notification).
 _NOTIFIED: HassKey[str] = HassKey(f"{DOMAIN}_notified_tag")
-# The form of the action that links the next scanned tag (the frontend's developer tools).
-ASSOCIATE_URL = f"/config/developer-tools/action?service={DOMAIN}.associate_tag"
+# The parents' panel opened on its Tags view, where the unknown tag waits with its "Link…".
+TAGS_PANEL_URL = f"/{PANEL_URL_PATH}?tab=tags"
 NO_READER = "—"
 
 
@@ -68,7 +68,7 @@ async def async_notify_unknown(
         tag_id=_plain(tag_id),  # backticks would end the code span the id is shown in
         reader=_plain(reader_name(hass, reader_id) or NO_READER),
         boxes=", ".join(_box_link(box) for box in boxes),
-        link_url=ASSOCIATE_URL,
+        link_url=TAGS_PANEL_URL,
         name=names,
     )
     title = _text(texts, "unknown_tag_notification_title", "Unknown tag").format(name=names)

@@ -12,6 +12,8 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 import pytest
 
+from custom_components.open_music_box.tag_notices import TAGS_PANEL_URL
+
 from .harness import (
     DEMO_PLAYLISTS,
     ENTITY_ID,
@@ -259,8 +261,9 @@ def test_panel_tags(instance: Instance, page: Page) -> None:
 
     def links_an_unknown_tag() -> None:
         call_ws(page, {"type": "tag/create", "tag_id": "blue-star", "name": "Blue star"})
-        panel.get_by_role("tab", name="Library").click()
-        panel.get_by_role("tab", name="Tags").click()
+        # The unknown-tag notification's link opens the Tags view directly.
+        page.goto(f"{instance.url}/{TAGS_PANEL_URL.lstrip('/')}")
+        expect(panel.get_by_role("tab", name="Tags")).to_have_attribute("aria-selected", "true")
         unknown = panel.locator(".card", has_text="Unknown tags")
         unknown.locator("li", has_text="blue-star").get_by_role("button", name="Link…").click()
         expect(panel.get_by_text("Choose the playlist for tag blue-star:")).to_be_visible()

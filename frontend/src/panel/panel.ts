@@ -31,6 +31,13 @@ export class OpenMusicBoxPanel extends LitElement {
   @state() private error = "";
   private live = new LiveController(this, () => this.hass, (event) => this.onEvent(event));
 
+  connectedCallback(): void {
+    super.connectedCallback();
+    // A link such as the unknown-tag notification's opens a view: /open-music-box?tab=tags
+    const wanted = new URLSearchParams(window.location.search).get("tab");
+    if ((TABS as readonly (string | null)[]).includes(wanted)) this.tab = wanted as Tab;
+  }
+
   static styles = [
     panelStyles,
     css`
