@@ -75,8 +75,8 @@ import pytest
 from bench._harness import cpu_model
 
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
-from custom_components.open_music_box.hub import REPLAY_BUFFER_SIZE
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.events.log import REPLAY_BUFFER_SIZE
+from custom_components.open_music_box.playback.player import PlayState
 from tests.audio import write_wav
 from tests.conftest import box_entry
 

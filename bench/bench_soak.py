@@ -64,7 +64,7 @@ from bench._harness import cpu_model
 
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.player import PlayState, Repeat
+from custom_components.open_music_box.playback.player import PlayState, Repeat
 from tests.audio import write_wav
 from tests.conftest import box_entry
 

@@ -16,13 +16,13 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.open_music_box.output_recovery import RECOVERY_DELAY_SECONDS
+from custom_components.open_music_box.playback.output_recovery import RECOVERY_DELAY_SECONDS
 
 from .conftest import ENTITY_ID
 from .test_media_player import state, wait_for
 from .test_rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
 
-RECOVERY_LOGGER = "custom_components.open_music_box.output_recovery"
+RECOVERY_LOGGER = "custom_components.open_music_box.playback.output_recovery"
 CATALOG_LOGGER = "custom_components.open_music_box.catalog"
 BOX_LOGGER = "custom_components.open_music_box.box"
 

@@ -38,7 +38,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events.log import (
     EVENT_PLAYBACK_STATE,
     EVENT_PLAYLIST_FINISHED,
     EVENT_TRACK_STARTED,
@@ -48,7 +48,7 @@ from custom_components.open_music_box.hub import (
     Hub,
     OperationCache,
 )
-from custom_components.open_music_box.player import Repeat
+from custom_components.open_music_box.playback.player import Repeat
 
 from .conftest import ENTITY_ID, box_entry
 

@@ -28,19 +28,19 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import CONF_IMPORT_MAX_MB, DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.import_fetch import FetchControl
-from custom_components.open_music_box.import_files import TMP_DIR, safe_name
-from custom_components.open_music_box.import_job import (
+from custom_components.open_music_box.imports.fetch import FetchControl
+from custom_components.open_music_box.imports.files import TMP_DIR, safe_name
+from custom_components.open_music_box.imports.importer import (
+    EVENT_IMPORT_FINISHED,
+    FINISHED_KEPT,
+    MAX_RUNNING,
+)
+from custom_components.open_music_box.imports.job import (
     PROGRESS_INTERVAL,
     ImportJob,
     TargetKind,
     message,
     valid_url,
-)
-from custom_components.open_music_box.importer import (
-    EVENT_IMPORT_FINISHED,
-    FINISHED_KEPT,
-    MAX_RUNNING,
 )
 from custom_components.open_music_box.library import (
     folder_playlist_id,

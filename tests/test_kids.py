@@ -72,7 +72,7 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id, track_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.resume import SAVE_INTERVAL, PlaylistMode
 from custom_components.open_music_box.sleep_timer import (
     FADE_SECONDS,

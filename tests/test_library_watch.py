@@ -27,7 +27,7 @@ from watchdog.observers.api import BaseObserver
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id, track_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .audio import write_wav
 from .conftest import ENTITY_ID

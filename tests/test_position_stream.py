@@ -17,9 +17,9 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.open_music_box.hub import Hub
-from custom_components.open_music_box.player import Repeat
-from custom_components.open_music_box.positions import POSITION_INTERVAL, POSITION_MIN_GAP
+from custom_components.open_music_box.events.log import Hub
+from custom_components.open_music_box.events.positions import POSITION_INTERVAL, POSITION_MIN_GAP
+from custom_components.open_music_box.playback.player import Repeat
 
 from .audio import write_wav
 from .conftest import box_entry

@@ -43,7 +43,7 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.resume import PlaylistMode
 from custom_components.open_music_box.tags import (
     EVENT_TAG_ASSOCIATION,

@@ -16,14 +16,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
 
-from custom_components.open_music_box import hub as hub_module
 from custom_components.open_music_box.api import websocket as ws_module
 from custom_components.open_music_box.api.operations import MAX_POSITION_MS
 from custom_components.open_music_box.api.validation import MAX_TRACKS_PER_CALL
 from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
 from custom_components.open_music_box.catalog import MAX_NAME_LENGTH
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import log as hub_module
+from custom_components.open_music_box.events.log import (
     EVENT_TRACK_STARTED,
     OP_TTL_SECONDS,
     POSITION_INTERVAL,

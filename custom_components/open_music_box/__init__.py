@@ -15,8 +15,8 @@ from .api.websocket import async_register_commands
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
-from .mpv_loader import LibmpvMissingError
-from .outputs.base import OutputError
+from .playback.mpv_loader import LibmpvMissingError
+from .playback.outputs.base import OutputError
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 

@@ -44,14 +44,14 @@ from .devices import (
     async_device_models,
     suggested_area,
 )
-from .hub import Hub, track_dict
-from .importer import Importer
+from .events.log import Hub, track_dict
+from .imports.importer import Importer
 from .library.watch import LibraryWatch
 from .models import Track
-from .outputs.base import Output
-from .outputs.entity import EntityOutput
-from .outputs.mpv import MpvOutput
-from .player import Enqueue, Player, PlayerSettings, PlayState
+from .playback.outputs.base import Output
+from .playback.outputs.entity import EntityOutput
+from .playback.outputs.mpv import MpvOutput
+from .playback.player import Enqueue, Player, PlayerSettings, PlayState
 from .resume import PlaylistMode, Resume
 from .sleep_timer import SleepTimer
 from .storage import BoxStore

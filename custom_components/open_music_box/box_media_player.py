@@ -35,10 +35,10 @@ from .const import (
     TRACK_PREFIX,
 )
 from .library import read_cover
-from .media_tracks import resolve_media_source, url_track
 from .models import Track
 from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
-from .player import Enqueue, Player, PlayState, Repeat
+from .playback.media_tracks import resolve_media_source, url_track
+from .playback.player import Enqueue, Player, PlayState, Repeat
 from .search import CatalogSearch
 
 _LOGGER = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from homeassistant.components.media_player import BrowseMedia, MediaClass, MediaType
 
 from .const import PLAYLIST_PREFIX, TRACK_PREFIX
-from .covers import playlist_cover_track, track_cover, tracks_with_cover
+from .library.covers import playlist_cover_track, track_cover, tracks_with_cover
 from .models import Playlist, Track
 
 if TYPE_CHECKING:

@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import mpv_loader
 from .const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
@@ -43,6 +42,7 @@ from .const import (
     SUBENTRY_ROOM,
 )
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
+from .playback import mpv_loader
 from .room_flow import RoomSubentryFlow
 
 if TYPE_CHECKING:

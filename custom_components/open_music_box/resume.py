@@ -21,7 +21,7 @@ import homeassistant.util.dt as dt_util
 from .catalog import Catalog, CatalogChange
 from .const import DOMAIN
 from .models import Track
-from .player import Player, PlayState, interpolate
+from .playback.player import Player, PlayState, interpolate
 from .storage import BoxStore, StoredResumePoint
 
 SAVE_INTERVAL = timedelta(seconds=10)

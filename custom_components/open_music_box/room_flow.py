@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import mpv_loader
 from .api.validation import clean_name
 from .const import (
     CONF_AUDIO_DEVICE,
@@ -46,6 +45,7 @@ from .const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
+from .playback import mpv_loader
 from .storage import async_flush_config_entries
 
 MAX_ROOM_NAME = 64

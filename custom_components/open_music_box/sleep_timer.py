@@ -21,7 +21,7 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 import homeassistant.util.dt as dt_util
 
 from .listeners import Listeners
-from .player import Player
+from .playback.player import Player
 
 MAX_MINUTES = 720  # 12 hours
 FADE_SECONDS = 10.0

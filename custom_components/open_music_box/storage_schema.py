@@ -12,7 +12,7 @@ from typing import Any
 
 import voluptuous as vol
 
-from .player import Repeat
+from .playback.player import Repeat
 
 
 def _not_bool(value: Any) -> Any:

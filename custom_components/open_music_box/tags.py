@@ -36,7 +36,7 @@ from .const import (
     SAME_TAG_TOGGLE,
 )
 from .listeners import Listeners
-from .player import PlayState
+from .playback.player import PlayState
 from .storage import StoredTagLink
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from homeassistant.core import SupportsResponse
 import voluptuous as vol
 
 from ..box import MusicBox
-from ..hub import track_dict
-from ..player import Repeat
+from ..events.log import track_dict
+from ..playback.player import Repeat
 from ..resume import PlaylistMode
 from ..sleep_timer import MAX_MINUTES
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted

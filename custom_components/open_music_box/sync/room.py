@@ -33,8 +33,8 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..hub import player_dict, queue_ids
-from ..player import Player, PlayState, Repeat
+from ..events.log import player_dict, queue_ids
+from ..playback.player import Player, PlayState, Repeat
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember

@@ -13,7 +13,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..outputs.base import OutputEvent, OutputEventType, OutputListener
+from ..playback.outputs.base import OutputEvent, OutputEventType, OutputListener
 from .coordinator import Coordinator
 from .timeline import TimelineState, server_time
 

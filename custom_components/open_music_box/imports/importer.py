@@ -25,10 +25,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 import homeassistant.util.dt as dt_util
 
-from .catalog import MAX_NAME_LENGTH, validation_error
-from .const import CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB, DOMAIN
-from .import_fetch import MB, FetchControl, Progress, fetch
-from .import_files import (
+from ..catalog import MAX_NAME_LENGTH, validation_error
+from ..const import CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB, DOMAIN
+from ..library import folder_playlist_id, track_id, track_key
+from ..models import Playlist, PlaylistKind
+from .fetch import MB, FetchControl, Progress, fetch
+from .files import (
     IMPORTS_DIR,
     ImportFailure,
     Placed,
@@ -39,7 +41,7 @@ from .import_files import (
     remove_work_dir,
     safe_name,
 )
-from .import_job import (
+from .job import (
     PROGRESS_INTERVAL,
     ImportJob,
     JobState,
@@ -47,11 +49,9 @@ from .import_job import (
     message,
     valid_url,
 )
-from .library import folder_playlist_id, track_id, track_key
-from .models import Playlist, PlaylistKind
 
 if TYPE_CHECKING:
-    from .box import MusicBox
+    from ..box import MusicBox
 
 _LOGGER = logging.getLogger(__name__)
 

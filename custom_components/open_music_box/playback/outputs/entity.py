@@ -42,7 +42,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_state_change_event
 import homeassistant.util.dt as dt_util
 
-from ..models import Track
+from ...models import Track
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
 _LOGGER = logging.getLogger(__name__)

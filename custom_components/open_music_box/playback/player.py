@@ -15,8 +15,8 @@ import random
 from homeassistant.core import HomeAssistant, callback
 import homeassistant.util.dt as dt_util
 
-from .listeners import Listeners
-from .models import Track
+from ..listeners import Listeners
+from ..models import Track
 from .outputs.base import Output, OutputError
 from .player_output import OutputFollower
 from .player_types import (

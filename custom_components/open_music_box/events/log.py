@@ -20,9 +20,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 import homeassistant.util.dt as dt_util
 
-from .catalog import CatalogChange, ChangeKind, validation_error
-from .const import DOMAIN
-from .player import Player, PlayState
+from ..catalog import CatalogChange, ChangeKind, validation_error
+from ..const import DOMAIN
+from ..playback.player import Player, PlayState
 from .positions import (  # noqa: F401 - the constants stay importable from the hub
     POSITION_INTERVAL,
     POSITION_MIN_GAP,
@@ -30,7 +30,7 @@ from .positions import (  # noqa: F401 - the constants stay importable from the 
 )
 
 if TYPE_CHECKING:
-    from .box import MusicBox
+    from ..box import MusicBox
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from homeassistant.exceptions import HomeAssistantError
 
-from .catalog import validation_error
-from .const import DOMAIN
-from .import_fetch import FetchControl, Progress
+from ..catalog import validation_error
+from ..const import DOMAIN
+from .fetch import FetchControl, Progress
 
 PROGRESS_INTERVAL = 0.5  # seconds: at most 2 progress events per second per job
 MAX_URL_LENGTH = 2048

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from .listeners import Listeners
-from .models import Track
+from ..listeners import Listeners
+from ..models import Track
 from .output_recovery import OutputRecovery
 from .outputs.base import OutputError, OutputEvent, OutputEventType
 from .player_types import PlayState

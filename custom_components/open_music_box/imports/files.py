@@ -15,9 +15,9 @@ import shutil
 import threading
 import unicodedata
 
-from .const import AUDIO_EXTENSIONS
-from .import_tags import TagValues, audio_kind, tag_values, write_tags
-from .library import FileMeta
+from ..const import AUDIO_EXTENSIONS
+from ..library import FileMeta
+from .tags import TagValues, audio_kind, tag_values, write_tags
 
 TMP_DIR = ".imports-tmp"  # hidden: the library scan skips it
 IMPORTS_DIR = "Imports"  # files imported into playlists of your own

@@ -20,8 +20,8 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from ..const import AUDIO_DEVICE_AUTO
-from ..models import Track
+from ...const import AUDIO_DEVICE_AUTO
+from ...models import Track
 from ..mpv_loader import load_mpv
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
