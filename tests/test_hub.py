@@ -38,16 +38,17 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.events.log import (
+from custom_components.open_music_box.events import (
     EVENT_PLAYBACK_STATE,
     EVENT_PLAYLIST_FINISHED,
     EVENT_TRACK_STARTED,
     POSITION_MIN_GAP,
     REPLAY_BUFFER_SIZE,
-    SEQ_BLOCK,
-    Hub,
+    EventLog,
+    LiveState,
     OperationCache,
 )
+from custom_components.open_music_box.events.log import SEQ_BLOCK
 from custom_components.open_music_box.playback.player import Repeat
 
 from .conftest import ENTITY_ID, box_entry
@@ -131,10 +132,16 @@ async def connect(hass_ws_client: WebSocketGenerator, entry: MockConfigEntry) ->
     return Conn(await hass_ws_client(), entry)
 
 
-def hub_of(entry: MockConfigEntry) -> Hub:
-    """Return the hub of a loaded box."""
-    hub: Hub = entry.runtime_data.hub
-    return hub
+def hub_of(entry: MockConfigEntry) -> EventLog:
+    """Return the event log of a loaded box."""
+    log: EventLog = entry.runtime_data.events
+    return log
+
+
+def live_of(entry: MockConfigEntry) -> LiveState:
+    """Return the live state of a loaded box (it runs the position stream)."""
+    live: LiveState = entry.runtime_data.live
+    return live
 
 
 def playlist_id(entry: MockConfigEntry, name: str) -> str:
@@ -536,7 +543,6 @@ async def test_positions_at_play_pause_seek(
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     await conn.event(sub)
-    hub = hub_of(entry)
 
     async def caused_by(command: str, /, **data: Any) -> dict[str, Any]:
         result = await conn.command(command, **data)
@@ -552,7 +558,9 @@ async def test_positions_at_play_pause_seek(
     assert playing["playing"] is True
     paused = await caused_by("player/pause")
     assert paused["playing"] is False
-    assert hub.positions.timer is None  # the stream really stopped (a cancelled timer never runs)
+    assert (
+        live_of(entry).positions.timer is None
+    )  # the stream really stopped (a cancelled timer never runs)
     seeked = await caused_by("player/seek", position_ms=7000)
     assert (seeked["position_ms"], seeked["playing"]) == (7000, False)
 
@@ -579,7 +587,7 @@ async def test_positions_at_play_pause_seek(
         )
     stopped = await caused_by("player/stop")
     assert stopped == {"position_ms": 0, "duration_ms": None, "track_id": None, "playing": False}
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
 
 
 async def test_no_position_stream_without_subscribers(
@@ -591,20 +599,20 @@ async def test_no_position_stream_without_subscribers(
     await control.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.subscriber_count == 0
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     assert positions(list(hub.buffer)) == []  # nobody listening: no position event at all
 
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    assert hub.positions.timer is not None
+    assert live_of(entry).positions.timer is not None
     assert (await conn.event(sub))["type"] == "position"
 
     # unsubscribe_events: the stream stops, the connection stays usable.
     reply = await conn.result(await conn.send("unsubscribe_events", subscription=sub))
     assert reply["success"]
     assert hub.subscriber_count == 0
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -620,9 +628,9 @@ async def test_no_position_stream_without_subscribers(
     await conn.ws.close()
     await second.ws.close()
     await wait_for(lambda: hub.subscriber_count == 0)
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["hub"]["subscribers"] == 0
+    assert diagnostics["events"]["subscribers"] == 0
 
 
 # Event bus -----------------------------------------------------------------
@@ -932,7 +940,7 @@ async def test_diagnostics(
 ) -> None:
     """Diagnostics show the hub's seq, buffer fill, subscribers and de-dup entries."""
     hub = hub_of(entry)
-    figures = (await async_get_config_entry_diagnostics(hass, entry))["hub"]
+    figures = (await async_get_config_entry_diagnostics(hass, entry))["events"]
     assert figures == {
         "seq": hub.seq,
         "seq_reserved": hub.seq + SEQ_BLOCK,
@@ -946,7 +954,7 @@ async def test_diagnostics(
     await conn.command("player/volume", volume=0.2, client_op_id="op-1")
     await conn.command("player/volume", volume=0.2, client_op_id="op-1")  # a repeat
     await conn.command("player/volume", volume=0.3)
-    figures = (await async_get_config_entry_diagnostics(hass, entry))["hub"]
+    figures = (await async_get_config_entry_diagnostics(hass, entry))["events"]
     assert figures["seq"] == hub.seq
     assert figures["buffer"] == 2
     assert figures["subscribers"] == 1
@@ -957,15 +965,15 @@ async def test_unload_stops_the_stream(
     hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
     """An unloaded box publishes nothing more, even to a subscriber still connected."""
-    hub = hub_of(entry)
+    hub, live = hub_of(entry), live_of(entry)
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     await conn.event(sub)
     await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     assert [(await conn.event(sub))["type"] for _ in range(2)] == ["queue", "player"]
-    assert hub.positions.timer is not None
+    assert live.positions.timer is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hub.positions.timer is None
+    assert live.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -994,7 +1002,7 @@ async def test_catalog_changes(
     # A change about a playlist that no longer exists when it is published is skipped.
     hub = hub_of(entry)
     seq = hub.seq
-    hub._on_catalog(CatalogChange(ChangeKind.PLAYLIST, ("ugone",)))
+    live_of(entry)._on_catalog(CatalogChange(ChangeKind.PLAYLIST, ("ugone",)))
     assert hub.seq == seq
 
 

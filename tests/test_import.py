@@ -313,7 +313,7 @@ class Recorder:
 
     def __init__(self, entry: MockConfigEntry) -> None:
         self.events: list[tuple[float, dict[str, Any]]] = []
-        hub = entry.runtime_data.hub
+        hub = entry.runtime_data.events
         self.unsubscribe = hub.subscribe(self._add, hub.seq)
 
     def _add(self, envelope: dict[str, Any]) -> None:
@@ -384,7 +384,7 @@ async def test_direct_file_into_a_new_playlist(
     assert [e.data for e in finished_events] == [
         {
             "entry_id": entry.entry_id,
-            "device_id": entry.runtime_data.hub.device_id,
+            "device_id": entry.runtime_data.events.device_id,
             "job_id": job["job_id"],
             "state": "completed",
             "playlist_id": playlist_id,

@@ -246,7 +246,7 @@ async def test_websocket_volume_is_capped(
     await client.ok("player/volume", volume=1.0)
     assert the_box(capped).player.volume == 0.4
     assert await mpv_volume(hass, capped) == 40
-    assert the_box(capped).hub.player_state()["max_volume"] == 0.4
+    assert the_box(capped).live.player_state()["max_volume"] == 0.4
 
 
 async def test_entity_output_receives_the_capped_volume(hass: HomeAssistant, library: Path) -> None:
@@ -347,7 +347,7 @@ async def test_admin_sets_the_max_volume(
     assert play_state(entry) is PlayState.PLAYING
     assert state(hass).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.3
     assert await mpv_volume(hass, entry) == 30
-    assert box.hub.player_state()["max_volume"] == 0.3
+    assert box.live.player_state()["max_volume"] == 0.3
 
     # Raising the cap does not raise the volume, but clients see the new cap.
     await hass.services.async_call(
@@ -357,7 +357,7 @@ async def test_admin_sets_the_max_volume(
     assert entry.options[CONF_MAX_VOLUME] == 70
     assert entry.options[CONF_DEFAULT_VOLUME] == 30
     assert box.player.volume == 0.3
-    assert box.hub.player_state()["max_volume"] == 0.7
+    assert box.live.player_state()["max_volume"] == 0.7
 
 
 async def test_options_flow_change_shows_on_the_number(
@@ -441,7 +441,7 @@ async def test_playlists_are_albums_until_made_audiobooks(
     assert got is not None
     assert got["mode"] == "audiobook"
     assert (await ws.ok("playlists/get", playlist_id=AUDIOBOOK))["mode"] == "audiobook"
-    (event,) = await feed.of_type(the_box(entry).hub.seq, "playlists")
+    (event,) = await feed.of_type(the_box(entry).events.seq, "playlists")
     assert {p["id"]: p["mode"] for p in event["playlists"]}[AUDIOBOOK] == "audiobook"
 
     # Over the WebSocket (admin), with the new summary as the result.
@@ -909,7 +909,7 @@ async def test_sleep_timer_fades_out_pauses_and_restores(
     assert state(hass, SENSOR_ID).state == end.isoformat()
     assert state(hass, SENSOR_ID).attributes["device_class"] == "timestamp"
     assert state(hass, SENSOR_ID).attributes["friendly_name"] == "Music Box Sleep timer"
-    players = await feed.of_type(box.hub.seq, "player")
+    players = await feed.of_type(box.events.seq, "player")
     assert players[-1]["sleep_timer_ends_at"] == end.isoformat()
 
     # Until 10 s before the end nothing happens.
@@ -938,7 +938,7 @@ async def test_sleep_timer_fades_out_pauses_and_restores(
     assert box.sleep_timer.ends_at is None
     assert not the_box(entry).sleep_timer.fading
     assert state(hass, SENSOR_ID).state == STATE_UNKNOWN
-    players = await feed.of_type(box.hub.seq, "player")
+    players = await feed.of_type(box.events.seq, "player")
     assert players[-1]["sleep_timer_ends_at"] is None
     assert players[-1]["volume"] == 0.5
 
@@ -1110,10 +1110,10 @@ async def test_sleep_timer_over_the_websocket(
     result = await ws.ok("player/sleep_timer", minutes=30)
     assert result["ends_at"] == ends_at(entry).isoformat()
     assert ends_at(entry) > dt_util.utcnow() + timedelta(minutes=29)
-    assert the_box(entry).hub.player_state()["sleep_timer_ends_at"] == result["ends_at"]
+    assert the_box(entry).live.player_state()["sleep_timer_ends_at"] == result["ends_at"]
     result = await ws.ok("player/sleep_timer", minutes=0)
     assert result["ends_at"] is None
-    assert the_box(entry).hub.player_state()["sleep_timer_ends_at"] is None
+    assert the_box(entry).live.player_state()["sleep_timer_ends_at"] is None
 
 
 @pytest.mark.parametrize(

@@ -981,5 +981,5 @@ async def test_restart_starts_an_audiobook_over(
 async def test_snapshot_holds_the_tag_links(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """A reconnecting client gets the links with the state, without a tags/list."""
     await link(hass, entry, TAG_A, ANIMALS)
-    tags = entry.runtime_data.hub.snapshot()["tags"]
+    tags = entry.runtime_data.events.snapshot()["tags"]
     assert [t["tag_id"] for t in tags] == [TAG_A]

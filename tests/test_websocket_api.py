@@ -22,11 +22,11 @@ from custom_components.open_music_box.api.validation import MAX_TRACKS_PER_CALL
 from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
 from custom_components.open_music_box.catalog import MAX_NAME_LENGTH
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.events import log as hub_module
-from custom_components.open_music_box.events.log import (
+from custom_components.open_music_box.events import (
     EVENT_TRACK_STARTED,
     OP_TTL_SECONDS,
     POSITION_INTERVAL,
+    ops as ops_module,
 )
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id
 
@@ -221,7 +221,7 @@ async def ids(admin: Client) -> dict[str, str]:
 def hub_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The hub's clock (op de-duplication TTL), shifted by the test."""
     clock = Clock()
-    monkeypatch.setattr(hub_module, "time", clock)
+    monkeypatch.setattr(ops_module, "time", clock)
     return clock
 
 
@@ -622,7 +622,7 @@ async def test_client_op_id_expires(
     assert later["seq"] > first["seq"]
     names = [p["name"] for p in (await admin.ok("playlists/list"))["playlists"]]
     assert names.count("Kept") == 2
-    assert entry.runtime_data.hub.diagnostics()["op_dedup"] == 1
+    assert entry.runtime_data.events.diagnostics()["op_dedup"] == 1
 
 
 # Errors ----------------------------------------------------------------------------
@@ -911,7 +911,7 @@ async def test_subscribe_snapshot_replay_and_unsubscribe(
     admin: Client,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    hub = entry.runtime_data.hub
+    hub = entry.runtime_data.events
     first = await admin.feed()
     (snapshot,) = first.events
     assert snapshot["type"] == "snapshot"

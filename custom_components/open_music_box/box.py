@@ -44,7 +44,7 @@ from .devices import (
     async_device_models,
     suggested_area,
 )
-from .events.log import Hub, track_dict
+from .events import EventLog, LiveState, track_dict
 from .imports.importer import Importer
 from .library.watch import LibraryWatch
 from .models import Track
@@ -102,10 +102,22 @@ class MusicBox:
         )
         self.resume = Resume(hass, self.store, self.catalog, self.player)
         self.sleep_timer = SleepTimer(hass, self.player)
-        self.hub = Hub(hass, self)
+        self.events = EventLog(hass, entry, self.store)
+        self.live = LiveState(
+            hass,
+            self.events,
+            self.player,
+            self.catalog,
+            mode=self.resume.mode,
+            sleep_ends_at=lambda: self.sleep_timer.ends_at,
+        )
         self.tags = TagManager(hass, self)
-        self.importer = Importer(hass, self)
+        self.importer = Importer(hass, entry, self.catalog, self.events, self.async_rescan)
         self.rooms: dict[str, Room] = {}
+        # Each part provides its share of a subscriber's snapshot (after the live state's).
+        self.events.add_snapshot_part("tags", self.tags.list_links)
+        self.events.add_snapshot_part("imports", self.importer.jobs)
+        self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
         self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
@@ -144,7 +156,7 @@ class MusicBox:
     @property
     def available(self) -> bool:
         """Return True when the box can play (output works and library folder present)."""
-        return self.player.available and self.catalog.available
+        return self.live.available
 
     async def async_setup(self) -> None:
         """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
@@ -154,7 +166,8 @@ class MusicBox:
         await self.catalog.async_rescan()
         self._sync_folder_issue()
         await self.player.async_start()
-        await self.hub.async_start()
+        await self.events.async_start()
+        self.live.async_start(self.sleep_timer.async_add_listener)
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
         if self.catalog.available:
             await self.watch.async_start()
@@ -186,9 +199,10 @@ class MusicBox:
         for room in self.rooms.values():
             await room.async_close()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
-        self.tags.async_stop()  # before the hub: an open session streams its end
-        await self.importer.async_close()  # before the hub too: cancelled imports say so
-        self.hub.async_stop()
+        self.tags.async_stop()  # before the event log: an open session streams its end
+        await self.importer.async_close()  # before the log too: cancelled imports say so
+        self.live.async_stop()
+        self.events.async_stop()
         await self.store.async_flush()
         await self.player.async_close()
 
@@ -260,7 +274,7 @@ class MusicBox:
     def _on_skipped(self, track: Track, reason: str) -> None:
         """Tell clients which track could not be played and why (a `player` event)."""
         skipped = {"track": track_dict(track), "reason": reason}
-        self.hub.publish("player", {**self.hub.player_state(), "skipped": skipped})
+        self.events.publish("player", {**self.live.player_state(), "skipped": skipped})
 
     def require_media(self, track: Track) -> None:
         """Raise the translated library_unavailable error when a file of it cannot be played."""
@@ -349,7 +363,7 @@ class MusicBox:
     def set_playlist_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
         """Make a playlist an album or an audiobook (action, WebSocket); clients see it."""
         self.resume.set_mode(playlist_id, mode)
-        self.hub.publish("playlists", {"playlists": self.hub.playlists_index()})
+        self.live.publish_playlists()
 
     # Media ids -----------------------------------------------------------------
 

@@ -232,7 +232,7 @@ class TagManager:
     @callback
     def _saved(self) -> None:
         self._box.store.schedule_save()
-        self._box.hub.publish("tags", {"tags": self.list_links()})
+        self._box.events.publish("tags", {"tags": self.list_links()})
 
     @callback
     def link(
@@ -359,8 +359,8 @@ class TagManager:
     @callback
     def _publish(self, session: Session) -> None:
         data = session.as_dict()
-        self._box.hub.publish("tag_association", data)
-        self._box.hub.fire(EVENT_TAG_ASSOCIATION, data)
+        self._box.events.publish("tag_association", data)
+        self._box.events.fire(EVENT_TAG_ASSOCIATION, data)
 
     # Scans -----------------------------------------------------------------
 
@@ -429,9 +429,9 @@ class TagManager:
     @callback
     def _unknown(self, tag_id: str, device_id: str | None) -> None:
         # device_id is the reader here (as in tag_scanned); the box's device is box_device_id.
-        self._box.hub.fire(
+        self._box.events.fire(
             EVENT_TAG_UNKNOWN,
-            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self._box.hub.device_id},
+            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self._box.events.device_id},
         )
         options = self._box.entry.options
         if options.get(CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION):

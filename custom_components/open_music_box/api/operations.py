@@ -17,7 +17,7 @@ from homeassistant.core import SupportsResponse
 import voluptuous as vol
 
 from ..box import MusicBox
-from ..events.log import track_dict
+from ..events import track_dict
 from ..playback.player import Repeat
 from ..resume import PlaylistMode
 from ..sleep_timer import MAX_MINUTES
@@ -123,14 +123,14 @@ async def _sleep_timer(call: Call) -> dict[str, Any]:
 
 
 async def _list(call: Call) -> dict[str, Any]:
-    return {"playlists": call.box.hub.playlists_index()}
+    return {"playlists": call.box.live.playlists_index()}
 
 
 async def _get(call: Call) -> dict[str, Any]:
     catalog = call.box.catalog
     playlist = catalog.require_playlist(call.data["playlist_id"])
     return {
-        **call.box.hub.summary(playlist),
+        **call.box.live.summary(playlist),
         "playlist_seq": catalog.playlist_seq(playlist.id),
         "track_ids": list(playlist.track_ids),
         "tracks": [track_dict(t) for t in catalog.tracks_of(playlist)],
@@ -139,7 +139,7 @@ async def _get(call: Call) -> dict[str, Any]:
 
 async def _create(call: Call) -> dict[str, Any]:
     playlist = call.box.catalog.create_playlist(call.data["name"], call.data["track_ids"])
-    return call.box.hub.summary(playlist)
+    return call.box.live.summary(playlist)
 
 
 async def _rename(call: Call) -> None:
@@ -176,7 +176,7 @@ async def _move(call: Call) -> None:
 async def _set_mode(call: Call) -> dict[str, Any]:
     box, playlist_id = call.box, call.data["playlist_id"]
     box.set_playlist_mode(playlist_id, PlaylistMode(call.data["mode"]))
-    return box.hub.summary(box.catalog.require_playlist(playlist_id))
+    return box.live.summary(box.catalog.require_playlist(playlist_id))
 
 
 async def _rescan(call: Call) -> None:

@@ -375,7 +375,7 @@ class Player:
         if self.volume > settings.max_volume:
             await self.async_set_volume(settings.max_volume)
         else:
-            self._notify()  # the cap is part of what clients are shown (hub: max_volume)
+            self._notify()  # the cap is part of what clients are shown (max_volume)
 
     # Output plumbing -----------------------------------------------------------------
 

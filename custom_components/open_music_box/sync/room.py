@@ -33,7 +33,7 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..events.log import player_dict, queue_ids
+from ..events import player_dict, queue_ids
 from ..playback.player import Player, PlayState, Repeat
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
@@ -251,16 +251,16 @@ class Room(RoomSatellites):
         queue = queue_ids(self.player)
         if queue != self._published_queue:
             self._published_queue = queue
-            self.box.hub.publish("room_queue", {"room_id": self.room_id, "queue": queue})
+            self.box.events.publish("room_queue", {"room_id": self.room_id, "queue": queue})
         summary = self.summary()
         if summary == self._published:
             return  # the player and the coordinator both report one command's change
         self._published = summary
-        self.box.hub.publish("room", summary)
+        self.box.events.publish("room", summary)
         member_ids = frozenset(self.coordinator.members)
         if member_ids != self._member_ids:
             self._member_ids = member_ids
-            self.box.hub.fire(
+            self.box.events.fire(
                 EVENT_ROOM_MEMBERS,
                 {"room_id": self.room_id, "members": sorted(member_ids)},
             )
