@@ -22,6 +22,7 @@ from homeassistant.components.media_player import (
     ATTR_MEDIA_TITLE,
     ATTR_MEDIA_VOLUME_LEVEL,
     DOMAIN as MP_DOMAIN,
+    RepeatMode,
 )
 from homeassistant.components.websocket_api.const import MAX_PENDING_MSG
 from homeassistant.const import ATTR_ENTITY_ID, MATCH_ALL, SERVICE_VOLUME_SET
@@ -49,7 +50,6 @@ from custom_components.open_music_box.events import (
     OperationCache,
 )
 from custom_components.open_music_box.events.log import SEQ_BLOCK
-from custom_components.open_music_box.playback.player import Repeat
 
 from .conftest import ENTITY_ID, box_entry
 
@@ -1162,7 +1162,7 @@ async def test_track_started_again_on_repeat_one(
     started: list[Event] = []
     hass.bus.async_listen(EVENT_TRACK_STARTED, started.append)
     box = entry.runtime_data
-    await box.player.async_set_repeat(Repeat.ONE)
+    await box.player.async_set_repeat(RepeatMode.ONE)
     dog = box.catalog.track(track_id(entry, "Dog"))
     assert dog is not None
     await box.player.async_play_tracks([dog])

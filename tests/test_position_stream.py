@@ -13,12 +13,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.events import POSITION_INTERVAL, POSITION_MIN_GAP, LiveState
-from custom_components.open_music_box.playback.player import Repeat
 
 from .audio import write_wav
 from .conftest import box_entry
@@ -68,7 +68,7 @@ async def test_one_position_timer_through_track_changes_and_seeks(
     conn: Conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    await conn.command("player/repeat", repeat=Repeat.ALL.value)
+    await conn.command("player/repeat", repeat=RepeatMode.ALL.value)
     await conn.command("player/play_playlist", playlist_id=box.catalog.playlists()[0].id)
 
     events: list[dict[str, Any]] = []

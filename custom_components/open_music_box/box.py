@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 import logging
 from pathlib import Path
 
-from homeassistant.components.media_player import async_process_play_media_url
+from homeassistant.components.media_player import (
+    MediaPlayerEnqueue,
+    async_process_play_media_url,
+)
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -51,7 +54,7 @@ from .models import Track
 from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
-from .playback.player import Enqueue, Player, PlayerSettings, PlayState
+from .playback.player import Player, PlayerSettings, PlayState
 from .resume import PlaylistMode, Resume
 from .sleep_timer import SleepTimer
 from .storage import BoxStore
@@ -356,7 +359,7 @@ class MusicBox:
         if shuffle is not None:
             await player.async_set_shuffle(shuffle)
         await player.async_play_tracks(
-            tracks, Enqueue.REPLACE, start, playlist.id, position=position
+            tracks, MediaPlayerEnqueue.REPLACE, start, playlist.id, position=position
         )
 
     @callback

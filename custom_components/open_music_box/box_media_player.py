@@ -38,7 +38,7 @@ from .library import read_cover
 from .models import Track
 from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
 from .playback.media_tracks import resolve_media_source, url_track
-from .playback.player import Enqueue, Player, PlayState, Repeat
+from .playback.player import Player, PlayState
 from .search import CatalogSearch
 
 _LOGGER = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     @property
     def repeat(self) -> RepeatMode:
         """Return the repeat mode."""
-        return RepeatMode(self._player.repeat.value)
+        return self._player.repeat
 
     @property
     def _track(self) -> Track | None:
@@ -282,7 +282,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_set_repeat(self, repeat: RepeatMode) -> None:
         """Repeat."""
         self._check_control()
-        await self._player.async_set_repeat(Repeat(repeat.value))
+        await self._player.async_set_repeat(repeat)
 
     async def async_clear_playlist(self) -> None:
         """Empty the queue."""
@@ -298,8 +298,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     ) -> None:
         """Play our playlist/track ids, media-source ids or http(s) URLs."""
         self._check_control()
-        mode = Enqueue(enqueue.value) if enqueue else Enqueue.REPLACE
-        if mode is Enqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
+        mode = enqueue or MediaPlayerEnqueue.REPLACE
+        if mode is MediaPlayerEnqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
             # Like every other way in (tags, voice, WebSocket): resume and links apply.
             self._box.resolve(media_id)  # unknown ids: the translated unknown_media error
             await self._async_play_playlist(media_id.removeprefix(PLAYLIST_PREFIX))
@@ -311,7 +311,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             items = None if track.is_url else await self._box.async_resolve_file(Path(track.path))
             if items is None:
                 tracks = [track]
-            elif items.whole_playlist and mode is Enqueue.REPLACE and items.playlist_id:
+            elif items.whole_playlist and mode is MediaPlayerEnqueue.REPLACE and items.playlist_id:
                 await self._async_play_playlist(items.playlist_id)  # an m3u of the library
                 return
             else:

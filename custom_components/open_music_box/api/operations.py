@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.core import SupportsResponse
 import voluptuous as vol
 
 from ..box import MusicBox
 from ..events import track_dict
-from ..playback.player import Repeat
 from ..resume import PlaylistMode
 from ..sleep_timer import MAX_MINUTES
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted
@@ -106,7 +106,7 @@ async def _shuffle(call: Call) -> None:
 
 
 async def _repeat(call: Call) -> None:
-    await call.box.player.async_set_repeat(Repeat(call.data["repeat"]))
+    await call.box.player.async_set_repeat(RepeatMode(call.data["repeat"]))
 
 
 async def _play_playlist(call: Call) -> None:
@@ -279,7 +279,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "player/repeat",
         None,
         CONTROL,
-        {vol.Required("repeat"): vol.In([r.value for r in Repeat])},
+        {vol.Required("repeat"): vol.In([r.value for r in RepeatMode])},
         _repeat,
     ),
     Operation(

@@ -24,6 +24,7 @@ import uuid
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.debounce import Debouncer
 import homeassistant.util.dt as dt_util
 
 from ..catalog import MAX_NAME_LENGTH, validation_error
@@ -144,6 +145,14 @@ class Importer:
             control=FetchControl(lambda progress: None),
         )
         job.control.report = partial(self._progress_from_thread, job)
+        # HA's throttle: the first figures go out at once, then the latest once per interval.
+        job.progress = Debouncer(
+            self._hass,
+            _LOGGER,
+            cooldown=PROGRESS_INTERVAL,
+            immediate=True,
+            function=partial(self._publish_progress, job),
+        )
         self._jobs[job.job_id] = job
         self._trim()
         if self._running() < MAX_RUNNING:
@@ -316,9 +325,8 @@ class Importer:
 
     @callback
     def _finish(self, job: ImportJob, state: JobState, event_type: str) -> None:
-        if job.progress_timer is not None:
-            job.progress_timer.cancel()
-            job.progress_timer = None
+        if job.progress is not None:
+            job.progress.async_shutdown()
         job.latest, job.speed = None, None
         job.state = state
         job.finished_at = dt_util.utcnow()
@@ -355,26 +363,14 @@ class Importer:
     @callback
     def _progress_wakeup(self, job: ImportJob) -> None:
         job.wakeup_pending = False
-        if (
-            job.progress_timer is not None
-            or job.latest is None
-            or job.state is not JobState.RUNNING
-        ):
-            return  # the timer sends the latest figures; or a timer sent them already
-        wait = job.last_progress_at + PROGRESS_INTERVAL - self._hass.loop.time()
-        if wait > 0:
-            job.progress_timer = self._hass.loop.call_later(wait, self._publish_progress, job)
-        else:
-            self._publish_progress(job)
+        if job.progress is not None and job.state is JobState.RUNNING:
+            job.progress.async_schedule_call()
 
     @callback
     def _publish_progress(self, job: ImportJob) -> None:
-        job.progress_timer = None
-        # Only a wake-up with figures waiting, or its timer (no other sends meanwhile; cancelled at
-        # the end), gets here.
         progress, job.latest = job.latest, None
-        assert progress is not None
-        job.last_progress_at = self._hass.loop.time()
+        if progress is None or job.state is not JobState.RUNNING:
+            return  # sent already (the cooldown's end has nothing new), or the job is over
         job.bytes, job.total = progress.bytes, progress.total
         job.percent, job.speed = progress.percent, progress.speed
         self._events.publish(

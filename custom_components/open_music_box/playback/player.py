@@ -12,6 +12,7 @@ from datetime import datetime
 import logging
 import random
 
+from homeassistant.components.media_player import MediaPlayerEnqueue, RepeatMode
 from homeassistant.core import HomeAssistant, callback
 import homeassistant.util.dt as dt_util
 
@@ -19,22 +20,13 @@ from ..listeners import Listeners
 from ..models import Track
 from .outputs.base import Output, OutputError
 from .player_output import OutputFollower
-from .player_types import (
-    Enqueue,
-    OutputFactory,
-    PlayerSettings,
-    PlayState,
-    Repeat,
-    interpolate,
-)
+from .player_types import OutputFactory, PlayerSettings, PlayState, interpolate
 
 __all__ = [
-    "Enqueue",
     "OutputFactory",
     "PlayState",
     "Player",
     "PlayerSettings",
-    "Repeat",
     "interpolate",
 ]
 
@@ -69,7 +61,7 @@ class Player:
         self.muted = False
         self.volume_limited = False  # the maximum cut the last requested volume
         self.shuffle = False
-        self.repeat = Repeat.OFF
+        self.repeat = RepeatMode.OFF
         self.playlist_id: str | None = None
         # Survives clearing the queue: "play" on an empty, idle box plays it again.
         self.last_playlist_id: str | None = None
@@ -143,11 +135,11 @@ class Player:
     def _next_pos(self) -> int | None:
         if not self.order:
             return None
-        if self.repeat is Repeat.ONE:
+        if self.repeat is RepeatMode.ONE:
             return self.pos
         if self.pos + 1 < len(self.order):
             return self.pos + 1
-        return 0 if self.repeat is Repeat.ALL else None
+        return 0 if self.repeat is RepeatMode.ALL else None
 
     def _next_track(self) -> Track | None:
         nxt = self._next_pos()
@@ -175,7 +167,7 @@ class Player:
         """Release the output."""
         self._closed = True
         self.output_ok = False
-        self._follower.cancel()
+        await self._follower.async_close()
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
@@ -183,7 +175,7 @@ class Player:
     async def async_play_tracks(
         self,
         tracks: Sequence[Track],
-        enqueue: Enqueue = Enqueue.REPLACE,
+        enqueue: MediaPlayerEnqueue = MediaPlayerEnqueue.REPLACE,
         start_index: int = 0,
         playlist_id: str | None = None,
         *,
@@ -192,12 +184,12 @@ class Player:
         """Queue tracks; REPLACE (from `position` in the start track) and PLAY play at once."""
         if not tracks:
             return
-        if enqueue is Enqueue.REPLACE or not self.queue:
+        if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
             self._require(tracks[start_index])  # before the queue changes
-        elif enqueue is Enqueue.PLAY:
+        elif enqueue is MediaPlayerEnqueue.PLAY:
             self._require(tracks[0])
         async with self._lock:
-            if enqueue is Enqueue.REPLACE or not self.queue:
+            if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
                 self._follower.new_queue()
@@ -206,8 +198,8 @@ class Player:
                 self.pos = 0 if self.shuffle else start_index
                 await self._load(position=position, paused=False)
                 return
-            self._insert(list(tracks), None if enqueue is Enqueue.ADD else self.pos + 1)
-            if enqueue is Enqueue.PLAY:
+            self._insert(list(tracks), None if enqueue is MediaPlayerEnqueue.ADD else self.pos + 1)
+            if enqueue is MediaPlayerEnqueue.PLAY:
                 self.pos += 1
                 await self._load(position=0.0, paused=False)
             else:
@@ -300,7 +292,7 @@ class Player:
                 return
             if self.pos + 1 < len(self.order):
                 self.pos += 1
-            elif self.repeat is Repeat.ALL:
+            elif self.repeat is RepeatMode.ALL:
                 self.pos = 0
             else:
                 await self._stop()
@@ -317,7 +309,7 @@ class Player:
                 return
             if self.pos > 0:
                 self.pos -= 1
-            elif self.repeat is Repeat.ALL:
+            elif self.repeat is RepeatMode.ALL:
                 self.pos = len(self.order) - 1
             await self._load(position=0.0, paused=self.state is PlayState.PAUSED)
 
@@ -362,7 +354,7 @@ class Player:
                 await self._refresh_next()
             self._notify()
 
-    async def async_set_repeat(self, repeat: Repeat) -> None:
+    async def async_set_repeat(self, repeat: RepeatMode) -> None:
         """Set the repeat mode; it decides which track the output prepares next."""
         async with self._lock:
             self.repeat = repeat

@@ -1,4 +1,8 @@
-"""The player's vocabulary: states, repeat and enqueue modes, settings (shared by its modules)."""
+"""The player's vocabulary: states and settings (shared by its modules).
+
+Repeat and enqueue modes are Home Assistant's own (RepeatMode, MediaPlayerEnqueue): their values
+are those of the actions and WebSocket commands.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +20,6 @@ class PlayState(StrEnum):
     IDLE = "idle"
     PLAYING = "playing"
     PAUSED = "paused"
-
-
-class Repeat(StrEnum):
-    """Repeat modes, the same values as Home Assistant's RepeatMode."""
-
-    OFF = "off"
-    ONE = "one"
-    ALL = "all"
-
-
-class Enqueue(StrEnum):
-    """Where new tracks go, the same values as Home Assistant's MediaPlayerEnqueue."""
-
-    PLAY = "play"
-    NEXT = "next"
-    ADD = "add"
-    REPLACE = "replace"
 
 
 @dataclass(slots=True)

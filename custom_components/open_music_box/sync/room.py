@@ -15,6 +15,7 @@ from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -34,7 +35,7 @@ from ..const import (
     ROOM_CONTROL_USERS,
 )
 from ..events import player_dict, queue_ids
-from ..playback.player import Player, PlayState, Repeat
+from ..playback.player import Player, PlayState
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember
@@ -296,7 +297,7 @@ class Room(RoomSatellites):
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
         player.shuffle = stored["shuffle"]
-        player.repeat = Repeat(stored["repeat"])
+        player.repeat = RepeatMode(stored["repeat"])
         tracks = [self.box.catalog.track(track_id) for track_id in stored["track_ids"]]
         if any(track is None for track in tracks):
             _LOGGER.info("Room %s: its queue changed on disk, not restored", self.name)
