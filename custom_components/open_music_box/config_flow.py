@@ -41,6 +41,7 @@ from .const import (
     OUTPUT_MPV,
     SUBENTRY_ROOM,
 )
+from .devices import own_media_players
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .playback import mpv_loader
 from .room_flow import RoomSubentryFlow
@@ -246,11 +247,7 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_entity(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the media player the music box plays through."""
         registry = er.async_get(self.hass)
-        own_entities = [
-            entity.entity_id
-            for entity in registry.entities.values()
-            if entity.platform == DOMAIN and entity.domain == MEDIA_PLAYER_DOMAIN
-        ]
+        own_entities = own_media_players(registry)
         errors: dict[str, str] = {}
         if user_input is not None:
             # The selector also accepts registry ids (UUIDs) and does not check those.
