@@ -89,7 +89,8 @@ class MpvOutput:
     def _emit(self, event: OutputEvent) -> None:
         """From any thread: deliver an event in the event loop."""
         if self._listener is not None and not self._closing:
-            self._hass.loop.call_soon_threadsafe(self._listener, event)
+            with suppress(RuntimeError):  # the loop is closed: Home Assistant is stopping
+                self._hass.loop.call_soon_threadsafe(self._listener, event)
 
     # Opening -----------------------------------------------------------------
 
