@@ -45,6 +45,7 @@ SAMPLE: dict[str, Any] = {
     "muted": False,
     "shuffle": False,
     "repeat": "off",
+    "bedtime": True,
 }
 
 
@@ -109,6 +110,7 @@ def test_the_rule() -> None:
             "reorder",
             "move_track",
             "set_mode",
+            "set_bedtime",
         )
     }
     assert not {c for c in admin_only if c.startswith("player/")}

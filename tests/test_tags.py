@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.open_music_box.children.resume import PlaylistMode
 from custom_components.open_music_box.const import (
     CONF_SAME_TAG_ACTION,
     CONF_UNKNOWN_TAG_NOTIFICATION,
@@ -44,12 +45,12 @@ from custom_components.open_music_box.const import (
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.playback.player import PlayState
-from custom_components.open_music_box.resume import PlaylistMode
+from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH
+from custom_components.open_music_box.tag_notices import NOTIFICATION_ID
 from custom_components.open_music_box.tags import (
     EVENT_TAG_ASSOCIATION,
     EVENT_TAG_SCANNED,
     EVENT_TAG_UNKNOWN,
-    MAX_TAG_ID_LENGTH,
     redacted,
 )
 
@@ -270,7 +271,8 @@ async def test_linked_tag_plays(hass: HomeAssistant, entry: MockConfigEntry) -> 
     assert current_title(entry) == "Dog"
     state = hass.states.get(SENSOR)
     assert state is not None
-    assert state.state == TAG_A
+    assert state.state == "Animals"  # the playlist it plays
+    assert state.attributes["tag_id"] == TAG_A
     assert state.attributes["device_id"] == READER
     assert state.attributes["known"] is True
     assert state.attributes["playlist_id"] == ANIMALS
@@ -415,11 +417,12 @@ async def test_unknown_tag(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     ]
     state = hass.states.get(SENSOR)
     assert state is not None
-    assert state.state == TAG_A
+    assert state.state == "unknown"  # no playlist
+    assert state.attributes["tag_id"] == TAG_A
     assert state.attributes["known"] is False
     assert state.attributes["playlist_id"] is None
     assert player(entry).state is PlayState.IDLE
-    notification_id = f"{DOMAIN}_unknown_tag_{entry.entry_id}"
+    notification_id = NOTIFICATION_ID
     found = notifications(hass)
     assert list(found) == [notification_id]
     assert found[notification_id]["title"] == "Unknown tag on Music Box"
@@ -514,7 +517,7 @@ async def test_bad_scans_are_ignored(
     await hass.async_block_till_done()
     state = hass.states.get(SENSOR)
     assert state is not None
-    assert state.state == longest
+    assert state.attributes["tag_id"] == longest
     assert state.attributes["device_id"] is None
 
 
@@ -855,14 +858,12 @@ async def test_several_boxes(
     assert player(entry).state is PlayState.PLAYING
     assert player(second_box).state is PlayState.IDLE
 
-    # Unknown to both: each box reports it, with its own notification.
+    # Unknown to both: each box fires its event; they share one notification.
     await scan(hass, "unknown-to-both")
     assert sorted(e.data["entry_id"] for e in events) == sorted(
         [entry.entry_id, second_box.entry_id]
     )
-    assert sorted(notifications(hass)) == sorted(
-        f"{DOMAIN}_unknown_tag_{e.entry_id}" for e in (entry, second_box)
-    )
+    assert list(notifications(hass)) == [NOTIFICATION_ID]
 
 
 # Permissions -----------------------------------------------------------------

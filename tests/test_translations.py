@@ -8,10 +8,13 @@ import re
 import sys
 from typing import Any
 
+from homeassistant.helpers.service import _SERVICES_SCHEMA
 import yaml
 
-from custom_components.open_music_box.api.actions import ENTITY_SERVICES
+from custom_components.open_music_box.api.actions import ENTITY_SERVICES, action_schema
 from custom_components.open_music_box.api.operations import BY_ACTION
+from custom_components.open_music_box.api.resolve import TARGET_KEYS
+from custom_components.open_music_box.const import DOMAIN
 
 COMPONENT = Path(__file__).resolve().parent.parent / "custom_components" / "open_music_box"
 sys.path.insert(0, str(COMPONENT.parent.parent / "script"))
@@ -75,5 +78,15 @@ def test_actions_are_described() -> None:
     assert registered == set(described) == set(translated) == set(icons)
     for name, spec in described.items():
         assert set(spec["fields"]) == set(translated[name]["fields"]), name
-    for name, op in BY_ACTION.items():  # the table's fields, and nothing else, are described
-        assert set(described[name]["fields"]) == {"config_entry_id", *map(str, op.fields)}, name
+    for name, op in BY_ACTION.items():  # the box and the table's fields, nothing else
+        expected = {"config_entry_id", *map(str, op.fields)}
+        assert set(described[name]["fields"]) == expected, name
+        # The box's media player as the target (entity_id, device_id… of HA's target picker).
+        assert described[name]["target"]["entity"]["integration"] == DOMAIN, name
+        assert set(map(str, action_schema(op).schema)) == expected | set(TARGET_KEYS), name
+
+
+def test_services_yaml_is_valid() -> None:
+    """Home Assistant's own schema of services.yaml accepts ours (selectors and filters too)."""
+    described = yaml.safe_load((COMPONENT / "services.yaml").read_text("utf-8"))
+    _SERVICES_SCHEMA(described)

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, 
 
 from custom_components.open_music_box.api import websocket as ws_module
 from custom_components.open_music_box.api.operations import MAX_POSITION_MS
-from custom_components.open_music_box.api.validation import MAX_TRACKS_PER_CALL
+from custom_components.open_music_box.api.validation import MAX_REF_LENGTH, MAX_TRACKS_PER_CALL
 from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
 from custom_components.open_music_box.catalog import MAX_NAME_LENGTH
 from custom_components.open_music_box.const import DOMAIN
@@ -781,7 +781,8 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     # too long, too many, empty
     ("playlists/create", {"name": "X", "track_ids": ["t"] * (MAX_TRACKS_PER_CALL + 1)}),
     ("playlists/add_tracks", {"playlist_id": "u1", "track_ids": ["t"] * (MAX_TRACKS_PER_CALL + 1)}),
-    ("playlists/get", {"playlist_id": "p" * 65}),
+    ("playlists/get", {"playlist_id": "p" * (MAX_REF_LENGTH + 1)}),  # an id or a name
+    ("playlists/get", {"playlist_id": {"media_content_type": "playlist"}}),
     ("playlists/get", {"playlist_id": ""}),
     ("player/play", {"client_op_id": "o" * 65}),
     ("player/play", {"client_op_id": ""}),

@@ -20,7 +20,13 @@ from .playback.outputs.base import OutputError
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
-PLATFORMS = [Platform.MEDIA_PLAYER, Platform.NUMBER, Platform.SENSOR]
+PLATFORMS = [
+    Platform.MEDIA_PLAYER,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TIME,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

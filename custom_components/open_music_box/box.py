@@ -21,6 +21,13 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 
 from .catalog import Catalog, validation_error
+from .children.bedtime import Bedtime
+from .children.const import CONF_MIN_VOLUME, DEFAULT_MIN_VOLUME
+from .children.daily_limit import DailyLimit
+from .children.guard import Guard
+from .children.readers import Readers
+from .children.resume import PlaylistMode, Resume
+from .children.sleep_timer import SleepTimer
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
@@ -55,8 +62,6 @@ from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
 from .playback.player import Player, PlayerSettings, PlayState
-from .resume import PlaylistMode, Resume
-from .sleep_timer import SleepTimer
 from .storage import BoxStore
 from .sync.room import Room, room_error
 from .tags import TagManager
@@ -71,6 +76,7 @@ def settings_from_options(entry: ConfigEntry) -> PlayerSettings:
     options = entry.options
     return PlayerSettings(
         max_volume=options.get(CONF_MAX_VOLUME, DEFAULT_MAX_VOLUME) / 100,
+        min_volume=options.get(CONF_MIN_VOLUME, DEFAULT_MIN_VOLUME) / 100,
         default_volume=options.get(CONF_DEFAULT_VOLUME, DEFAULT_VOLUME) / 100,
         previous_restart_seconds=options.get(
             CONF_PREVIOUS_RESTART_SECONDS, DEFAULT_PREVIOUS_RESTART_SECONDS
@@ -105,6 +111,10 @@ class MusicBox:
         )
         self.resume = Resume(hass, self.store, self.catalog, self.player)
         self.sleep_timer = SleepTimer(hass, self.player)
+        self.readers = Readers(hass, self)
+        self.daily_limit = DailyLimit(hass, self)
+        self.bedtime = Bedtime(hass, self)
+        self.guard = Guard(hass, self, self.daily_limit, self.bedtime)
         self.events = EventLog(hass, entry, self.store)
         self.live = LiveState(
             hass,
@@ -169,17 +179,21 @@ class MusicBox:
         await self.catalog.async_rescan()
         self._sync_folder_issue()
         await self.player.async_start()
+        await self.player.async_apply_settings(self.player_settings())  # bedtime is stored
         await self.events.async_start()
         self.live.async_start(self.sleep_timer.async_add_listener)
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
         if self.catalog.available:
             await self.watch.async_start()
-        self.resume.async_start()
         self.tags.async_start()
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
                 room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
                 await room.async_start()
+        rooms = [room.player for room in self.rooms.values()]
+        self.resume.async_start(rooms)
+        self.daily_limit.async_start([self.player, *rooms])
+        self.bedtime.async_start()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -199,6 +213,8 @@ class MusicBox:
             unsub()
         self._unsubs.clear()
         await self.sleep_timer.async_close()
+        self.bedtime.async_stop()
+        await self.daily_limit.async_close()  # before the flush: today's minutes are written
         for room in self.rooms.values():
             await room.async_close()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
@@ -313,12 +329,25 @@ class MusicBox:
         }
         return configured != self.rooms.keys()
 
+    def player_settings(self) -> PlayerSettings:
+        """Return the options' player settings, with bedtime's lower maximum when it is on."""
+        settings = settings_from_options(self.entry)
+        if self.bedtime.active:
+            settings.max_volume = min(settings.max_volume, self.bedtime.max_volume)
+        return settings
+
+    async def async_apply_volume_limits(self) -> None:
+        """Apply the maximum and the floor to the box and its rooms (options, bedtime)."""
+        settings = self.player_settings()
+        for player in (self.player, *(room.player for room in self.rooms.values())):
+            await player.async_apply_settings(settings)
+
     async def async_apply_options(self) -> None:
         """Options or a room changed: apply them without a reload."""
-        settings = settings_from_options(self.entry)
-        await self.player.async_apply_settings(settings)
+        await self.async_apply_volume_limits()
+        self.daily_limit.apply_options()
+        self.bedtime.apply_options()
         for room_id, room in self.rooms.items():
-            await room.player.async_apply_settings(settings)
             await room.async_apply_config(self.entry.subentries[room_id])
 
     def room(self, room_id: str) -> Room:

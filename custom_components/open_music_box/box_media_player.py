@@ -28,6 +28,7 @@ from homeassistant.exceptions import ServiceValidationError
 
 from .box import MusicBox
 from .browse import browse_image, library_tiles, playlist_tile
+from .children.lock import async_check_lock
 from .const import (
     DOMAIN,
     MEDIA_TYPE_LIBRARY,
@@ -262,6 +263,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_media_seek(self, position: float) -> None:
         """Seek."""
         self._check_control()
+        await async_check_lock(self._box, self._context, "player/seek")
         await self._player.async_seek(position)
 
     async def async_set_volume_level(self, volume: float) -> None:
@@ -277,16 +279,19 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_set_shuffle(self, shuffle: bool) -> None:
         """Shuffle."""
         self._check_control()
+        await async_check_lock(self._box, self._context, "player/shuffle")
         await self._player.async_set_shuffle(shuffle)
 
     async def async_set_repeat(self, repeat: RepeatMode) -> None:
         """Repeat."""
         self._check_control()
+        await async_check_lock(self._box, self._context, "player/repeat")
         await self._player.async_set_repeat(repeat)
 
     async def async_clear_playlist(self) -> None:
         """Empty the queue."""
         self._check_control()
+        await async_check_lock(self._box, self._context, "player/clear")
         await self._player.async_clear()
 
     async def async_play_media(
@@ -298,6 +303,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     ) -> None:
         """Play our playlist/track ids, media-source ids or http(s) URLs."""
         self._check_control()
+        await async_check_lock(self._box, self._context, "player/play_media")
         mode = enqueue or MediaPlayerEnqueue.REPLACE
         if mode is MediaPlayerEnqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
             # Like every other way in (tags, voice, WebSocket): resume and links apply.

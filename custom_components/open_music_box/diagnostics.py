@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .box import OpenMusicBoxConfigEntry
+from .children.lock import locked
 from .const import CONF_LIBRARY_PATH
 from .models import PlaylistKind
 
@@ -53,12 +54,19 @@ def _diagnostics(entry: OpenMusicBoxConfigEntry) -> dict[str, Any]:
             "position_in_order": player.pos,
             "volume": player.volume,
             "max_volume": player.settings.max_volume,
+            "min_volume": player.settings.min_volume,
             "muted": player.muted,
             "shuffle": player.shuffle,
             "repeat": player.repeat.value,
         },
         "resume": box.resume.diagnostics(),
         "sleep_timer": box.sleep_timer.diagnostics(),
+        "children": {
+            "readers": box.readers.diagnostics(),
+            "daily_limit": box.daily_limit.as_dict(),
+            "bedtime": box.bedtime.diagnostics(),
+            "locked": locked(box),
+        },
         "imports": box.importer.diagnostics(),
         "rooms": [room.diagnostics() for room in box.rooms.values()],
     }

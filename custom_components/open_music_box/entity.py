@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity import Entity
 
 from .box import MusicBox
+from .const import DOMAIN
 
 
 class MusicBoxEntity(Entity):
@@ -18,3 +20,15 @@ class MusicBoxEntity(Entity):
         self._attr_translation_key = key
         self._attr_unique_id = f"{box.entry.entry_id}_{key}"
         self._attr_device_info = box.device_info
+
+    async def async_check_admin(self, translation_key: str = "admin_only") -> None:
+        """Raise unless the caller is an administrator or no user (an automation, a script).
+
+        The parents' settings: a child with a non-admin account must not undo them.
+        """
+        user_id = self._context.user_id if self._context else None
+        if user_id is None:
+            return
+        user = await self.hass.auth.async_get_user(user_id)
+        if user is None or not user.is_admin:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key=translation_key)

@@ -1,4 +1,4 @@
-"""Log book entries of Open Music Box: a volume request the box's maximum limited."""
+"""Log book entries: a volume request the maximum limited, a daily limit reached, a tag refused."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.core import Event, HomeAssistant, callback
 
+from .children.const import EVENT_LIMIT_REACHED, EVENT_TAG_REFUSED
 from .const import DOMAIN
 from .notices import EVENT_VOLUME_LIMITED
 
@@ -30,3 +31,14 @@ def async_describe_events(
         }
 
     async_describe_event(DOMAIN, EVENT_VOLUME_LIMITED, describe_volume_limited)
+
+    @callback
+    def describe_box_event(event: Event) -> dict[str, Any]:
+        entry = hass.config_entries.async_get_entry(event.data.get("entry_id", ""))
+        return {
+            "name": entry.title if entry else DOMAIN,
+            "message": event.data.get("message", event.event_type),
+        }
+
+    async_describe_event(DOMAIN, EVENT_LIMIT_REACHED, describe_box_event)
+    async_describe_event(DOMAIN, EVENT_TAG_REFUSED, describe_box_event)

@@ -1,4 +1,8 @@
-"""The options flow of a music box: volume cap, default volume, "previous", tags, imports."""
+"""The options flow of a music box: volumes, "previous", tags, imports, children; then readers.
+
+The children's settings (floor, daily limit, bedtime, lock) are in the first form; then comes one
+step per reader the box has heard, to assign it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .children.const import CONF_MIN_VOLUME, CONF_READERS, READER_NONE
+from .children.options import children_fields, children_options, reader_schema
+from .children.readers import assignments
 from .const import (
     CONF_DEFAULT_VOLUME,
     CONF_IMPORT_MAX_MB,
@@ -32,6 +39,7 @@ from .const import (
     DEFAULT_VOLUME,
     MAX_IMPORT_MAX_MB,
     SAME_TAG_ACTIONS,
+    SUBENTRY_ROOM,
 )
 
 DEFAULT_OPTIONS: dict[str, int] = {
@@ -49,16 +57,23 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
     OptionsFlowWithReload when an update listener exists).
     """
 
+    _options: dict[str, Any]
+    _readers: list[tuple[str, str]]  # (device id, name) still to assign
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and validate the options."""
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {key: int(user_input[key]) for key in DEFAULT_OPTIONS}
             options.update(_optional_options(user_input, self.config_entry.options))
+            options.update(children_options(user_input, self.config_entry.options))
             if options[CONF_DEFAULT_VOLUME] > options[CONF_MAX_VOLUME]:
                 errors[CONF_DEFAULT_VOLUME] = "default_volume_above_max"
+            elif options.get(CONF_MIN_VOLUME, 0) > options[CONF_MAX_VOLUME]:
+                errors[CONF_MIN_VOLUME] = "min_volume_above_max"
             else:
-                return self.async_create_entry(data=options)
+                self._options = options
+                return await self.async_step_reader()
 
         values = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
         schema = vol.Schema(
@@ -72,9 +87,39 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
                 ): _slider(60, "s"),
                 **_tag_fields(values),
                 **_import_fields(values),
+                **children_fields(values),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+    async def async_step_reader(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Assign each reader the box has heard: to the box, to one of its rooms, or to none."""
+        if not hasattr(self, "_readers"):
+            box = getattr(self.config_entry, "runtime_data", None)
+            self._readers = [] if box is None else box.readers.seen()
+            self._options[CONF_READERS] = assignments(self.config_entry.options)
+        assigned: dict[str, str] = self._options[CONF_READERS]
+        if user_input is not None:
+            device_id = self._readers.pop(0)[0]
+            if user_input["assign"] == READER_NONE:
+                assigned.pop(device_id, None)
+            else:
+                assigned[device_id] = user_input["assign"]
+        if not self._readers:
+            if not assigned:
+                del self._options[CONF_READERS]
+            return self.async_create_entry(data=self._options)
+        device_id, name = self._readers[0]
+        rooms = {
+            subentry.subentry_id: subentry.title
+            for subentry in self.config_entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_ROOM
+        }
+        return self.async_show_form(
+            step_id="reader",
+            data_schema=reader_schema(assigned.get(device_id, READER_NONE), rooms),
+            description_placeholders={"reader": name},
+        )
 
 
 # Tag options (tags.py): optional fields, so a caller that leaves them out keeps what was set.

@@ -38,10 +38,11 @@ class StoredTagLink(TypedDict):
 
 
 class StoredResumePoint(TypedDict):
-    """Where an audiobook stopped (resume.py); keyed by playlist id."""
+    """Where an audiobook stopped (children/resume.py); keyed by playlist id."""
 
     track_id: str
     position: float  # seconds into the track
+    at: NotRequired[float]  # when (POSIX): boxes on the same folder take the newest point
 
 
 class StoredRoom(TypedDict):
@@ -58,6 +59,28 @@ class StoredRoom(TypedDict):
     muted: bool
 
 
+class StoredReader(TypedDict):
+    """A tag reader a box heard (children/readers.py); keyed by its device id."""
+
+    last_seen: float  # POSIX timestamp
+
+
+class StoredDailyLimit(TypedDict):
+    """Today's listening (children/daily_limit.py)."""
+
+    date: str  # local date, ISO: another day starts again from 0
+    seconds: float
+    extra_minutes: int
+    reached: bool
+
+
+class StoredBedtime(TypedDict):
+    """Whether it is bedtime (children/bedtime.py): a parent's switch survives a restart."""
+
+    active: bool
+    since: NotRequired[float]  # POSIX: a scheduled start or end after it wins at start-up
+
+
 class StoredData(TypedDict):
     """Everything one box stores."""
 
@@ -67,6 +90,10 @@ class StoredData(TypedDict):
     playlist_modes: NotRequired[dict[str, str]]  # playlist id -> "audiobook" (album: absent)
     resume_points: NotRequired[dict[str, StoredResumePoint]]  # audiobooks' resume points
     rooms: NotRequired[dict[str, StoredRoom]]  # sync rooms' queues and positions
+    readers: NotRequired[dict[str, StoredReader]]  # tag readers heard, by device id
+    bedtime_playlists: NotRequired[dict[str, bool]]  # playlists a tag may start at bedtime
+    daily_limit: NotRequired[StoredDailyLimit]  # today's listening time
+    bedtime: NotRequired[StoredBedtime]  # bedtime on or off, and why
 
 
 def empty_data() -> StoredData:

@@ -52,8 +52,28 @@ RESUME_POINT = vol.Schema(
     {
         vol.Required("track_id"): str,
         vol.Required("position"): vol.All(_NUMBER, vol.Range(min=0)),
+        vol.Optional("at"): _NUMBER,
     },
     extra=vol.ALLOW_EXTRA,
+)
+
+READER = vol.Schema({vol.Required("last_seen"): _NUMBER}, extra=vol.ALLOW_EXTRA)
+
+BEDTIME_PLAYLIST = vol.In([True])
+
+# Sections that hold one mapping (not entries by id): dropped whole when damaged.
+DAILY_LIMIT = vol.Schema(
+    {
+        vol.Required("date"): str,
+        vol.Required("seconds"): vol.All(_NUMBER, vol.Range(min=0)),
+        vol.Required("extra_minutes"): _COUNT,
+        vol.Required("reached"): bool,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+BEDTIME = vol.Schema(
+    {vol.Required("active"): bool, vol.Optional("since"): _NUMBER}, extra=vol.ALLOW_EXTRA
 )
 
 
@@ -91,6 +111,14 @@ ENTRY_SECTIONS: dict[str, Callable[[Any], Any]] = {
     "playlist_modes": PLAYLIST_MODE,
     "resume_points": RESUME_POINT,
     "rooms": ROOM,
+    "readers": READER,
+    "bedtime_playlists": BEDTIME_PLAYLIST,
+}
+
+# Sections holding one mapping; a damaged one starts again empty (today's count from 0).
+SINGLE_SECTIONS: dict[str, Callable[[Any], Any]] = {
+    "daily_limit": DAILY_LIMIT,
+    "bedtime": BEDTIME,
 }
 
 
@@ -98,7 +126,11 @@ def validate(raw: Any) -> tuple[dict[str, Any], list[str]]:
     """Return (the data that passed, one line per section that lost something)."""
     if not isinstance(raw, dict):
         return {"playlists": {}}, ["everything (the file holds no mapping)"]
-    data: dict[str, Any] = {key: value for key, value in raw.items() if key not in ENTRY_SECTIONS}
+    data: dict[str, Any] = {
+        key: value
+        for key, value in raw.items()
+        if key not in ENTRY_SECTIONS and key not in SINGLE_SECTIONS
+    }
     lost: list[str] = []
     for section, schema in ENTRY_SECTIONS.items():
         if section not in raw:
@@ -117,6 +149,12 @@ def validate(raw: Any) -> tuple[dict[str, Any], list[str]]:
             lost.append(f"{section}: {dropped} of {len(value)}")
         data[section] = kept
     data.setdefault("playlists", {})
+    for section, schema in SINGLE_SECTIONS.items():
+        if section in raw:
+            try:
+                data[section] = schema(raw[section])
+            except vol.Invalid:
+                lost.append(f"{section}: all")
     if "hub" in raw:
         try:
             data["hub"] = HUB(raw["hub"])

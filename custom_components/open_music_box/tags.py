@@ -1,140 +1,67 @@
 """NFC tags: a scanned tag starts its playlist; association sessions link the next scanned tag.
 
 Any reader works: Home Assistant's `tag_scanned` event carries the tag id and the reader's device.
-Every box hears every scan (there is no reader → box mapping yet): a box plays the tags it links.
-A tag that no loaded box links or waits for is "unknown": each box then fires its unknown-tag
-event, and shows a notification if its option says so.
+A box hears the readers assigned to it or to its rooms, and those assigned to no box
+(children/readers.py); a box plays the tags it links. A tag that no box hearing the reader links
+or waits for is "unknown": each such box then fires its unknown-tag event, and the boxes whose
+option says so share one notification (tag_notices.py). A daily limit or bedtime may refuse a tag
+(children/).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
-import uuid
 
-from homeassistant.components import persistent_notification
+from homeassistant.components.tag import TAG_DATA
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.collection import CHANGE_ADDED
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .catalog import validation_error
-from .const import (
-    CONF_SAME_TAG_ACTION,
-    CONF_UNKNOWN_TAG_NOTIFICATION,
-    DEFAULT_SAME_TAG_ACTION,
-    DEFAULT_UNKNOWN_TAG_NOTIFICATION,
-    DOMAIN,
-    SAME_TAG_IGNORE,
-    SAME_TAG_TOGGLE,
-)
+from .const import CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION, DOMAIN
 from .listeners import Listeners
-from .playback.player import PlayState
 from .storage import StoredTagLink
+from .tag_model import (
+    TARGET_BOX,
+    Session,
+    SessionState,
+    TagScan,
+    clean_tag_id,
+    redacted,
+    require_tag_id,
+)
+from .tag_notices import (
+    async_linked,
+    async_name_tag,
+    async_notify_unknown,
+    async_unname_tag,
+    tag_name,
+)
+from .tag_play import async_play_link
 
 if TYPE_CHECKING:
     from .box import MusicBox
 
 _LOGGER = logging.getLogger(__name__)
 
-# HA's tag component fires this (homeassistant.components.tag.const); not imported, so the box
-# needs no dependency on that component: ESPHome, the companion app or an automation may fire it.
+# HA's tag component fires this, as ESPHome, the companion app or an automation may: the box needs
+# no dependency on that component (its tag list, when loaded, gets names: tag_notices.py).
 EVENT_TAG_SCANNED = "tag_scanned"
 
 EVENT_TAG_UNKNOWN = f"{DOMAIN}_tag_unknown"
 EVENT_TAG_ASSOCIATION = f"{DOMAIN}_tag_association"
 
-# A state holds at most 255 characters: any accepted tag id fits in the "last tag" sensor.
-MAX_TAG_ID_LENGTH = 255
 DEFAULT_ASSOCIATION_TIMEOUT = 60
 MIN_ASSOCIATION_TIMEOUT = 5
 MAX_ASSOCIATION_TIMEOUT = 600
 
-TARGET_BOX = "box"  # otherwise the target is a sync room's id
 
 _MANAGERS: HassKey[dict[str, TagManager]] = HassKey(f"{DOMAIN}_tag_managers")
-
-
-class SessionState(StrEnum):
-    """States of an association session; the box keeps it only while it is open (first two)."""
-
-    WAITING = "waiting"
-    DUPLICATE = "duplicate"  # the scanned tag starts another playlist: override, scan again, cancel
-    LINKED = "linked"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class TagScan:
-    """The last scan a box heard (shown by the "last tag" sensor)."""
-
-    tag_id: str
-    device_id: str | None  # the reader
-    known: bool  # linked on this box to a playlist that exists
-    playlist_id: str | None
-
-
-@dataclass(slots=True)
-class Session:
-    """A request to link the next scanned tag to a playlist, with a deadline."""
-
-    playlist_id: str
-    start_track_id: str | None
-    shuffle: bool | None
-    timeout: int
-    expires_at: datetime
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    state: SessionState = SessionState.WAITING
-    tag_id: str | None = None
-    # duplicate: the playlist the tag starts now; linked after an override: the one it started.
-    current_playlist_id: str | None = None
-    reason: str | None = None  # cancelled: "user", "replaced" or "unload"
-    cancel_timer: CALLBACK_TYPE | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Describe the session for clients and the bus."""
-        return {
-            "session_id": self.id,
-            "state": self.state.value,
-            "playlist_id": self.playlist_id,
-            "start_track_id": self.start_track_id,
-            "shuffle": self.shuffle,
-            "timeout": self.timeout,
-            "expires_at": self.expires_at.isoformat(),
-            "tag_id": self.tag_id,
-            "current_playlist_id": self.current_playlist_id,
-            "reason": self.reason,
-        }
-
-
-def clean_tag_id(tag_id: Any) -> str | None:
-    """Return the tag id without surrounding blanks, or None when empty, too long or no string."""
-    if not isinstance(tag_id, str):
-        return None
-    clean = tag_id.strip()
-    if not clean or len(clean) > MAX_TAG_ID_LENGTH:
-        return None
-    return clean
-
-
-def require_tag_id(tag_id: str) -> str:
-    """Return the cleaned tag id of a service or WebSocket call, or raise a translated error."""
-    if (clean := clean_tag_id(tag_id)) is None:
-        raise validation_error("invalid_tag_id", max=str(MAX_TAG_ID_LENGTH))
-    return clean
-
-
-def redacted(tag_id: str) -> str:
-    """Return a short digest: a tag id can open other automations (diagnostics are shared)."""
-    return hashlib.sha256(tag_id.encode()).hexdigest()[:12]
 
 
 class TagManager:
@@ -147,6 +74,7 @@ class TagManager:
         self.last_scan: TagScan | None = None
         self._listeners = Listeners[[]]()
         self._unsub_bus: CALLBACK_TYPE | None = None
+        self._unsub_ha_tags: CALLBACK_TYPE | None = None
 
     # Life cycle -----------------------------------------------------------------
 
@@ -155,6 +83,8 @@ class TagManager:
         """Listen to scans."""
         self._hass.data.setdefault(_MANAGERS, {})[self._box.entry.entry_id] = self
         self._unsub_bus = self._hass.bus.async_listen(EVENT_TAG_SCANNED, self._on_tag_scanned)
+        if (ha_tags := self._hass.data.get(TAG_DATA)) is not None:
+            self._unsub_ha_tags = ha_tags.async_add_listener(self._on_ha_tag_change)
 
     @callback
     def async_stop(self) -> None:
@@ -162,6 +92,9 @@ class TagManager:
         if self._unsub_bus is not None:
             self._unsub_bus()
             self._unsub_bus = None
+        if self._unsub_ha_tags is not None:
+            self._unsub_ha_tags()
+            self._unsub_ha_tags = None
         self._hass.data.get(_MANAGERS, {}).pop(self._box.entry.entry_id, None)
         if self._session is not None:
             self._end(self._session, SessionState.CANCELLED, reason="unload")
@@ -225,9 +158,33 @@ class TagManager:
             link["start_track_id"] = start_track_id
         if shuffle is not None:
             link["shuffle"] = shuffle
+        before = self._valid_link(tag_id)
         self._links[tag_id] = link
         self._saved()
+        self._box.entry.async_create_task(
+            self._hass, self._async_announce(tag_id, before), f"{DOMAIN} tag linked"
+        )
         return self.link_dict(tag_id, link)
+
+    def _tag_name(self, link: StoredTagLink | None) -> str | None:
+        if link is None or (playlist := self._box.catalog.playlist(link["playlist_id"])) is None:
+            return None
+        return tag_name(self._box, playlist.name)
+
+    async def _async_announce(self, tag_id: str, before: StoredTagLink | None) -> None:
+        """Confirm the link of a tag the parent was told about; name it in HA's tag list."""
+        link = self._valid_link(tag_id)
+        if link is None or (playlist := self._box.catalog.playlist(link["playlist_id"])) is None:
+            return
+        await async_linked(self._hass, self._box, tag_id, playlist.name)
+        await async_name_tag(
+            self._hass, tag_id, tag_name(self._box, playlist.name), self._tag_name(before)
+        )
+
+    async def _on_ha_tag_change(self, change: str, tag_id: str, _config: dict[str, Any]) -> None:
+        """Name a tag linked by its first scan: HA adds it to its list after our link."""
+        if change == CHANGE_ADDED and (name := self._tag_name(self._valid_link(tag_id))):
+            await async_name_tag(self._hass, tag_id, name)
 
     @callback
     def _saved(self) -> None:
@@ -256,8 +213,12 @@ class TagManager:
         clean = require_tag_id(tag_id)
         if clean not in self._links:
             raise validation_error("unknown_tag", tag_id=clean)
-        del self._links[clean]
+        name = self._tag_name(self._links.pop(clean))
         self._saved()
+        if name is not None:
+            self._box.entry.async_create_task(
+                self._hass, async_unname_tag(self._hass, clean, name), f"{DOMAIN} tag unlinked"
+            )
 
     # Association session -----------------------------------------------------------------
 
@@ -373,9 +334,17 @@ class TagManager:
         reader = event.data.get("device_id")
         self.handle_scan(tag_id, reader if isinstance(reader, str) else None)
 
+    def hears(self, device_id: str | None) -> bool:
+        """Return True when this box takes scans of the reader (not another child's)."""
+        return self._box.readers.hearing(device_id).heard
+
     @callback
     def handle_scan(self, tag_id: str, device_id: str | None) -> None:
         """Link the tag (open session), play its playlist, or take the unknown-tag path."""
+        hearing = self._box.readers.hearing(device_id)
+        if not hearing.heard:
+            return  # another box's reader: no play, no unknown-tag notice
+        self._box.readers.saw(device_id)
         if (session := self._session) is not None:
             self._associate(session, tag_id)
             self._record(tag_id, device_id)
@@ -383,10 +352,18 @@ class TagManager:
         link = self._valid_link(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
+            if (reason := self._box.guard.tag_refusal(link["playlist_id"])) is not None:
+                self._box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+                return
             self._box.entry.async_create_task(
-                self._hass, self._async_play(tag_id, link), f"{DOMAIN} tag {redacted(tag_id)}"
+                self._hass,
+                async_play_link(self._box, tag_id, link, hearing.room_id),
+                f"{DOMAIN} tag {redacted(tag_id)}",
             )
-        elif not any(m.knows(tag_id) for m in self._hass.data.get(_MANAGERS, {}).values()):
+        elif not any(
+            m.knows(tag_id) and m.hears(device_id)
+            for m in self._hass.data.get(_MANAGERS, {}).values()
+        ):
             self._unknown(tag_id, device_id)
 
     @callback
@@ -397,35 +374,6 @@ class TagManager:
         )
         self._listeners.notify()
 
-    async def _async_play(self, tag_id: str, link: StoredTagLink) -> None:
-        player = self._box.player
-        if (target := link["target"]) != TARGET_BOX:
-            if (room := self._box.rooms.get(target)) is None:
-                _LOGGER.warning("The room of tag %s was removed", redacted(tag_id))
-                return
-            player = room.player
-        playlist_id = link["playlist_id"]
-        same = player.playlist_id == playlist_id and player.state is not PlayState.IDLE
-        if same:
-            action = self._box.entry.options.get(CONF_SAME_TAG_ACTION, DEFAULT_SAME_TAG_ACTION)
-            if action == SAME_TAG_IGNORE:
-                return
-            if action == SAME_TAG_TOGGLE:
-                await player.async_toggle()
-                return
-        start = link.get("start_track_id")
-        playlist = self._box.catalog.playlist(playlist_id)
-        if start is not None and (playlist is None or start not in playlist.track_ids):
-            _LOGGER.warning("The start track of a tag's link is gone; playing from the start")
-            start = None
-        try:
-            # "restart" really starts over, even an audiobook (it does not resume).
-            await self._box.async_play_playlist(
-                playlist_id, start, link.get("shuffle"), resume=not same, player=player
-            )
-        except HomeAssistantError as err:
-            _LOGGER.warning("Cannot play the playlist of tag %s: %s", redacted(tag_id), err)
-
     @callback
     def _unknown(self, tag_id: str, device_id: str | None) -> None:
         # device_id is the reader here (as in tag_scanned); the box's device is box_device_id.
@@ -433,31 +381,20 @@ class TagManager:
             EVENT_TAG_UNKNOWN,
             {"tag_id": tag_id, "device_id": device_id, "box_device_id": self._box.events.device_id},
         )
-        options = self._box.entry.options
-        if options.get(CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION):
+        # Every box hears the scan; the first box that notifies speaks for all: one notification.
+        boxes = [m._box for m in self._hass.data.get(_MANAGERS, {}).values() if m.notifies]
+        if boxes and boxes[0] is self._box:
             self._box.entry.async_create_task(
-                self._hass, self._async_notify(tag_id), f"{DOMAIN} unknown tag notification"
+                self._hass,
+                async_notify_unknown(self._hass, tag_id, device_id, boxes),
+                f"{DOMAIN} unknown tag notification",
             )
 
     @property
-    def notification_id(self) -> str:
-        """Return the id of the box's unknown-tag notification (repeated scans update it)."""
-        return f"{DOMAIN}_unknown_tag_{self._box.entry.entry_id}"
-
-    async def _async_notify(self, tag_id: str) -> None:
-        texts = await async_get_translations(
-            self._hass, self._hass.config.language, "exceptions", {DOMAIN}
-        )
-        prefix = f"component.{DOMAIN}.exceptions"
-        title = texts.get(f"{prefix}.unknown_tag_notification_title.message", "Unknown tag")
-        message = texts.get(f"{prefix}.unknown_tag_notification.message", "{tag_id}")
-        persistent_notification.async_create(
-            self._hass,
-            # Backticks would end the code span the id is shown in.
-            message.format(name=self._box.entry.title, tag_id=tag_id.replace("`", "'")),
-            title.format(name=self._box.entry.title),
-            self.notification_id,
-        )
+    def notifies(self) -> bool:
+        """Return True when the box's option asks for the unknown-tag notification."""
+        options = self._box.entry.options
+        return bool(options.get(CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION))
 
     # Diagnostics -----------------------------------------------------------------
 

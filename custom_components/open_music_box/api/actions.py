@@ -7,19 +7,22 @@ from collections.abc import Awaitable, Callable
 from homeassistant.components.media_player import DOMAIN as MP_DOMAIN
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, callback
-from homeassistant.helpers import service
+from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.typing import VolDictType
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.lock import async_check_lock
+from ..children.sleep_timer import MAX_MINUTES
 from ..const import DOMAIN
-from ..sleep_timer import MAX_MINUTES
 from .operations import OPERATIONS, Operation
+from .resolve import TARGET_KEYS, action_entry_id
 from .runner import async_is_admin, async_run, loaded_box
 from .validation import ID_SCHEMA
 
 ATTR_MINUTES = "minutes"
+_BOX_KEYS = frozenset({ATTR_CONFIG_ENTRY_ID, *TARGET_KEYS})
 
 
 async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
@@ -27,6 +30,7 @@ async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
     entry = entity.platform.config_entry
     assert entry is not None  # entities of our platform always come from a config entry
     box: MusicBox = entry.runtime_data
+    await async_check_lock(box, call.context, "player/sleep_timer")
     await box.sleep_timer.async_set(call.data[ATTR_MINUTES])
 
 
@@ -40,8 +44,14 @@ ENTITY_SERVICES: dict[str, tuple[Callable[[Entity, ServiceCall], Awaitable[None]
 
 
 def action_schema(op: Operation) -> vol.Schema:
-    """Return the schema of an operation's action: its box and the operation's fields."""
-    return vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): ID_SCHEMA, **op.fields})
+    """Return the schema of an operation's action: its box and the operation's fields.
+
+    The box is the target (its media player: what a parent picks, and what the media selector
+    then browses) or its config entry.
+    """
+    return vol.Schema(
+        {vol.Optional(ATTR_CONFIG_ENTRY_ID): ID_SCHEMA, **cv.ENTITY_SERVICE_FIELDS, **op.fields}
+    )
 
 
 @callback
@@ -56,8 +66,8 @@ def async_setup_actions(hass: HomeAssistant) -> None:
             continue
 
         async def _action(call: ServiceCall, op: Operation = op) -> ServiceResponse:
-            box = loaded_box(hass, call.data[ATTR_CONFIG_ENTRY_ID])
-            data = {k: v for k, v in call.data.items() if k != ATTR_CONFIG_ENTRY_ID}
+            box = loaded_box(hass, action_entry_id(hass, call))
+            data = {k: v for k, v in call.data.items() if k not in _BOX_KEYS}
             result = await async_run(box, op, data, await async_is_admin(hass, call.context))
             return result if call.return_response else None
 

@@ -15,18 +15,25 @@ from typing import Any
 
 from homeassistant.components.media_player import RepeatMode
 from homeassistant.core import SupportsResponse
+from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from ..box import MusicBox
+from ..children.const import MAX_EXTRA_MINUTES
+from ..children.operations import grant_extra_minutes, set_bedtime_playlist
+from ..children.resume import PlaylistMode
+from ..children.sleep_timer import MAX_MINUTES
 from ..events import track_dict
-from ..resume import PlaylistMode
-from ..sleep_timer import MAX_MINUTES
-from ..tags import DEFAULT_ASSOCIATION_TIMEOUT, redacted
-from .validation import ID_SCHEMA, IDS, NAME, POSITION, boolean, finite, integer, string
+from ..tag_model import redact_tags
+from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .resolve import ATTR_ROOM_ENTITY_ID
+from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
 
 MAX_POSITION_MS = 24 * 3600 * 1000
 
 SchemaDict = dict[str | vol.Marker, Any]
+
+__all__ = ["OPERATIONS", "Call", "Kind", "Operation", "redact_tags"]
 
 
 class Kind(StrEnum):
@@ -64,19 +71,6 @@ class Operation:
     def admin_only(self) -> bool:
         """Return True when only administrators (and automations) may call it."""
         return self.kind is Kind.EDIT
-
-
-def redact_tags(value: Any) -> Any:
-    """Replace every tag id in a result or event by its digest (tag ids open doors)."""
-    if isinstance(value, list):
-        return [redact_tags(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: redact_tags(item) for key, item in value.items() if key != "tag_id"}
-    if "tag_id" in value:
-        tag_id = value["tag_id"]
-        out["tag_digest"] = None if tag_id is None else redacted(tag_id)
-    return out
 
 
 # Player -----------------------------------------------------------------
@@ -242,7 +236,8 @@ async def _imports_list(call: Call) -> dict[str, Any]:
 
 # The table -----------------------------------------------------------------
 
-_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): ID_SCHEMA}
+# A playlist by id, `playlist:<id>`, media selector or name: api/resolve.py finds it.
+_PLAYLIST: SchemaDict = {vol.Required("playlist_id"): PLAYLIST}
 _TRACKS: SchemaDict = {**_PLAYLIST, vol.Required("track_ids"): IDS}
 # Tag ids and timeouts are bounded by TagManager, with their own translated error codes.
 _TAG: SchemaDict = {vol.Required("tag_id"): string}
@@ -329,8 +324,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "move_track",
         EDIT,
         {
-            vol.Required("source_playlist_id"): ID_SCHEMA,
-            vol.Required("target_playlist_id"): ID_SCHEMA,
+            vol.Required("source_playlist_id"): PLAYLIST,
+            vol.Required("target_playlist_id"): PLAYLIST,
             vol.Required("track_id"): ID_SCHEMA,
             vol.Optional("position"): POSITION,
         },
@@ -344,13 +339,34 @@ OPERATIONS: tuple[Operation, ...] = (
         _set_mode,
         _OPTIONAL,
     ),
+    Operation(
+        "playlists/set_bedtime",
+        "set_bedtime_playlist",
+        EDIT,
+        {**_PLAYLIST, vol.Required("bedtime"): boolean},
+        set_bedtime_playlist,
+        _OPTIONAL,
+    ),
+    Operation(
+        "children/grant_extra_minutes",
+        "grant_extra_minutes",
+        EDIT,
+        {vol.Required("minutes"): vol.All(integer, vol.Range(min=0, max=MAX_EXTRA_MINUTES))},
+        grant_extra_minutes,
+        _OPTIONAL,
+    ),
     Operation("rescan", "rescan", EDIT, {}, _rescan),
     Operation("tags/list", "list_tags", READ, {}, _tags_list, _ONLY),
     Operation(
         "tags/link",
         "link_tag",
         EDIT,
-        {**_TAG, **_TAG_LINK, vol.Optional("room_id"): ID_SCHEMA},
+        {
+            **_TAG,
+            **_TAG_LINK,
+            vol.Optional("room_id"): ID_SCHEMA,
+            vol.Optional(ATTR_ROOM_ENTITY_ID): vol.All(string, cv.entity_id),
+        },
         _tags_link,
         _OPTIONAL,
     ),
@@ -373,7 +389,7 @@ OPERATIONS: tuple[Operation, ...] = (
             # Scheme, host and length are checked by the importer (its own translated error).
             vol.Required("url"): string,
             vol.Optional("playlist_name"): NAME,
-            vol.Optional("playlist_id"): ID_SCHEMA,
+            vol.Optional("playlist_id"): PLAYLIST,
         },
         _imports_start,
         _OPTIONAL,

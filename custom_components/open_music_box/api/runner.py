@@ -9,8 +9,10 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
 from ..box import MusicBox
+from ..children.lock import check_lock
 from ..const import DOMAIN
 from .operations import Call, Kind, Operation
+from .resolve import resolve_fields
 
 
 def loaded_box(hass: HomeAssistant, entry_id: str) -> MusicBox:
@@ -44,7 +46,9 @@ async def async_run(
     box: MusicBox, op: Operation, data: dict[str, Any], admin: bool
 ) -> dict[str, Any] | None:
     """Run the operation; an edit is on disk before the caller hears it was done."""
-    result = await op.handler(Call(box, data, admin))
+    if op.kind is Kind.CONTROL:
+        check_lock(box, op.command, admin)  # a locked box: the simple buttons only
+    result = await op.handler(Call(box, resolve_fields(box, data), admin))
     if op.kind is Kind.EDIT:
         await box.store.async_flush()
     return result

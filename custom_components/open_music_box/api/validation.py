@@ -9,9 +9,11 @@ from typing import Any
 import voluptuous as vol
 
 from ..catalog import MAX_NAME_LENGTH, validation_error
+from ..const import PLAYLIST_PREFIX
 
 MAX_TRACKS_PER_CALL = 10_000
 MAX_ID_LENGTH = 64
+MAX_REF_LENGTH = max(MAX_NAME_LENGTH, len(PLAYLIST_PREFIX) + MAX_ID_LENGTH)
 
 # C0/C1 controls and DEL, and the bidi overrides/isolates that let a name display as another.
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -63,7 +65,20 @@ def boolean(value: Any) -> bool:
     return value
 
 
+def playlist_ref(value: Any) -> str:
+    """Accept a playlist as an id, a `playlist:<id>` media id, a name, or a media selector's dict.
+
+    Only the shape is checked here; api/resolve.py finds the playlist on the box.
+    """
+    if isinstance(value, dict):
+        value = value.get("media_content_id")
+    if (clean := clean_name(string(value), MAX_REF_LENGTH)) is None:
+        raise vol.Invalid(f"expected a playlist id or name of 1 to {MAX_REF_LENGTH} characters")
+    return clean
+
+
 ID_SCHEMA = vol.All(string, vol.Length(min=1, max=MAX_ID_LENGTH))
 IDS = vol.All([ID_SCHEMA], vol.Length(max=MAX_TRACKS_PER_CALL))
 NAME = name
+PLAYLIST = playlist_ref
 POSITION = vol.All(integer, vol.Range(min=0, max=MAX_TRACKS_PER_CALL))

@@ -22,7 +22,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import voluptuous as vol
 
 from ..const import DOMAIN
-from .operations import OPERATIONS, Kind, Operation, redact_tags
+from ..tag_model import redact_tags
+from .operations import OPERATIONS, Kind, Operation
 from .runner import async_run, loaded_box
 from .validation import ID_SCHEMA, finite, integer
 

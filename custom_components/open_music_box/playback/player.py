@@ -57,7 +57,7 @@ class Player:
         self.order: list[int] = []  # play order: indexes into queue
         self.pos = 0  # index into order
         self.state = PlayState.IDLE
-        self.volume = min(settings.default_volume, settings.max_volume)
+        self.volume = settings.clamp(settings.default_volume)
         self.muted = False
         self.volume_limited = False  # the maximum cut the last requested volume
         self.shuffle = False
@@ -326,10 +326,10 @@ class Player:
             self._notify()
 
     async def async_set_volume(self, level: float) -> None:
-        """Set the volume, never above the configured maximum (and tell when it limited it)."""
+        """Set the volume within the floor and the maximum (and tell when the maximum cut it)."""
         maximum = self.settings.max_volume
         self.volume_limited = level > maximum + VOLUME_TOLERANCE
-        self.volume = max(0.0, min(level, maximum))
+        self.volume = self.settings.clamp(level)
         await self.output.async_set_volume(self.volume)
         self._notify()
         if self.volume_limited:
@@ -362,10 +362,10 @@ class Player:
             self._notify()
 
     async def async_apply_settings(self, settings: PlayerSettings) -> None:
-        """Apply new options; a lower maximum lowers the volume at once."""
+        """Apply new options; a lower maximum (or a higher floor) moves the volume at once."""
         self.settings = settings
-        if self.volume > settings.max_volume:
-            await self.async_set_volume(settings.max_volume)
+        if abs(settings.clamp(self.volume) - self.volume) > VOLUME_TOLERANCE / 10:
+            await self.async_set_volume(settings.clamp(self.volume))
         else:
             self._notify()  # the cap is part of what clients are shown (max_volume)
 

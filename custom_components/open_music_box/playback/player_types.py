@@ -27,8 +27,13 @@ class PlayerSettings:
     """The options that shape the player (from the config entry's options)."""
 
     max_volume: float = 1.0  # 0..1
+    min_volume: float = 0.0  # 0..1; a maximum below it wins (bedtime lowers the maximum)
     default_volume: float = 0.5  # 0..1
     previous_restart_seconds: float = 3.0
+
+    def clamp(self, level: float) -> float:
+        """Return `level` within the floor and the maximum."""
+        return max(min(self.min_volume, self.max_volume), min(level, self.max_volume), 0.0)
 
 
 OutputFactory = Callable[[], Output]

@@ -1,9 +1,13 @@
 """Resume points: an audiobook starts again where it stopped, an album starts over.
 
-The player stays unaware of modes: this class watches it and writes, per audiobook, the track
-and position it was at — on pause, stop, seek and track change, every 10 s while playing, and when
-the box closes (Home Assistant stops, or the entry reloads). `MusicBox.async_play_playlist` asks
-`start_point` where to begin.
+The players stay unaware of modes: this class watches the box's player and its rooms' and writes,
+per audiobook, the track and position it was at — on pause, stop, seek and track change, every
+10 s while playing, and when the box closes (Home Assistant stops, or the entry reloads).
+`MusicBox.async_play_playlist` asks `start_point` where to begin.
+
+A resume point belongs to the audiobook, not to one box: boxes on the same library folder share
+them. Each box keeps the points it wrote (with when), and starts from the newest point any loaded
+box of the folder has; an audiobook made (or unmade) on one of them is one on all of them.
 """
 
 from __future__ import annotations
@@ -12,19 +16,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
+import os
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 import homeassistant.util.dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
-from .catalog import Catalog, CatalogChange
-from .const import DOMAIN
-from .models import Track
-from .playback.player import Player, PlayState, interpolate
-from .storage import BoxStore, StoredResumePoint
+from ..catalog import Catalog, CatalogChange
+from ..const import DOMAIN
+from ..models import Track
+from ..playback.player import Player, PlayState, interpolate
+from ..storage import BoxStore, StoredResumePoint
 
 SAVE_INTERVAL = timedelta(seconds=10)
+
+# Every loaded box's Resume, by entry id: the boxes on the same folder share resume points.
+_SHELVES: HassKey[dict[str, Resume]] = HassKey(f"{DOMAIN}_resume")
 
 
 class PlaylistMode(StrEnum):
@@ -58,9 +68,11 @@ class Resume:
         self._hass = hass
         self._store = store
         self._catalog = catalog
-        self._player = player
-        self._seen: _Seen | None = None
+        self._players = [player]
+        self._seen: dict[int, _Seen] = {}  # by id() of the player
         self._unsubs: list[Callable[[], None]] = []
+        self._key = os.path.normpath(str(catalog.root))  # the folder the boxes share
+        self._entry_id = str(id(self))
 
     # Stored data (setdefault: files written before this feature have neither key) ------------
 
@@ -75,13 +87,18 @@ class Resume:
     # Life cycle -----------------------------------------------------------------
 
     @callback
-    def async_start(self) -> None:
-        """Follow the player and the catalog (after the store is loaded and the first scan)."""
+    def async_start(self, rooms: list[Player] | None = None) -> None:
+        """Follow the players and the catalog (after the store is loaded and the first scan)."""
+        self._hass.data.setdefault(_SHELVES, {})[self._entry_id] = self
         self._prune()  # playlists deleted while Home Assistant was off
-        self._seen = self._look()
+        self._players += rooms or []
+        for player in self._players:
+            self._seen[id(player)] = self._look(player)
+            self._unsubs += [
+                player.async_add_listener(partial(self._on_player, player)),
+                player.async_add_finished_listener(self._on_finished),
+            ]
         self._unsubs += [
-            self._player.async_add_listener(self._on_player),
-            self._player.async_add_finished_listener(self._on_finished),
             self._catalog.async_add_change_listener(self._on_catalog),
             async_track_time_interval(
                 self._hass, self._on_interval, SAVE_INTERVAL, name=f"{DOMAIN} resume point"
@@ -90,48 +107,81 @@ class Resume:
 
     @callback
     def async_stop(self) -> None:
-        """Write where the player is now (the box closes), then stop following it."""
-        self._record_current()
+        """Write where the players are now (the box closes), then stop following them."""
+        for player in self._players:
+            self._record_current(player)
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        shelves = self._hass.data.get(_SHELVES, {})
+        if shelves.get(self._entry_id) is self:
+            del shelves[self._entry_id]
+
+    def _shelf(self) -> list[Resume]:
+        """Return this box and the other loaded boxes on the same library folder."""
+        others = [
+            resume
+            for resume in self._hass.data.get(_SHELVES, {}).values()
+            if resume is not self and resume._key == self._key
+        ]
+        return [self, *others]
 
     # Modes -----------------------------------------------------------------
 
+    def _own_mode(self, playlist_id: str) -> bool:
+        return self._modes.get(playlist_id) == PlaylistMode.AUDIOBOOK
+
     def mode(self, playlist_id: str) -> PlaylistMode:
-        """Return a playlist's mode."""
-        if self._modes.get(playlist_id) == PlaylistMode.AUDIOBOOK:
+        """Return a playlist's mode (an audiobook on any box of the folder is one here)."""
+        if any(resume._own_mode(playlist_id) for resume in self._shelf()):
             return PlaylistMode.AUDIOBOOK
         return PlaylistMode.ALBUM
 
     @callback
     def set_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
-        """Set a playlist's mode; an album forgets its resume point."""
+        """Set a playlist's mode on every box of the folder; an album forgets its points."""
         self._catalog.require_playlist(playlist_id)
+        for resume in self._shelf():
+            resume._set_own_mode(playlist_id, mode)
+
+    @callback
+    def _set_own_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
         if mode == PlaylistMode.AUDIOBOOK:
             self._modes[playlist_id] = PlaylistMode.AUDIOBOOK.value
         else:
             self._modes.pop(playlist_id, None)
             self._points.pop(playlist_id, None)
         self._store.schedule_save()
-        self._record_current()  # made an audiobook while it plays: it resumes from here
+        for player in self._players:  # made an audiobook while it plays: it resumes from here
+            self._record_current(player)
 
     # Resume points -----------------------------------------------------------------
 
     def point(self, playlist_id: str) -> StoredResumePoint | None:
-        """Return an audiobook's resume point, if it has one."""
-        return self._points.get(playlist_id)
+        """Return an audiobook's resume point (the newest of the folder's boxes), if any."""
+        point = self._newest(playlist_id)
+        if point is None:
+            return None
+        return {"track_id": point["track_id"], "position": point["position"]}
+
+    def _newest(self, playlist_id: str) -> StoredResumePoint | None:
+        points = [
+            point
+            for resume in self._shelf()
+            if (point := resume._points.get(playlist_id)) is not None
+        ]
+        return max(points, key=lambda p: float(p.get("at", 0.0)), default=None)
 
     @callback
     def start_point(self, playlist_id: str, tracks: list[Track]) -> tuple[str | None, float]:
         """Return (track id, position) to start a playlist at; (None, 0) is the beginning."""
         if self.mode(playlist_id) is not PlaylistMode.AUDIOBOOK:
             return None, 0.0
-        if (point := self._points.get(playlist_id)) is None:
+        if (point := self._newest(playlist_id)) is None:  # the newest, whichever box wrote it
             return None, 0.0
         if not any(track.id == point["track_id"] for track in tracks):
             # Its track left the playlist (file deleted, playlist edited): start over.
-            self._drop_point(playlist_id)
+            self._drop_everywhere(playlist_id)
             return None, 0.0
         return point["track_id"], max(0.0, float(point["position"]))
 
@@ -141,16 +191,25 @@ class Resume:
             return
         if self.mode(playlist_id) is not PlaylistMode.AUDIOBOOK:
             return
-        point: StoredResumePoint = {"track_id": track_id, "position": round(max(0.0, position), 1)}
-        if self._points.get(playlist_id) != point:
-            self._points[playlist_id] = point
+        position = round(max(0.0, position), 1)
+        current = self._points.get(playlist_id)
+        if current is None or (current["track_id"], current["position"]) != (track_id, position):
+            self._points[playlist_id] = {
+                "track_id": track_id,
+                "position": position,
+                "at": dt_util.utcnow().timestamp(),
+            }
             self._store.schedule_save()
 
     @callback
-    def _record_current(self) -> None:
-        player = self._player
+    def _record_current(self, player: Player) -> None:
         if player.state is not PlayState.IDLE and (track := player.current) is not None:
             self._record(player.playlist_id, track.id, player.current_position())
+
+    @callback
+    def _drop_everywhere(self, playlist_id: str) -> None:
+        for resume in self._shelf():
+            resume._drop_point(playlist_id)
 
     @callback
     def _drop_point(self, playlist_id: str) -> None:
@@ -159,8 +218,7 @@ class Resume:
 
     # Watching the player -----------------------------------------------------------------
 
-    def _look(self) -> _Seen:
-        player = self._player
+    def _look(self, player: Player) -> _Seen:
         track = player.current
         return _Seen(
             player.playlist_id,
@@ -171,9 +229,9 @@ class Resume:
         )
 
     @callback
-    def _on_player(self) -> None:
-        seen, previous = self._look(), self._seen
-        self._seen = seen
+    def _on_player(self, player: Player) -> None:
+        seen, previous = self._look(player), self._seen.get(id(player))
+        self._seen[id(player)] = seen
         if seen == previous:  # volume, mute, shuffle...: not a move
             return
         if (
@@ -191,14 +249,15 @@ class Resume:
 
     @callback
     def _on_finished(self, playlist_id: str | None) -> None:
-        """Played to its end: next time it starts over."""
+        """Played to its end: next time it starts over, on every box of the folder."""
         if playlist_id is not None:
-            self._drop_point(playlist_id)
+            self._drop_everywhere(playlist_id)
 
     @callback
     def _on_interval(self, _now: datetime) -> None:
-        if self._player.state is PlayState.PLAYING:
-            self._record_current()
+        for player in self._players:
+            if player.state is PlayState.PLAYING:
+                self._record_current(player)
 
     @callback
     def _on_catalog(self, _change: CatalogChange) -> None:

@@ -1,7 +1,7 @@
 """Sleep timer: after N minutes the box fades out over 10 s, pauses, and gets its volume back.
 
 The fade goes through the player (`async_set_volume`), so the cap still applies and the entity
-and the live-state hub show the volume going down. The volume setting from before the fade comes
+and the event log show the volume going down. The volume setting from before the fade comes
 back once the box is paused (or at once when the timer is cancelled during the fade); if someone
 changes the volume during the fade, that new level is the one restored.
 
@@ -20,8 +20,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 import homeassistant.util.dt as dt_util
 
-from .listeners import Listeners
-from .playback.player import Player
+from ..listeners import Listeners
+from ..playback.player import Player
 
 MAX_MINUTES = 720  # 12 hours
 FADE_SECONDS = 10.0
@@ -64,11 +64,19 @@ class SleepTimer:
         if minutes <= 0:
             return
         # Whole seconds: the end time is shown as such (sensor, clients), and is then exact.
-        self.ends_at = (dt_util.utcnow() + timedelta(minutes=minutes)).replace(microsecond=0)
-        self._unsub = async_track_point_in_utc_time(
-            self._hass, self._async_start_fade, self.ends_at - timedelta(seconds=FADE_SECONDS)
-        )
+        self._start((dt_util.utcnow() + timedelta(minutes=minutes)).replace(microsecond=0))
         self._notify()
+
+    async def async_set_until(self, ends_at: datetime) -> None:
+        """Fade out and pause at `ends_at` exactly (the daily limit), quietly."""
+        await self.async_cancel(notify=False)
+        self._start(ends_at)
+
+    @callback
+    def _start(self, ends_at: datetime) -> None:
+        self.ends_at = ends_at
+        fade_at = max(ends_at - timedelta(seconds=FADE_SECONDS), dt_util.utcnow())
+        self._unsub = async_track_point_in_utc_time(self._hass, self._async_start_fade, fade_at)
 
     async def async_cancel(self, notify: bool = True) -> None:
         """Stop the timer; during the fade, the volume comes back at once."""

@@ -1,0 +1,1 @@
+"""Children's features: resume points, sleep timer, readers, bedtime, daily limit, lock."""

@@ -1,0 +1,68 @@
+"""When bedtime starts and ends (local time): the box's `time` entities, options of the box."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from homeassistant.components.time import TimeEntity
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .box import MusicBox, OpenMusicBoxConfigEntry
+from .children.bedtime import option_time
+from .children.const import (
+    CONF_BEDTIME_END,
+    CONF_BEDTIME_START,
+    DEFAULT_BEDTIME_END,
+    DEFAULT_BEDTIME_START,
+)
+from .entity import MusicBoxEntity
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OpenMusicBoxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the start and end of bedtime."""
+    box = entry.runtime_data
+    async_add_entities(
+        [
+            BedtimeTime(box, "bedtime_start", CONF_BEDTIME_START, DEFAULT_BEDTIME_START),
+            BedtimeTime(box, "bedtime_end", CONF_BEDTIME_END, DEFAULT_BEDTIME_END),
+        ]
+    )
+
+
+class BedtimeTime(MusicBoxEntity, TimeEntity):
+    """A time of bedtime's schedule (used when the schedule option is on)."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(self, box: MusicBox, key: str, option: str, default: str) -> None:
+        super().__init__(box, key)
+        self._entry = box.entry
+        self._option = option
+        self._default = default
+
+    async def async_added_to_hass(self) -> None:
+        """Show the option, whoever changed it."""
+        self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
+
+    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> time:
+        """Return the time."""
+        return option_time(self._entry.options, self._option, self._default)
+
+    async def async_set_value(self, value: time) -> None:
+        """Store the new time (the schedule follows it at once)."""
+        await self.async_check_admin()
+        options = {**self._entry.options, self._option: value.replace(microsecond=0).isoformat()}
+        self.hass.config_entries.async_update_entry(self._entry, options=options)
