@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 import logging
 from pathlib import Path
 
@@ -16,9 +14,7 @@ from homeassistant.components.media_player import (
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_time_interval
 
 from .catalog import Catalog, validation_error
 from .children.bedtime import Bedtime
@@ -40,8 +36,6 @@ from .const import (
     DEFAULT_PREVIOUS_RESTART_SECONDS,
     DEFAULT_VOLUME,
     DOMAIN,
-    ISSUE_LIBRARY_MISSING,
-    LIBRARY_CHECK_INTERVAL_SECONDS,
     OUTPUT_MPV,
     PLAYLIST_PREFIX,
     SUBENTRY_ROOM,
@@ -56,12 +50,12 @@ from .devices import (
 )
 from .events import EventLog, LiveState, track_dict
 from .imports.importer import Importer
-from .library.watch import LibraryWatch
+from .library.folder import LibraryFolder
 from .models import Track
 from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
-from .playback.player import Player, PlayerSettings, PlayState
+from .playback.player import Player, PlayerSettings
 from .storage import BoxStore
 from .sync.room import Room, room_error
 from .tags import TagManager
@@ -131,12 +125,11 @@ class MusicBox:
         self.events.add_snapshot_part("tags", self.tags.list_links)
         self.events.add_snapshot_part("imports", self.importer.jobs)
         self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
-        self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
+        self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
+        self.watch = self.folder.watch
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
-        self._rescanning: asyncio.Task[None] | None = None
-        self._rescans_wanted = self._rescans_done = 0
 
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
@@ -177,14 +170,13 @@ class MusicBox:
         await self.store.async_load()
         await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
-        self._sync_folder_issue()
+        self.folder.sync_issue()
         await self.player.async_start()
         await self.player.async_apply_settings(self.player_settings())  # bedtime is stored
         await self.events.async_start()
         self.live.async_start(self.sleep_timer.async_add_listener)
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
-        if self.catalog.available:
-            await self.watch.async_start()
+        await self.folder.async_start()
         self.tags.async_start()
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
@@ -194,21 +186,13 @@ class MusicBox:
         self.resume.async_start(rooms)
         self.daily_limit.async_start([self.player, *rooms])
         self.bedtime.async_start()
-        self._unsubs.append(
-            async_track_time_interval(
-                self.hass,
-                self._async_check_folder,
-                timedelta(seconds=LIBRARY_CHECK_INTERVAL_SECONDS),
-                name=f"{DOMAIN} library folder check",
-            )
-        )
 
     async def async_close(self) -> None:
         """Stop watching and publishing, write pending edits, release the output."""
         if self._closed:
             return  # HA's stop and an unload may both close the box
         self._closed = True
-        await self.watch.async_stop()
+        await self.folder.async_stop()
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -226,68 +210,8 @@ class MusicBox:
         await self.player.async_close()
 
     async def async_rescan(self) -> None:
-        """Rescan the library; a missing folder raises the repair issue.
-
-        Requests made while a scan runs merge into one follow-up scan (a scan reads the whole
-        folder: fifty clicks must not queue fifty of them); every caller returns after a scan
-        that started after its request.
-        """
-        self._rescans_wanted += 1
-        if self._rescanning is None or self._rescanning.done():
-            self._rescanning = self.entry.async_create_task(
-                self.hass, self._async_rescans(), f"{DOMAIN} rescan"
-            )
-        await asyncio.shield(self._rescanning)
-
-    async def _async_rescans(self) -> None:
-        while self._rescans_done < self._rescans_wanted:
-            wanted = self._rescans_wanted
-            was_available = self.catalog.available
-            await self.catalog.async_rescan()
-            await self._async_scanned(was_available)
-            self._rescans_done = wanted
-
-    async def _async_library_changed(self) -> None:
-        """Rescan after the watch saw files come, change or go (quietly if nothing changed)."""
-        if self._closed:
-            return
-        if not await self.catalog.async_folder_exists():
-            if not self._closed:
-                await self._async_folder_gone()
-            return
-        was_available = self.catalog.available
-        await self.catalog.async_rescan(only_changes=True)
-        if not self._closed:  # the entry may have unloaded during the scan
-            await self._async_scanned(was_available)
-
-    async def _async_check_folder(self, _now: datetime) -> None:
-        """Notice what the watch cannot: the folder renamed, unmounted, or back again."""
-        exists = await self.catalog.async_folder_exists()
-        if exists and not self.catalog.available:
-            _LOGGER.info("Library folder %s is back", self.catalog.root)
-            await self.async_rescan()
-        elif not exists and self.catalog.available:
-            await self._async_folder_gone()
-
-    async def _async_scanned(self, was_available: bool) -> None:
-        self._sync_folder_issue()
-        if not self.catalog.available:
-            await self._async_stop_library_playback()
-        elif (not was_available or not self.watch.watching) and not self._closed:
-            # A folder that came back is a new folder to inotify: watch it again.
-            await self.watch.async_start()
-
-    async def _async_folder_gone(self) -> None:
-        self.catalog.mark_unavailable()
-        self._sync_folder_issue()
-        await self._async_stop_library_playback()
-
-    async def _async_stop_library_playback(self) -> None:
-        """Stop a library track: its folder is gone, so neither it nor the next can go on."""
-        track = self.player.current
-        if self.player.state is not PlayState.IDLE and track is not None and not track.is_url:
-            _LOGGER.warning("Library folder %s vanished: playback stopped", self.catalog.root)
-            await self.player.async_stop()
+        """Rescan the library (requests during a scan merge into one follow-up scan)."""
+        await self.folder.async_rescan()
 
     @callback
     def _on_skipped(self, track: Track, reason: str) -> None:
@@ -303,22 +227,6 @@ class MusicBox:
                 translation_key="library_unavailable",
                 translation_placeholders={"name": self.entry.title},
             )
-
-    @callback
-    def _sync_folder_issue(self) -> None:
-        issue_id = f"{ISSUE_LIBRARY_MISSING}_{self.entry.entry_id}"
-        if self.catalog.available:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_LIBRARY_MISSING,
-            translation_placeholders={"name": self.entry.title, "path": str(self.catalog.root)},
-        )
 
     def rooms_changed(self) -> bool:
         """Return True when rooms were added or removed (the entry reloads for that)."""

@@ -10,9 +10,7 @@ from typing import Any
 
 from homeassistant.components import media_source
 from homeassistant.components.media_player import (
-    BrowseError,
     BrowseMedia,
-    MediaClass,
     MediaPlayerDeviceClass,
     MediaPlayerEnqueue,
     MediaPlayerEntity,
@@ -27,11 +25,10 @@ from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 
 from .box import MusicBox
-from .browse import browse_image, library_tiles, playlist_tile
+from .browse import async_browse, browse_image
 from .children.lock import async_check_lock
 from .const import (
     DOMAIN,
-    MEDIA_TYPE_LIBRARY,
     PLAYLIST_PREFIX,
     TRACK_PREFIX,
 )
@@ -68,10 +65,6 @@ FEATURES = (
     | MediaPlayerEntityFeature.CLEAR_PLAYLIST
     | MediaPlayerEntityFeature.SEARCH_MEDIA
 )
-
-
-def _audio_only(item: BrowseMedia) -> bool:
-    return item.media_content_type.startswith("audio/")
 
 
 class MusicBoxMediaPlayer(MediaPlayerEntity):
@@ -354,41 +347,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
     ) -> BrowseMedia:
         """Browse the library (playlists → tracks) and Home Assistant's media sources."""
-        if media_content_id and media_source.is_media_source_id(media_content_id):
-            return await media_source.async_browse_media(
-                self.hass, media_content_id, content_filter=_audio_only
-            )
-        if media_content_id and media_content_id.startswith(PLAYLIST_PREFIX):
-            playlist = self._box.catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
-            if playlist is None:
-                raise BrowseError(f"Unknown playlist {media_content_id}")
-            return await self.hass.async_add_executor_job(
-                playlist_tile, self._box.catalog, playlist, self._image_url
-            )
-        return await self._browse_root()
-
-    async def _browse_root(self) -> BrowseMedia:
-        children = await self.hass.async_add_executor_job(
-            library_tiles, self._box.catalog, self._box.catalog.playlists(), self._image_url
-        )
-        try:
-            sources = await media_source.async_browse_media(
-                self.hass, None, content_filter=_audio_only
-            )
-        except BrowseError as err:  # e.g. HA's media folder is missing: the library still browses
-            _LOGGER.debug("Media sources not browsable: %s", err)
-        else:
-            sources.title = "Media"
-            children.append(sources)
-        return BrowseMedia(
-            media_class=MediaClass.DIRECTORY,
-            media_content_id=MEDIA_TYPE_LIBRARY,
-            media_content_type=MEDIA_TYPE_LIBRARY,
-            title=self._box.entry.title,
-            can_play=False,
-            can_expand=True,
-            children=children,
-            children_media_class=MediaClass.PLAYLIST,
+        return await async_browse(
+            self.hass, self._box.catalog, self._box.entry.title, media_content_id, self._image_url
         )
 
     def _image_url(self, media_type: str, media_id: str) -> str:

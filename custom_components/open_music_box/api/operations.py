@@ -8,9 +8,6 @@ reading and playback control are for every user. Automations and scripts (no use
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from homeassistant.components.media_player import RepeatMode
@@ -18,7 +15,6 @@ from homeassistant.core import SupportsResponse
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from ..box import MusicBox
 from ..children.const import MAX_EXTRA_MINUTES
 from ..children.operations import grant_extra_minutes, set_bedtime_playlist
 from ..children.resume import PlaylistMode
@@ -26,51 +22,13 @@ from ..children.sleep_timer import MAX_MINUTES
 from ..events import track_dict
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .operation import Call, Handler, Kind, Operation, SchemaDict
 from .resolve import ATTR_ROOM_ENTITY_ID
 from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
 
 MAX_POSITION_MS = 24 * 3600 * 1000
 
-SchemaDict = dict[str | vol.Marker, Any]
-
 __all__ = ["OPERATIONS", "Call", "Kind", "Operation", "redact_tags"]
-
-
-class Kind(StrEnum):
-    """What an operation does, which decides who may call it and what the runner adds."""
-
-    READ = "read"  # anyone; no de-duplication
-    CONTROL = "control"  # anyone (playback); de-duplicated by client_op_id
-    EDIT = "edit"  # administrators (and automations); de-duplicated; flushed to disk
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One validated call of an operation, whichever way it came in."""
-
-    box: MusicBox
-    data: dict[str, Any]
-    admin: bool  # an administrator, or no user at all (automation, script)
-
-
-Handler = Callable[[Call], Awaitable[dict[str, Any] | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One row of the table."""
-
-    command: str  # WebSocket command `open_music_box/<command>`
-    action: str | None  # action `open_music_box.<action>`; None: the media player's actions do it
-    kind: Kind
-    fields: SchemaDict
-    handler: Handler
-    response: SupportsResponse = SupportsResponse.NONE
-
-    @property
-    def admin_only(self) -> bool:
-        """Return True when only administrators (and automations) may call it."""
-        return self.kind is Kind.EDIT
 
 
 # Player -----------------------------------------------------------------
