@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity import Entity
 
@@ -32,3 +34,18 @@ class MusicBoxEntity(Entity):
         user = await self.hass.auth.async_get_user(user_id)
         if user is None or not user.is_admin:
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key=translation_key)
+
+
+class MusicBoxOptionEntity(MusicBoxEntity):
+    """An entity showing the box's options: it follows them, whoever changed them."""
+
+    def __init__(self, box: MusicBox, key: str) -> None:
+        super().__init__(box, key)
+        self._entry = box.entry
+
+    async def async_added_to_hass(self) -> None:
+        """Show new options (this entity, the options flow, an automation)."""
+        self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
+
+    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        self.async_write_ha_state()

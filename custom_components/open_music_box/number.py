@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.number import NumberEntity, NumberMode
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -25,7 +24,7 @@ from .children.const import (
     MAX_DAILY_LIMIT,
 )
 from .const import CONF_DEFAULT_VOLUME, CONF_MAX_VOLUME, DEFAULT_MAX_VOLUME, DOMAIN
-from .entity import MusicBoxEntity
+from .entity import MusicBoxOptionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -40,7 +39,7 @@ async def async_setup_entry(
     async_add_entities([MaxVolumeNumber(box), MinVolumeNumber(box), DailyLimitNumber(box)])
 
 
-class OptionNumber(MusicBoxEntity, NumberEntity):
+class OptionNumber(MusicBoxOptionEntity, NumberEntity):
     """A whole-number option of the box."""
 
     _attr_entity_category = EntityCategory.CONFIG
@@ -52,14 +51,6 @@ class OptionNumber(MusicBoxEntity, NumberEntity):
 
     def __init__(self, box: MusicBox, key: str) -> None:
         super().__init__(box, key)
-        self._entry = box.entry
-
-    async def async_added_to_hass(self) -> None:
-        """Show new options, whoever changed them (this entity or the options flow)."""
-        self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
-
-    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        self.async_write_ha_state()
 
     @property
     def native_value(self) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -13,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .children.const import CONF_LOCK
 from .children.lock import locked
-from .entity import MusicBoxEntity
+from .entity import MusicBoxEntity, MusicBoxOptionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -55,21 +54,13 @@ class BedtimeSwitch(MusicBoxEntity, SwitchEntity):
         self._bedtime.set(False, "switch")
 
 
-class LockSwitch(MusicBoxEntity, SwitchEntity):
+class LockSwitch(MusicBoxOptionEntity, SwitchEntity):
     """On: people who are not administrators keep only play, pause, next, previous, volume."""
 
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, box: MusicBox) -> None:
         super().__init__(box, "lock")
-        self._entry = box.entry
-
-    async def async_added_to_hass(self) -> None:
-        """Show the option, whoever changed it."""
-        self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
-
-    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        self.async_write_ha_state()
 
     @property
     def is_on(self) -> bool:
