@@ -75,7 +75,7 @@ from custom_components.open_music_box.sync.room import Room
 from custom_components.open_music_box.sync.satellite_member import Report, SatelliteMember
 from custom_components.open_music_box.sync.timeline import TimelineState, server_time
 from tests.audio import make_track
-from tests.test_rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
+from tests.helpers.rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 SATELLITE_DIR = ROOT / "satellite"  # the omb_satellite package

@@ -21,7 +21,7 @@ from homeassistant.components.media_player import (
 )
 from homeassistant.components.tag import async_scan_tag
 from homeassistant.const import ATTR_ENTITY_ID, STATE_IDLE, STATE_PAUSED, STATE_PLAYING
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -37,6 +37,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.open_music_box.const import CONF_MAX_VOLUME, DOMAIN
 
 from .conftest import ENTITY_ID
+from .helpers.player import playlist_id, state
 
 ROOT = Path(__file__).parent.parent
 FOLDER = ROOT / "blueprints" / "automation" / "open_music_box"
@@ -53,18 +54,6 @@ def raw_url(name: str) -> str:
     """Return the raw URL of a blueprint file in the repository (what the README links)."""
     repo = REPOSITORY.removeprefix("https://github.com/")
     return f"https://raw.githubusercontent.com/{repo}/main/blueprints/automation/{DOMAIN}/{name}"
-
-
-def state(hass: HomeAssistant, entity_id: str = ENTITY_ID) -> State:
-    """Return an entity's state."""
-    current = hass.states.get(entity_id)
-    assert current is not None
-    return current
-
-
-def playlist_id(entry: MockConfigEntry, name: str) -> str:
-    """Return the id of a playlist by name."""
-    return next(p.id for p in entry.runtime_data.catalog.playlists() if p.name == name)
 
 
 async def play(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> None:

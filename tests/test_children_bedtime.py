@@ -30,7 +30,7 @@ from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.playback.player import PlayState
 
 from .children_helpers import action, add_box, box_of, link, scan
-from .test_kids import non_admin
+from .helpers.kids import non_admin
 
 ANIMALS = folder_playlist_id("Animals")
 AUDIOBOOK = folder_playlist_id("Audiobook")

@@ -19,8 +19,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.open_music_box.playback.output_recovery import RECOVERY_DELAY_SECONDS
 
 from .conftest import ENTITY_ID
-from .test_media_player import state, wait_for
-from .test_rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
+from .helpers.player import state, wait_for
+from .helpers.rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
 
 RECOVERY_LOGGER = "custom_components.open_music_box.playback.output_recovery"
 CATALOG_LOGGER = "custom_components.open_music_box.catalog"

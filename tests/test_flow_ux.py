@@ -24,7 +24,7 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.playback.mpv_loader import device_labels
 
-from .test_config_flow import (  # noqa: F401  (fixtures)
+from .helpers.config_flow import (  # noqa: F401 (fixtures)
     _add_entry,
     _schema_default,
     _selector_config,

@@ -31,8 +31,8 @@ from custom_components.open_music_box.playback.player import PlayState
 
 from .audio import write_wav
 from .conftest import ENTITY_ID
-from .test_hub import Conn, connect
-from .test_services import play, state
+from .helpers.hub import Conn, connect
+from .helpers.player import play, state
 
 DEADLINE = 5.0  # seconds: what the README promises for a change on disk to show
 

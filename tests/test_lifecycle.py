@@ -20,9 +20,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.open_music_box.playback.output_recovery import RECOVERY_DELAY_SECONDS
 
-from .test_media_player import play, playlist_id
-from .test_rooms import play_long, room_of
-from .test_satellites import (  # noqa: F401 (fixtures)
+from .helpers.player import play, playlist_id
+from .helpers.rooms import play_long, room_of
+from .helpers.satellites import (  # noqa: F401 (fixtures)
     Raw,
     base_url,
     raw,

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import sys
 from typing import Any
 
 from aiohttp import web
 from homeassistant.components.media_player import (
-    ATTR_MEDIA_CONTENT_ID,
-    ATTR_MEDIA_CONTENT_TYPE,
     ATTR_MEDIA_ENQUEUE,
     ATTR_MEDIA_REPEAT,
     ATTR_MEDIA_SEEK_POSITION,
@@ -19,10 +16,8 @@ from homeassistant.components.media_player import (
     ATTR_MEDIA_VOLUME_MUTED,
     DOMAIN as MP_DOMAIN,
     SERVICE_CLEAR_PLAYLIST,
-    SERVICE_PLAY_MEDIA,
 )
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     EVENT_HOMEASSISTANT_STOP,
     SERVICE_MEDIA_NEXT_TRACK,
     SERVICE_MEDIA_PAUSE,
@@ -40,9 +35,13 @@ from homeassistant.const import (
     STATE_PLAYING,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -52,49 +51,7 @@ from custom_components.open_music_box.diagnostics import async_get_config_entry_
 
 from .audio import make_track, write_wav
 from .conftest import ENTITY_ID, box_entry
-
-
-async def call(hass: HomeAssistant, service: str, **data: Any) -> None:
-    """Call a media_player service on the box and wait for it."""
-    await hass.services.async_call(
-        MP_DOMAIN, service, {ATTR_ENTITY_ID: ENTITY_ID, **data}, blocking=True
-    )
-
-
-async def play(hass: HomeAssistant, media_id: str, **extra: Any) -> None:
-    """Play one of our media ids."""
-    await call(
-        hass,
-        SERVICE_PLAY_MEDIA,
-        **{ATTR_MEDIA_CONTENT_ID: media_id, ATTR_MEDIA_CONTENT_TYPE: "music", **extra},
-    )
-
-
-def state(hass: HomeAssistant) -> State:
-    """Return the box's state."""
-    current = hass.states.get(ENTITY_ID)
-    assert current is not None
-    return current
-
-
-async def wait_for(predicate: Callable[[], bool]) -> None:
-    """Wait (bounded: 15 s) until mpv has done what the test waits for."""
-    async with asyncio.timeout(15):
-        while not predicate():  # noqa: ASYNC110 - polls state written by mpv's thread
-            await asyncio.sleep(0.02)
-
-
-async def wait_position(entry: MockConfigEntry, minimum: float) -> None:
-    """Wait (bounded: 15 s) until mpv itself reports at least `minimum` seconds."""
-    output = entry.runtime_data.player.output
-    async with asyncio.timeout(15):
-        while ((await output.async_get_position()) or 0) < minimum:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
-def playlist_id(entry: MockConfigEntry, name: str) -> str:
-    """Return the id of a playlist by name."""
-    return next(p.id for p in entry.runtime_data.catalog.playlists() if p.name == name)
+from .helpers.player import call, play, playlist_id, state, wait_for, wait_position
 
 
 async def test_initial_state(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -103,6 +60,14 @@ async def test_initial_state(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     assert current.state == STATE_IDLE
     assert current.attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.5
     assert current.attributes["friendly_name"] == "Music Box"
+    registered = er.async_get(hass).async_get(ENTITY_ID)
+    assert registered is not None
+    assert registered.unique_id == entry.entry_id
+    assert registered.config_entry_id == entry.entry_id
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    assert device is not None
+    assert registered.device_id == device.id
+    assert device.name == entry.title
 
 
 async def test_play_playlist_in_tag_order_then_idle(

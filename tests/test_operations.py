@@ -18,8 +18,8 @@ import voluptuous as vol
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.library import track_id
 
-from .test_services import store_key
-from .test_websocket_api import ANIMALS, Client
+from .helpers.services import ANIMALS, store_key
+from .helpers.ws import Client
 
 DOG, CAT = track_id("Animals/01 Dog.wav"), track_id("Animals/02 Cat.wav")
 BAD_NAMES = [

@@ -23,7 +23,7 @@ from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.events import OP_CACHE_SIZE
 from custom_components.open_music_box.tags import redacted
 
-from .test_websocket_api import ANIMALS, Client, Stepping
+from .helpers.ws import ANIMALS, Client, Stepping
 
 TAG = "04:a2:19:5e:11:90"
 # A value for every required field of the table; calls may fail for other reasons (a folder

@@ -22,28 +22,20 @@ from custom_components.open_music_box.library import track_id
 from custom_components.open_music_box.storage import SAVE_DELAY_SECONDS
 
 from .conftest import box_entry
-from .test_services import (
+from .helpers.persistence import set_up
+from .helpers.player import play, state
+from .helpers.services import (
     act,
     create,
     everything,
     flush_saves,
     move,
-    play,
     playlists,
-    state,
     store_key,
     tick,
     titles,
     track_ids,
 )
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry, library: Path) -> None:
-    """Load a box on `library` in `hass`."""
-    hass.config.allowlist_external_dirs = {str(library.parent)}
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 def stored_playlists(storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:

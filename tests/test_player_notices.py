@@ -21,6 +21,7 @@ from custom_components.open_music_box import logbook
 from custom_components.open_music_box.const import DOMAIN
 
 from .conftest import ENTITY_ID, box_entry
+from .helpers.player import playlist_id
 
 
 async def call(hass: HomeAssistant, service: str, **data: Any) -> None:
@@ -36,11 +37,6 @@ def attributes(hass: HomeAssistant) -> dict[str, Any]:
     state = hass.states.get(ENTITY_ID)
     assert state is not None
     return dict(state.attributes)
-
-
-def playlist_id(entry: MockConfigEntry, name: str) -> str:
-    """Return the id of a playlist by name."""
-    return next(p.id for p in entry.runtime_data.catalog.playlists() if p.name == name)
 
 
 @pytest.fixture

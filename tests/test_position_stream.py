@@ -22,8 +22,8 @@ from custom_components.open_music_box.events import POSITION_INTERVAL, POSITION_
 
 from .audio import write_wav
 from .conftest import box_entry
-from .test_hub import CLOCK_READ_SLACK, TIMEOUT, Conn, connect, server_time
-from .test_rooms import ROOM_ID, call, play_long, room_subentry, setup_room_entry, sync_library
+from .helpers.hub import CLOCK_READ_SLACK, TIMEOUT, Conn, connect, server_time
+from .helpers.rooms import ROOM_ID, call, play_long, room_subentry, setup_room_entry, sync_library
 
 TRACK_SECONDS = 0.6
 TRACK_CHANGES = 30

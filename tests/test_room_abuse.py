@@ -6,6 +6,7 @@ reference satellite and raw WebSocket clients as in tests/test_satellites.py (wh
 and helpers this file reuses). Delays are asserted from the room's barrier record and timeline,
 never from wall-clock timings.
 """
+# ruff: noqa: F811  (fixtures of tests/helpers are imported, then requested by name)
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from custom_components.open_music_box.sync.timeline import Timeline, TimelineSta
 from omb_satellite import EXIT_OK
 from omb_satellite.shared.clockfilter import ClockFilter
 
-from .test_rooms import (
+from .helpers.rooms import (
     ROOM_ID,
     call,
     play_long,
@@ -45,7 +46,7 @@ from .test_rooms import (
     sync_library,
     until,
 )
-from .test_satellites import (  # noqa: F401 (fixtures)
+from .helpers.satellites import (  # noqa: F401 (fixtures)
     LOCAL_ID,
     TIMEOUT,
     Raw,
@@ -100,10 +101,10 @@ async def started(room: Room, after: int) -> Timeline:
 
 async def test_a_lying_round_trip_cannot_delay_a_seek(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    base_url: str,  # noqa: F811
+    room_entry: MockConfigEntry,
+    base_url: str,
     hass_access_token: str,
-    tasks: dict[RecordingSatellite, asyncio.Task[int]],  # noqa: F811
+    tasks: dict[RecordingSatellite, asyncio.Task[int]],
 ) -> None:
     room = room_of(room_entry)
     liar = RecordingSatellite(base_url, hass_access_token, ROOM_ID, name="liar", ao="null")
@@ -152,8 +153,8 @@ async def test_a_lying_round_trip_cannot_delay_a_seek(
 
 async def test_a_silent_member_does_not_hold_the_next_barriers(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    raw: Raw,
 ) -> None:
     room = room_of(room_entry)
     sub, joined = await raw.join(name="mute")
@@ -199,8 +200,8 @@ async def test_a_silent_member_does_not_hold_the_next_barriers(
 
 async def test_a_straggler_ready_in_time_starts_with_the_others(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    raw: Raw,
 ) -> None:
     """Not waited for is not left out: a skipped member ready before T0 starts on time."""
     room = room_of(room_entry)
@@ -234,8 +235,8 @@ def user_of(hass: HomeAssistant, token: str) -> str:
 
 async def test_a_non_admin_cannot_fill_the_room(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    raw: Raw,
     hass_ws_client: WebSocketGenerator,
     hass_read_only_access_token: str,
 ) -> None:
@@ -284,8 +285,8 @@ async def fill(client: Raw, room: Room) -> list[str]:
 
 async def test_a_full_room_gives_a_gone_members_seat_to_a_newcomer(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    raw: Raw,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     room = room_of(room_entry)
@@ -307,8 +308,8 @@ async def test_a_full_room_gives_a_gone_members_seat_to_a_newcomer(
 
 async def test_a_member_gone_without_a_word_holds_no_seat(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    raw: Raw,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     room = room_of(room_entry)
@@ -402,10 +403,10 @@ async def test_remove_member_by_an_admin_or_a_controller_only(
 
 async def test_a_removed_reference_satellite_stops_for_good(
     hass: HomeAssistant,
-    room_entry: MockConfigEntry,  # noqa: F811
-    start: Callable[..., Awaitable[RecordingSatellite]],  # noqa: F811
-    tasks: dict[RecordingSatellite, asyncio.Task[int]],  # noqa: F811
-    raw: Raw,  # noqa: F811
+    room_entry: MockConfigEntry,
+    start: Callable[..., Awaitable[RecordingSatellite]],
+    tasks: dict[RecordingSatellite, asyncio.Task[int]],
+    raw: Raw,
 ) -> None:
     room = room_of(room_entry)
     satellite = await start()

@@ -6,7 +6,7 @@ import sys
 from types import MappingProxyType
 from typing import Any, cast
 
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentry
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -32,9 +32,9 @@ from custom_components.open_music_box.const import (
 from custom_components.open_music_box.playback import mpv_loader
 
 from .conftest import ENTITY_ID
+from .helpers.room_flow import Result, _reconfigure, _room, _start
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 
-Result = dict[str, Any]
 # The offsets step names its fields as the user knows the members.
 AUTO = "Autoselect device"  # mpv's description of its automatic device
 SPEAKER = "Speaker"  # the friendly name of tests/target_player.py's player
@@ -69,22 +69,10 @@ async def devices(hass: HomeAssistant) -> dict[str, str]:
 # Helpers ----------------------------------------------------------------------------------------
 
 
-async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_ROOM), context={"source": SOURCE_USER}
-    )
-    return cast(Result, result)
-
-
 async def _configure(hass: HomeAssistant, result: Result, user_input: dict[str, Any]) -> Result:
     done = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
     await hass.async_block_till_done()  # a new room reloads the box: let it finish
     return cast(Result, done)
-
-
-async def _reconfigure(hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str) -> Result:
-    result: Result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    return result
 
 
 def _fields(result: Result) -> dict[str, Any]:
@@ -113,24 +101,6 @@ def _options(result: Result, field: str) -> dict[str, str]:
 
 def _rooms(entry: MockConfigEntry) -> list[ConfigSubentry]:
     return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_ROOM]
-
-
-def _room(
-    name: str,
-    *,
-    control: str = ROOM_CONTROL_EVERYONE,
-    users: list[str] | None = None,
-    local: list[str] | None = None,
-    entities: list[str] | None = None,
-) -> dict[str, Any]:
-    """Return the answers of the room form."""
-    return {
-        CONF_NAME: name,
-        CONF_ROOM_CONTROL: control,
-        CONF_ROOM_CONTROL_USERS: users or [],
-        CONF_ROOM_LOCAL_DEVICES: local or [],
-        CONF_ROOM_ENTITY_MEMBERS: entities or [],
-    }
 
 
 def _add_room(hass: HomeAssistant, entry: MockConfigEntry, title: str, **data: Any) -> str:

@@ -28,7 +28,7 @@ from custom_components.open_music_box.const import (
 )
 
 from .conftest import box_entry
-from .test_rooms import ROOM_ID, room_subentry, setup_room_entry, sync_library
+from .helpers.rooms import ROOM_ID, room_subentry, setup_room_entry, sync_library
 
 Result = dict[str, Any]
 

@@ -28,10 +28,9 @@ from custom_components.open_music_box.library import folder_playlist_id, track_i
 from custom_components.open_music_box.storage import storage_issue_id
 
 from .conftest import box_entry
-from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
-from .test_persistence import set_up
-from .test_room_flow import _reconfigure, _room, _start
-from .test_rooms import (
+from .helpers.persistence import set_up
+from .helpers.room_flow import _reconfigure, _room, _start
+from .helpers.rooms import (
     INTERNAL_URL,
     ROOM_ID,
     call,
@@ -40,8 +39,9 @@ from .test_rooms import (
     setup_room_entry,
     sync_library,
 )
-from .test_services import store_key
-from .test_websocket_api import Client
+from .helpers.services import store_key
+from .helpers.ws import Client
+from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 
 ANIMALS = folder_playlist_id("Animals")
 AUDIOBOOK = folder_playlist_id("Audiobook")

@@ -1,36 +1,18 @@
-"""NFC tags: scans play linked playlists; association sessions; unknown tags; options; bad input.
+"""NFC tags: the last-tag sensor, scans play linked playlists, unknown tags, several boxes.
 
 Real HA core with its `tag` component (scans go through `tag.async_scan_tag`, as ESPHome and the
 companion app do), real libmpv (ao=null), real WebSocket connections.
 """
+# ruff: noqa: F811  (fixtures of tests/helpers are imported, then requested by name)
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator
-from datetime import timedelta
-import logging
-from pathlib import Path
-from typing import Any
-
-from homeassistant.components import tag
-from homeassistant.components.persistent_notification import _async_get_or_create_notifications
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
-import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockUser,
     async_capture_events,
-    async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.typing import (
-    MockHAClientWebSocket,
-    WebSocketGenerator,
 )
 
 from custom_components.open_music_box.children.resume import PlaylistMode
@@ -43,7 +25,6 @@ from custom_components.open_music_box.const import (
     SAME_TAG_TOGGLE,
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH
 from custom_components.open_music_box.tag_notices import NOTIFICATION_ID
@@ -54,178 +35,25 @@ from custom_components.open_music_box.tags import (
     redacted,
 )
 
-from .conftest import box_entry, build_library
-
-ANIMALS = folder_playlist_id("Animals")
-AUDIOBOOK = folder_playlist_id("Audiobook")
-SENSOR = "sensor.music_box_last_tag"
-READER = "reader-device-id"
-TAG_A = "04-1A-3B-1C-5D-80-00"
-TAG_B = "04-77-12-9A-21-80-00"
-TIMEOUT = 20  # seconds; only a guard against a hang
-
-
-@pytest.fixture(autouse=True)
-async def tag_component(hass: HomeAssistant) -> None:
-    """HA's tag component (what readers call) and notifications."""
-    assert await async_setup_component(hass, "tag", {})
-    assert await async_setup_component(hass, "persistent_notification", {})
-
-
-# Helpers -----------------------------------------------------------------
-
-
-async def scan(hass: HomeAssistant, tag_id: str, device_id: str | None = READER) -> None:
-    """Scan a tag as a reader does, and wait for what it starts."""
-    await tag.async_scan_tag(hass, tag_id, device_id)
-    await hass.async_block_till_done()
-
-
-async def act(
-    hass: HomeAssistant, entry: MockConfigEntry, service: str, **data: Any
-) -> dict[str, Any] | None:
-    """Call one of our actions for the box; return its response when it has one."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        service,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=service
-        in {"list_tags", "link_tag", "associate_tag", "override_tag", "cancel_association"},
-    )
-    await hass.async_block_till_done()
-    return response
-
-
-async def listed_tags(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
-    """Return the tag links the list_tags action answers."""
-    listed = await act(hass, entry, "list_tags")
-    assert listed is not None
-    links: list[dict[str, Any]] = listed["tags"]
-    return links
-
-
-async def link(hass: HomeAssistant, entry: MockConfigEntry, tag_id: str, playlist: str) -> None:
-    """Link a tag with the action."""
-    await act(hass, entry, "link_tag", tag_id=tag_id, playlist_id=playlist)
-
-
-def player(entry: MockConfigEntry) -> Any:
-    """Return the box's player."""
-    return entry.runtime_data.player
-
-
-def track_id(entry: MockConfigEntry, title: str) -> str:
-    """Return the id of a track of the generated library by title."""
-    return next(t.id for t in entry.runtime_data.catalog.scan.tracks.values() if t.title == title)
-
-
-def current_title(entry: MockConfigEntry) -> str | None:
-    """Return the title of the track at the play position."""
-    current = player(entry).current
-    return None if current is None else current.title
-
-
-async def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
-    """Change the box's options (applied without a reload)."""
-    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
-    await hass.async_block_till_done()
-
-
-def notifications(hass: HomeAssistant) -> dict[str, Any]:
-    """Return the persistent notifications by id."""
-    return dict(_async_get_or_create_notifications(hass))
-
-
-def states_of(events: list[Any]) -> list[str]:
-    """Return the association states of captured bus events."""
-    return [e.data["state"] for e in events]
-
-
-class Ws:
-    """A WebSocket connection that sends our commands and keeps the events of a subscription."""
-
-    def __init__(self, client: MockHAClientWebSocket, entry_id: str) -> None:
-        self.client = client
-        self.entry_id = entry_id
-        self.events: list[dict[str, Any]] = []
-        self.sub_id: int | None = None
-
-    async def call(self, command: str, /, **fields: Any) -> dict[str, Any]:
-        """Send a command and return its reply (events read meanwhile are kept)."""
-        msg: dict[str, Any] = {"type": f"{DOMAIN}/{command}", "entry_id": self.entry_id, **fields}
-        await self.client.send_json_auto_id(msg)
-        while True:
-            async with asyncio.timeout(TIMEOUT):
-                reply = await self.client.receive_json()
-            if reply["type"] == "event":
-                self.events.append(reply["event"])
-            elif reply["id"] == msg["id"]:
-                return dict(reply)
-
-    async def ok(self, command: str, /, **fields: Any) -> Any:
-        """Send a command that must succeed; return its result."""
-        reply = await self.call(command, **fields)
-        assert reply["success"], reply
-        return reply["result"]
-
-    async def error(self, command: str, code: str, /, **fields: Any) -> dict[str, Any]:
-        """Send a command that must fail with `code`; return the error."""
-        reply = await self.call(command, **fields)
-        assert not reply["success"], reply
-        assert reply["error"]["code"] == code, reply
-        assert reply["error"]["message"]
-        error: dict[str, Any] = reply["error"]
-        return error
-
-    async def subscribe(self) -> None:
-        """Follow the box's live state."""
-        await self.ok("subscribe")
-
-    async def of_type(self, event_type: str) -> list[dict[str, Any]]:
-        """Read what was sent so far (up to a ping's pong); take out the events of one type."""
-        await self.client.send_json_auto_id({"type": "ping"})
-        while True:
-            async with asyncio.timeout(TIMEOUT):
-                msg = await self.client.receive_json()
-            if msg["type"] == "pong":
-                break
-            if msg["type"] == "event":
-                self.events.append(msg["event"])
-        found = [e["data"] for e in self.events if e["type"] == event_type]
-        self.events = [e for e in self.events if e["type"] != event_type]
-        return found
-
-
-@pytest.fixture
-async def ws(hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator) -> Ws:
-    """An admin's connection."""
-    return Ws(await hass_ws_client(hass), entry.entry_id)
-
-
-@pytest.fixture
-async def ws_user(
-    hass: HomeAssistant,
-    entry: MockConfigEntry,
-    hass_ws_client: WebSocketGenerator,
-    hass_read_only_access_token: str,
-) -> Ws:
-    """A non-admin user's connection."""
-    return Ws(await hass_ws_client(hass, hass_read_only_access_token), entry.entry_id)
-
-
-@pytest.fixture
-async def second_box(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[MockConfigEntry]:
-    """Another loaded box, on its own library."""
-    library = build_library(tmp_path / "other")
-    hass.config.allowlist_external_dirs = {*hass.config.allowlist_external_dirs, str(tmp_path)}
-    other = box_entry(library)
-    other.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
-    yield other
-    await hass.config_entries.async_unload(other.entry_id)
-
+from .helpers.tags import (
+    ANIMALS,
+    AUDIOBOOK,
+    READER,
+    SENSOR,
+    TAG_A,
+    TAG_B,
+    act,
+    current_title,
+    link,
+    listed_tags,
+    notifications,
+    player,
+    scan,
+    second_box,  # noqa: F401 (fixtures)
+    set_options,
+    tag_component,  # noqa: F401 (fixtures)
+    track_id,
+)
 
 # The sensor -----------------------------------------------------------------
 
@@ -521,316 +349,6 @@ async def test_bad_scans_are_ignored(
     assert state.attributes["device_id"] is None
 
 
-# Bad input to actions and commands -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("bad", ["", "   ", "x" * (MAX_TAG_ID_LENGTH + 1)])
-async def test_bad_tag_ids_are_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, ws: Ws, bad: str
-) -> None:
-    """A translated error from the actions and the commands."""
-    with pytest.raises(ServiceValidationError) as err:
-        await link(hass, entry, bad, ANIMALS)
-    assert err.value.translation_key == "invalid_tag_id"
-    assert err.value.translation_placeholders == {"max": str(MAX_TAG_ID_LENGTH)}
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry, "unlink_tag", tag_id=bad)
-    assert err.value.translation_key == "invalid_tag_id"
-    error = await ws.error("tags/link", "invalid_tag_id", tag_id=bad, playlist_id=ANIMALS)
-    assert error["translation_domain"] == DOMAIN
-    await ws.error("tags/unlink", "invalid_tag_id", tag_id=bad)
-    assert (await ws.ok("tags/list"))["tags"] == []
-
-
-async def test_bad_links_are_refused(hass: HomeAssistant, entry: MockConfigEntry, ws: Ws) -> None:
-    """Unknown playlist, start track of another playlist, unknown tag, bad timeouts, bad types."""
-    with pytest.raises(ServiceValidationError) as err:
-        await link(hass, entry, TAG_A, "nope")
-    assert err.value.translation_key == "unknown_playlist"
-    chapter = track_id(entry, "Chapter 1")
-    with pytest.raises(ServiceValidationError) as err:
-        await act(
-            hass, entry, "link_tag", tag_id=TAG_A, playlist_id=ANIMALS, start_track_id=chapter
-        )
-    assert err.value.translation_key == "track_not_in_playlist"
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry, "unlink_tag", tag_id=TAG_A)
-    assert err.value.translation_key == "unknown_tag"
-    for timeout in (4, 601):
-        with pytest.raises(ServiceValidationError) as err:
-            await act(hass, entry, "associate_tag", playlist_id=ANIMALS, timeout=timeout)
-        assert err.value.translation_key == "invalid_timeout"
-        assert err.value.translation_placeholders == {"min": "5", "max": "600"}
-        await ws.error("tags/associate", "invalid_timeout", playlist_id=ANIMALS, timeout=timeout)
-    await ws.error("tags/associate", "unknown_playlist", playlist_id="nope")
-    await ws.error(
-        "tags/associate", "track_not_in_playlist", playlist_id=ANIMALS, start_track_id=chapter
-    )
-    await ws.error("tags/associate", "invalid_format", playlist_id=ANIMALS, timeout=True)
-    await ws.error("tags/link", "invalid_format", tag_id=7, playlist_id=ANIMALS)
-    await ws.error("tags/link", "invalid_format", tag_id=TAG_A, playlist_id=ANIMALS, shuffle=1)
-    await ws.error("tags/link", "unknown_playlist", tag_id=TAG_A, playlist_id="nope")
-    await ws.error("tags/unlink", "unknown_tag", tag_id=TAG_A)
-    await ws.error("tags/override", "no_duplicate_tag")
-    await ws.error("tags/cancel", "no_association_session")
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry, "override_tag")
-    assert err.value.translation_key == "no_duplicate_tag"
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry, "cancel_association")
-    assert err.value.translation_key == "no_association_session"
-    assert entry.runtime_data.tags.session is None
-    assert (await ws.ok("tags/list"))["tags"] == []
-
-
-# Association sessions -----------------------------------------------------------------
-
-
-async def test_association_links_the_next_tag(
-    hass: HomeAssistant, entry: MockConfigEntry, ws: Ws
-) -> None:
-    """waiting → linked; the tag is linked, not played; the next scan plays it."""
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await ws.subscribe()
-    await ws.of_type("snapshot")
-    cow = track_id(entry, "Cow")
-    before = dt_util.utcnow()
-    waiting = await ws.ok(
-        "tags/associate", playlist_id=ANIMALS, start_track_id=cow, shuffle=False, timeout=30
-    )
-    assert waiting["state"] == "waiting"
-    assert waiting["timeout"] == 30
-    expires = dt_util.parse_datetime(waiting["expires_at"])
-    assert expires is not None
-    assert timedelta(seconds=29) < expires - before < timedelta(seconds=31)
-    assert (await ws.ok("tags/list"))["session"]["session_id"] == waiting["session_id"]
-    await scan(hass, TAG_A)
-    assert player(entry).state is PlayState.IDLE  # linked, not played
-    streamed = await ws.of_type("tag_association")
-    assert [(s["state"], s["tag_id"]) for s in streamed] == [("waiting", None), ("linked", TAG_A)]
-    assert streamed[1]["session_id"] == waiting["session_id"]
-    assert [e.data["state"] for e in bus] == ["waiting", "linked"]
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    assert device is not None
-    assert bus[1].data["entry_id"] == entry.entry_id
-    assert bus[1].data["device_id"] == device.id
-    assert bus[1].data["tag_id"] == TAG_A
-    (tags_event,) = await ws.of_type("tags")
-    assert [t["tag_id"] for t in tags_event["tags"]] == [TAG_A]
-    listed = await ws.ok("tags/list")
-    assert listed["session"] is None
-    assert [(t["tag_id"], t["start_track_id"], t["shuffle"]) for t in listed["tags"]] == [
-        (TAG_A, cow, False)
-    ]
-    state = hass.states.get(SENSOR)
-    assert state is not None
-    assert state.attributes["known"] is True
-    await scan(hass, TAG_A)
-    assert player(entry).state is PlayState.PLAYING
-    assert current_title(entry) == "Cow"
-
-
-async def test_hub_streams_tag_changes(hass: HomeAssistant, entry: MockConfigEntry, ws: Ws) -> None:
-    """Every link change streams the whole list as a `tags` event."""
-    await ws.subscribe()
-    await ws.of_type("snapshot")
-    await ws.ok("tags/link", tag_id=TAG_A, playlist_id=ANIMALS)
-    await ws.ok("tags/unlink", tag_id=TAG_A)
-    streamed = await ws.of_type("tags")
-    assert [[t["tag_id"] for t in s["tags"]] for s in streamed] == [[TAG_A], []]
-
-
-async def test_association_duplicate_then_override(
-    hass: HomeAssistant, entry: MockConfigEntry, ws: Ws
-) -> None:
-    """A tag of another playlist: duplicate (with that playlist); override relinks, no rescan."""
-    await link(hass, entry, TAG_A, AUDIOBOOK)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await ws.ok("tags/associate", playlist_id=ANIMALS)
-    await scan(hass, TAG_A)
-    assert player(entry).state is PlayState.IDLE
-    assert states_of(bus) == ["waiting", "duplicate"]
-    assert bus[1].data["current_playlist_id"] == AUDIOBOOK
-    assert bus[1].data["tag_id"] == TAG_A
-    session = (await ws.ok("tags/list"))["session"]
-    assert session["state"] == "duplicate"
-    linked = await ws.ok("tags/override")
-    assert linked["state"] == "linked"
-    assert linked["current_playlist_id"] == AUDIOBOOK  # what it started before
-    assert states_of(bus) == ["waiting", "duplicate", "linked"]
-    assert [(t["tag_id"], t["playlist_id"]) for t in (await ws.ok("tags/list"))["tags"]] == [
-        (TAG_A, ANIMALS)
-    ]
-    await ws.error("tags/override", "no_duplicate_tag")
-    await scan(hass, TAG_A)
-    assert player(entry).playlist_id == ANIMALS
-
-
-async def test_association_duplicate_then_other_tag(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> None:
-    """After a duplicate, scanning another (free) tag links that one instead."""
-    await link(hass, entry, TAG_A, AUDIOBOOK)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await act(hass, entry, "associate_tag", playlist_id=ANIMALS)
-    await scan(hass, TAG_A)
-    await scan(hass, TAG_B)
-    assert states_of(bus) == ["waiting", "duplicate", "linked"]
-    assert bus[2].data["tag_id"] == TAG_B
-    assert bus[2].data["current_playlist_id"] is None
-    links = await listed_tags(hass, entry)
-    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [
-        (TAG_A, AUDIOBOOK),
-        (TAG_B, ANIMALS),
-    ]
-
-
-async def test_association_same_playlist_updates_link(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> None:
-    """A tag already linked to the session's playlist is no duplicate: its link is updated."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    response = await act(hass, entry, "associate_tag", playlist_id=ANIMALS, shuffle=True)
-    assert response is not None
-    assert response["state"] == "waiting"
-    assert response["timeout"] == 60  # the default
-    await scan(hass, TAG_A)
-    assert states_of(bus) == ["waiting", "linked"]
-    links = await listed_tags(hass, entry)
-    assert links[0]["shuffle"] is True
-
-
-async def test_association_duplicate_then_cancel(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> None:
-    """Cancel from duplicate: the old link stays; cancel ends it for good."""
-    await link(hass, entry, TAG_A, AUDIOBOOK)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await act(hass, entry, "associate_tag", playlist_id=ANIMALS)
-    await scan(hass, TAG_A)
-    cancelled = await act(hass, entry, "cancel_association")
-    assert cancelled is not None
-    assert (cancelled["state"], cancelled["reason"]) == ("cancelled", "user")
-    assert states_of(bus) == ["waiting", "duplicate", "cancelled"]
-    links = await listed_tags(hass, entry)
-    assert links[0]["playlist_id"] == AUDIOBOOK
-    with pytest.raises(ServiceValidationError):
-        await act(hass, entry, "override_tag")
-
-
-async def test_association_timeout(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """No tag within the timeout: timeout; scans play (or are unknown) again."""
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    unknown = async_capture_events(hass, EVENT_TAG_UNKNOWN)
-    await act(hass, entry, "associate_tag", playlist_id=ANIMALS, timeout=5)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=4))
-    await hass.async_block_till_done()
-    assert states_of(bus) == ["waiting"]
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
-    await hass.async_block_till_done()
-    assert states_of(bus) == ["waiting", "timeout"]
-    assert bus[1].data["tag_id"] is None
-    assert entry.runtime_data.tags.session is None
-    await scan(hass, TAG_A)
-    assert [e.data["tag_id"] for e in unknown] == [TAG_A]
-    assert states_of(bus) == ["waiting", "timeout"]
-
-
-async def test_cancel_really_ends(hass: HomeAssistant, entry: MockConfigEntry, ws: Ws) -> None:
-    """After cancel: no timeout later, and a scan plays instead of linking."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await ws.ok("tags/associate", playlist_id=AUDIOBOOK, timeout=5)
-    cancelled = await ws.ok("tags/cancel")
-    assert cancelled["state"] == "cancelled"
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
-    await hass.async_block_till_done()
-    assert states_of(bus) == ["waiting", "cancelled"]
-    await scan(hass, TAG_A)
-    assert player(entry).playlist_id == ANIMALS
-    assert (await ws.ok("tags/list"))["tags"][0]["playlist_id"] == ANIMALS
-
-
-async def test_new_session_replaces_the_open_one(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> None:
-    """One session per box: a new one cancels the open one (reason replaced)."""
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    first = await act(hass, entry, "associate_tag", playlist_id=ANIMALS, timeout=5)
-    second = await act(hass, entry, "associate_tag", playlist_id=AUDIOBOOK, timeout=30)
-    assert first is not None
-    assert second is not None
-    assert [(e.data["session_id"], e.data["state"], e.data["reason"]) for e in bus] == [
-        (first["session_id"], "waiting", None),
-        (first["session_id"], "cancelled", "replaced"),
-        (second["session_id"], "waiting", None),
-    ]
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
-    await hass.async_block_till_done()
-    assert len(bus) == 3  # the first one's timer is gone
-    await scan(hass, TAG_A)
-    assert bus[-1].data["state"] == "linked"
-    assert bus[-1].data["playlist_id"] == AUDIOBOOK
-
-
-async def test_session_playlist_deleted_while_waiting(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> None:
-    """The session's playlist deleted while waiting: the scan ends it, nothing is linked."""
-    catalog = entry.runtime_data.catalog
-    mine = catalog.create_playlist("Mine", [track_id(entry, "Dog")])
-    await link(hass, entry, TAG_B, ANIMALS)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await act(hass, entry, "associate_tag", playlist_id=mine.id)
-    catalog.delete_playlist(mine.id)
-    await scan(hass, TAG_A)
-    assert (bus[-1].data["state"], bus[-1].data["reason"]) == ("cancelled", "playlist_deleted")
-    # ...and an override of a duplicate whose playlist went away is refused.
-    mine = catalog.create_playlist("Mine again", [track_id(entry, "Dog")])
-    await act(hass, entry, "associate_tag", playlist_id=mine.id)
-    await scan(hass, TAG_B)
-    assert bus[-1].data["state"] == "duplicate"
-    catalog.delete_playlist(mine.id)
-    with pytest.raises(ServiceValidationError) as err:
-        await act(hass, entry, "override_tag")
-    assert err.value.translation_key == "unknown_playlist"
-    links = await listed_tags(hass, entry)
-    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [(TAG_B, ANIMALS)]
-
-
-async def test_links_survive_a_restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Links are stored; an open session ends as cancelled when the box unloads."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    bus = async_capture_events(hass, EVENT_TAG_ASSOCIATION)
-    await act(hass, entry, "associate_tag", playlist_id=AUDIOBOOK, timeout=5)
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    assert (bus[-1].data["state"], bus[-1].data["reason"]) == ("cancelled", "unload")
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
-    await hass.async_block_till_done()
-    assert states_of(bus) == ["waiting", "cancelled"]
-    links = await listed_tags(hass, entry)
-    assert [(t["tag_id"], t["playlist_id"]) for t in links] == [(TAG_A, ANIMALS)]
-    await scan(hass, TAG_A)
-    assert player(entry).playlist_id == ANIMALS
-
-
-async def test_unloaded_box_ignores_scans(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """An unloaded box neither plays nor reports scans."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    box = entry.runtime_data
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    events = async_capture_events(hass, EVENT_TAG_UNKNOWN)
-    await scan(hass, TAG_B)
-    await scan(hass, TAG_A)
-    assert events == []
-    assert box.tags.last_scan is None
-    box.tags.async_stop()  # stopping twice is harmless (HA's stop and the unload both close)
-
-
 # Several boxes -----------------------------------------------------------------
 
 
@@ -866,102 +384,6 @@ async def test_several_boxes(
     assert list(notifications(hass)) == [NOTIFICATION_ID]
 
 
-# Permissions -----------------------------------------------------------------
-
-
-async def test_non_admin_is_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, ws_user: Ws, hass_read_only_user: MockUser
-) -> None:
-    """Users who are not administrators can list, but not link, unlink or associate."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    for command, fields in (
-        ("tags/link", {"tag_id": TAG_B, "playlist_id": ANIMALS}),
-        ("tags/unlink", {"tag_id": TAG_A}),
-        ("tags/associate", {"playlist_id": ANIMALS}),
-        ("tags/override", {}),
-        ("tags/cancel", {}),
-    ):
-        await ws_user.error(command, "unauthorized", **fields)
-    # Listed, with a digest instead of the tag id (it is a secret).
-    assert [t["tag_digest"] for t in (await ws_user.ok("tags/list"))["tags"]] == [redacted(TAG_A)]
-
-    context = Context(user_id=hass_read_only_user.id)
-    for service, fields in (
-        ("link_tag", {"tag_id": TAG_B, "playlist_id": ANIMALS}),
-        ("unlink_tag", {"tag_id": TAG_A}),
-        ("associate_tag", {"playlist_id": ANIMALS}),
-        ("override_tag", {}),
-        ("cancel_association", {}),
-    ):
-        with pytest.raises(Unauthorized):
-            await hass.services.async_call(
-                DOMAIN,
-                service,
-                {"config_entry_id": entry.entry_id, **fields},
-                blocking=True,
-                context=context,
-            )
-    with pytest.raises(UnknownUser):
-        await hass.services.async_call(
-            DOMAIN,
-            "override_tag",
-            {"config_entry_id": entry.entry_id},
-            blocking=True,
-            context=Context(user_id="no-such-user"),
-        )
-    response = await hass.services.async_call(
-        DOMAIN,
-        "list_tags",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        context=context,
-        return_response=True,
-    )
-    assert [t["tag_digest"] for t in response["tags"]] == [redacted(TAG_A)]  # type: ignore[index, union-attr]
-    assert entry.runtime_data.tags.session is None
-
-
-async def test_admin_user_may_link(
-    hass: HomeAssistant, entry: MockConfigEntry, hass_admin_user: MockUser
-) -> None:
-    """An administrator's call goes through."""
-    await hass.services.async_call(
-        DOMAIN,
-        "link_tag",
-        {"config_entry_id": entry.entry_id, "tag_id": TAG_A, "playlist_id": ANIMALS},
-        blocking=True,
-        context=Context(user_id=hass_admin_user.id),
-    )
-    await act(hass, entry, "unlink_tag", tag_id=TAG_A)
-    listed = await act(hass, entry, "list_tags")
-    assert listed == {"tags": [], "session": None}
-
-
-async def test_link_by_websocket_with_op_id(hass: HomeAssistant, ws: Ws) -> None:
-    """tags/link returns the link and the seq; a repeated client_op_id acts once."""
-    first = await ws.ok(
-        "tags/link", tag_id=TAG_A, playlist_id=ANIMALS, shuffle=True, client_op_id="op-1"
-    )
-    assert first["tag_id"] == TAG_A
-    assert first["shuffle"] is True
-    assert "seq" in first
-    again = await ws.ok("tags/link", tag_id=TAG_A, playlist_id=AUDIOBOOK, client_op_id="op-1")
-    assert again == first
-    assert (await ws.ok("tags/list"))["tags"][0]["playlist_id"] == ANIMALS
-
-
-async def test_logs_do_not_hold_tag_ids(
-    hass: HomeAssistant, entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Tag ids may open doors elsewhere: our log lines never show them."""
-    caplog.set_level(logging.DEBUG, logger="custom_components.open_music_box")
-    await link(hass, entry, TAG_A, ANIMALS)
-    await scan(hass, TAG_A)
-    await scan(hass, TAG_B)
-    ours = [r for r in caplog.records if r.name.startswith("custom_components.open_music_box")]
-    assert all(TAG_A not in r.getMessage() and TAG_B not in r.getMessage() for r in ours)
-
-
 async def test_restart_starts_an_audiobook_over(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
@@ -977,10 +399,3 @@ async def test_restart_starts_an_audiobook_over(
     assert current_title(entry) == "Chapter 1"
     assert player(entry).position == 0
     assert player(entry).state is PlayState.PLAYING
-
-
-async def test_snapshot_holds_the_tag_links(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """A reconnecting client gets the links with the state, without a tags/list."""
-    await link(hass, entry, TAG_A, ANIMALS)
-    tags = entry.runtime_data.events.snapshot()["tags"]
-    assert [t["tag_id"] for t in tags] == [TAG_A]

@@ -35,7 +35,7 @@ from custom_components.open_music_box.tag_notices import (
 )
 
 from .conftest import ENTITY_ID, box_entry, build_library
-from .test_rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
+from .helpers.rooms import ROOM_ENTITY, ROOM_ID, room_subentry, setup_room_entry
 
 ANIMALS = folder_playlist_id("Animals")
 SENSOR = "sensor.music_box_last_tag"

@@ -29,18 +29,9 @@ from custom_components.open_music_box.search import Rank, normalize, rank_field
 
 from .audio import make_track
 from .conftest import ENTITY_ID, box_entry
+from .helpers.player import playlist_id, track_id
 
 README = Path(__file__).parent.parent / "README.md"
-
-
-def playlist_id(entry: MockConfigEntry, name: str) -> str:
-    """Return the id of a playlist by name."""
-    return next(p.id for p in entry.runtime_data.catalog.playlists() if p.name == name)
-
-
-def track_id(entry: MockConfigEntry, title: str) -> str:
-    """Return the id of a track by title."""
-    return next(t.id for t in entry.runtime_data.catalog.scan.tracks.values() if t.title == title)
 
 
 async def search(hass: HomeAssistant, query: str, **extra: Any) -> list[tuple[str, str]]:

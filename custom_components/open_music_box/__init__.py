@@ -15,6 +15,7 @@ from .api.websocket import async_register_commands
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
+from .panel import async_register_frontend
 from .playback.mpv_loader import LibmpvMissingError
 from .playback.outputs.base import OutputError
 from .storage import BoxStore, async_flush_config_entries
@@ -32,11 +33,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions and the media view once."""
+    """Register the actions, the media view, the panel and the card once."""
     async_setup_actions(hass)
     async_register_commands(hass)
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
+    await async_register_frontend(hass)
     return True
 
 

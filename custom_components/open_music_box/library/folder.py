@@ -107,9 +107,14 @@ class LibraryFolder:
         self.sync_issue()
         if not self._catalog.available:
             await self._async_stop_library_playback()
-        elif (not was_available or not self.watch.watching) and not self._closed:
-            # A folder that came back is a new folder to inotify: watch it again.
-            await self.watch.async_start()
+        elif (
+            (not was_available or not self.watch.watching)
+            and not self._closed
+            # A folder that came back is a new folder to inotify: watch it again, then look once
+            # more for what arrived between the scan and the start of the watch.
+            and await self.watch.async_start()
+        ):
+            await self._catalog.async_rescan(only_changes=True)
 
     async def _async_folder_gone(self) -> None:
         self._catalog.mark_unavailable()
