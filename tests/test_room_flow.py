@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_NAME
@@ -32,7 +32,17 @@ from custom_components.open_music_box.const import (
 from custom_components.open_music_box.playback import mpv_loader
 
 from .conftest import ENTITY_ID
-from .helpers.room_flow import Result, _reconfigure, _room, _start
+from .helpers.room_flow import (
+    _configure,
+    _default,
+    _fields,
+    _options,
+    _reconfigure,
+    _room,
+    _selector_config,
+    _start,
+    _suggested,
+)
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform
 
 # The offsets step names its fields as the user knows the members.
@@ -69,36 +79,6 @@ async def devices(hass: HomeAssistant) -> dict[str, str]:
 # Helpers ----------------------------------------------------------------------------------------
 
 
-async def _configure(hass: HomeAssistant, result: Result, user_input: dict[str, Any]) -> Result:
-    done = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
-    await hass.async_block_till_done()  # a new room reloads the box: let it finish
-    return cast(Result, done)
-
-
-def _fields(result: Result) -> dict[str, Any]:
-    """Return the form's fields by name: (marker, selector)."""
-    return {str(marker): (marker, value) for marker, value in result["data_schema"].schema.items()}
-
-
-def _default(result: Result, field: str) -> Any:
-    marker = _fields(result)[field][0]
-    return marker.default()
-
-
-def _suggested(result: Result, field: str) -> Any:
-    marker = _fields(result)[field][0]
-    return marker.description["suggested_value"]
-
-
-def _selector_config(result: Result, field: str) -> dict[str, Any]:
-    config: dict[str, Any] = _fields(result)[field][1].config
-    return config
-
-
-def _options(result: Result, field: str) -> dict[str, str]:
-    return {o["value"]: o["label"] for o in _selector_config(result, field)["options"]}
-
-
 def _rooms(entry: MockConfigEntry) -> list[ConfigSubentry]:
     return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_ROOM]
 
@@ -130,7 +110,10 @@ async def test_box_offers_rooms_with_reconfigure(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """A box has room subentries, which can be reconfigured."""
-    assert entry.supported_subentry_types == {SUBENTRY_ROOM: {"supports_reconfigure": True}}
+    assert entry.supported_subentry_types == {
+        SUBENTRY_ROOM: {"supports_reconfigure": True},
+        "sendspin_player": {"supports_reconfigure": False},  # added and paired, then kept
+    }
 
 
 async def test_add_room_with_members_and_offsets(

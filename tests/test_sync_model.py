@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-import itertools
 import math
 import random
 
@@ -24,14 +23,16 @@ from custom_components.open_music_box.sync.clockfilter import (
 )
 from custom_components.open_music_box.sync.controller import (
     BURST,
-    BURST_MAX_SECONDS,
     CHANGE_INTERVAL_SECONDS,
+    COMMON_TOLERANCE_SECONDS,
     DEADBAND_SECONDS,
-    SEEK_ABOVE_SECONDS,
+    REALIGN_ABOVE_SECONDS,
+    REALIGN_COOLDOWN_SECONDS,
     SPEED_LATENCY_SECONDS,
     TRIM,
     Correction,
     RateController,
+    common_error,
 )
 from custom_components.open_music_box.sync.linefit import LineFit
 from custom_components.open_music_box.sync.timeline import Timeline, TimelineState, server_time
@@ -50,7 +51,7 @@ def test_errors_in_the_deadband_are_left_alone(error: float) -> None:
     assert controller.speed == 1.0
 
 
-@pytest.mark.parametrize("error", [0.0016, 0.002, 0.003, 0.005, -0.002, -0.005])
+@pytest.mark.parametrize("error", [0.0006, 0.0008, 0.001, -0.0006, -0.001])
 def test_small_errors_get_a_gentle_trim(error: float) -> None:
     """An inaudible trim (≤ 0.1 %), slowing a member that is ahead, speeding one behind."""
     correction = RateController().decide(error, 100.0)
@@ -60,40 +61,88 @@ def test_small_errors_get_a_gentle_trim(error: float) -> None:
     assert (correction.speed < 1.0) == (error > 0)
 
 
-@pytest.mark.parametrize("error", [0.006, 0.02, 0.1, 0.199, -0.006, -0.1, -0.199])
-def test_larger_errors_get_a_burst_of_at_most_half_a_percent(error: float) -> None:
+@pytest.mark.parametrize("error", [0.002, 0.003, 0.005, 0.0099, -0.002, -0.005, -0.0099])
+def test_errors_of_a_few_ms_get_a_burst_proportional_to_the_error(error: float) -> None:
+    """Removed over about a second: 3 ms ahead plays 0.3 % slow; never beyond 0.5 %."""
     correction = RateController().decide(error, 100.0)
     assert correction.speed is not None
     assert not correction.seek
     assert TRIM < abs(correction.speed - 1.0) <= BURST + EPS
+    assert abs(correction.speed - 1.0) == pytest.approx(min(abs(error), BURST))
     assert (correction.speed < 1.0) == (error > 0)
 
 
-@pytest.mark.parametrize(
-    "error", [SEEK_ABOVE_SECONDS + 1e-4, 0.5, -SEEK_ABOVE_SECONDS - 0.01, 30.0]
-)
-def test_errors_above_200_ms_seek(error: float) -> None:
+@pytest.mark.parametrize("error", [REALIGN_ABOVE_SECONDS + 1e-4, 0.1, -0.118, -0.5, 30.0])
+def test_a_member_off_by_more_than_10_ms_twice_realigns_alone(error: float) -> None:
+    """A glitched member (84-118 ms off, measured at the output) is realigned at once, not
+    trimmed for half a minute; one odd measurement alone moves nothing."""
     controller = RateController()
-    controller.decide(0.05, 100.0)  # bursting
+    controller.decide(0.005, 99.0)  # bursting
     assert controller.speed != 1.0
+    assert not controller.decide(error, 100.0).seek
     # A seek does not wait for the change interval, and the member plays at 1.0 again.
-    assert controller.decide(error, 100.1) == Correction(speed=1.0, seek=True)
+    assert controller.decide(error, 100.25) == Correction(speed=1.0, seek=True)
     assert controller.speed == 1.0
+
+
+def test_an_odd_measurement_between_good_ones_does_not_realign() -> None:
+    controller = RateController()
+    assert not controller.decide(0.05, 100.0).seek
+    controller.decide(0.0, 100.25)
+    assert not controller.decide(0.05, 100.5).seek
+
+
+def test_realigns_are_at_least_the_cooldown_apart_with_bursts_between() -> None:
+    controller = RateController()
+    controller.decide(0.05, 100.0)
+    assert controller.decide(0.05, 100.25).seek
+    controller.reset()  # the member's start after the realign resets the trim
+    # Still far off (a start is accurate to a few ms only): a burst, not another seek.
+    for t in (100.5, 100.75, 101.0):
+        correction = controller.decide(0.02, t)
+        assert not correction.seek
+    assert abs(controller.speed - 1.0) == pytest.approx(BURST)
+    assert controller.decide(0.02, 100.25 + REALIGN_COOLDOWN_SECONDS).seek
+
+
+def test_the_room_error_is_the_median_within_a_tolerance() -> None:
+    assert common_error([]) == 0.0
+    assert common_error([0.001, 0.0012, 0.0009]) == pytest.approx(0.001)
+    # One member far off does not drag the room, even in a room of two.
+    assert common_error([0.0, 0.0002, 0.1]) == pytest.approx(0.0001)
+    assert common_error([0.0003, -0.3]) == pytest.approx(0.0003)
+    # All far off together: pulled back to within the tolerance only.
+    assert common_error([0.005, 0.0051]) == pytest.approx(COMMON_TOLERANCE_SECONDS)
+    assert common_error([-0.005, -0.0051, -0.0049]) == pytest.approx(-COMMON_TOLERANCE_SECONDS)
+
+
+def test_members_that_agree_with_each_other_are_left_alone() -> None:
+    """The deadband is about pairs: members 1.3 ms off the timeline together are not trimmed
+    (each alone would be), one of them 1.3 ms off the others is."""
+    errors = {"a": 0.0013, "b": 0.0014, "c": 0.0012}
+    assert all(RateController().decide(e, 1.0).speed is not None for e in errors.values())
+    common = common_error(errors.values())
+    controllers = {name: RateController() for name in errors}
+    assert all(controllers[n].decide(e - common, 1.0) == Correction() for n, e in errors.items())
+    errors["c"] = 0.0
+    common = common_error(errors.values())
+    assert controllers["c"].decide(errors["c"] - common, 2.0).speed is not None
+    assert controllers["a"].decide(errors["a"] - common, 2.0) == Correction()
 
 
 def test_at_most_one_change_per_half_second() -> None:
     controller = RateController()
     assert controller.decide(0.003, 10.0).speed is not None
     for t in (10.1, 10.25, 10.49):
-        assert controller.decide(0.08, t) == Correction()
-    assert controller.decide(0.08, 10.0 + CHANGE_INTERVAL_SECONDS).speed is not None
+        assert controller.decide(0.008, t) == Correction()
+    assert controller.decide(0.008, 10.0 + CHANGE_INTERVAL_SECONDS).speed is not None
 
 
 def test_returns_to_1_early_counting_what_the_current_speed_still_does() -> None:
     """An error still above the deadband, but one the current trim removes before a new speed is
     heard: the speed goes back to 1.0 now, not when the error is already gone (an overshoot)."""
     controller = RateController()
-    assert controller.decide(0.003, 0.0).speed == pytest.approx(1.0 - TRIM)
+    assert controller.decide(0.001, 0.0).speed == pytest.approx(1.0 - TRIM)
     error = DEADBAND_SECONDS + 0.0003  # above the deadband...
     assert error - TRIM * SPEED_LATENCY_SECONDS <= DEADBAND_SECONDS  # ...but not for long
     assert controller.decide(error, 0.5).speed == 1.0
@@ -101,17 +150,17 @@ def test_returns_to_1_early_counting_what_the_current_speed_still_does() -> None
 
 def test_a_steady_speed_is_not_sent_again() -> None:
     controller = RateController()
-    assert controller.decide(0.05, 0.0).speed == pytest.approx(1.0 - BURST)
+    assert controller.decide(0.008, 0.0).speed == pytest.approx(1.0 - BURST)
     # Still far off: the same burst speed, nothing to send.
-    assert controller.decide(0.05 + BURST * SPEED_LATENCY_SECONDS, 0.5) == Correction()
+    assert controller.decide(0.008 + BURST * SPEED_LATENCY_SECONDS, 0.5) == Correction()
 
 
 def test_reset_forgets_the_trim() -> None:
     controller = RateController()
-    controller.decide(0.05, 0.0)
+    controller.decide(0.008, 0.0)
     controller.reset()
     assert controller.speed == 1.0
-    assert controller.decide(0.05, 0.1).speed is not None  # no change interval to wait for
+    assert controller.decide(0.008, 0.1).speed is not None  # no change interval to wait for
 
 
 @dataclass
@@ -157,7 +206,7 @@ def _bursts(trace: list[tuple[float, float, float]]) -> list[tuple[float, float]
     return bursts
 
 
-@pytest.mark.parametrize("initial", [0.004, -0.004, 0.03, -0.03])
+@pytest.mark.parametrize("initial", [0.004, -0.004, 0.0095, -0.0095])
 def test_converges_into_the_deadband_without_overshooting(initial: float) -> None:
     controller = RateController()
     trace = SimulatedMember(initial).run(controller, 30.0)
@@ -165,39 +214,17 @@ def test_converges_into_the_deadband_without_overshooting(initial: float) -> Non
     assert max(abs(speed - 1.0) for speed in speeds) <= BURST + EPS
     # Never pushed across to the other side by more than the deadband.
     assert all(error * initial > 0 or abs(error) <= DEADBAND_SECONDS for _t, error, _s in trace)
-    settled = [(error, speed) for t, error, speed in trace if t > 20.0]
+    # A few ms are gone within a few seconds (0.5 % bursts, heard 0.4 s after they are set).
+    settled = [(error, speed) for t, error, speed in trace if t > 4.0]
     assert all(abs(error) <= DEADBAND_SECONDS for error, _speed in settled)
     assert settled[-1][1] == 1.0  # and back at normal speed once there
 
 
-@pytest.mark.parametrize("initial", [0.19, -0.19])
-def test_bursts_last_at_most_10_s_then_rest(initial: float) -> None:
-    """A member 190 ms ahead (or behind): the 0.5 % burst removes 50 ms in 10 s, then gentle
-    trims only for the next 10 s, then a burst again; never faster than 0.5 %, never more than
-    one change per half second."""
-    controller = RateController()
-    trace = SimulatedMember(initial).run(controller, 40.0)
-    bursts = _bursts(trace)
-    assert len(bursts) >= 2
-    for start, end in bursts:
-        assert end - start <= BURST_MAX_SECONDS + TICK
-    rests = [nxt[0] - prev[1] for prev, nxt in itertools.pairwise(bursts)]
-    assert all(rest >= BURST_MAX_SECONDS - TICK for rest in rests)
-    # During the rest the member is still trimmed gently (it is still far off).
-    first_end = bursts[0][1]
-    resting = [speed for t, _e, speed in trace if first_end + 1 < t < first_end + 9]
-    assert resting
-    assert all(0 < abs(speed - 1.0) <= TRIM + EPS for speed in resting)
-    changes = [t for (t, _e, s), (_t0, _e0, s0) in zip(trace[1:], trace, strict=False) if s != s0]
-    assert all(b - a >= CHANGE_INTERVAL_SECONDS - EPS for a, b in itertools.pairwise(changes))
-    assert max(abs(speed - 1.0) for _t, _e, speed in trace) <= BURST + EPS
-
-
 def test_a_short_burst_needs_no_rest() -> None:
     controller = RateController()
-    assert controller.decide(0.02, 0.0).speed == pytest.approx(1.0 - 0.005)
-    assert controller.decide(0.003, 1.0).speed == 1.0  # caught up: the burst ended after 1 s
-    assert controller.decide(0.02, 2.0).speed == pytest.approx(1.0 - 0.005)  # a burst at once
+    assert controller.decide(0.008, 0.0).speed == pytest.approx(1.0 - 0.005)
+    assert controller.decide(0.002, 1.0).speed == 1.0  # caught up: the burst ended after 1 s
+    assert controller.decide(0.008, 2.0).speed == pytest.approx(1.0 - 0.005)  # a burst at once
 
 
 # The line fit ------------------------------------------------------------------------------------

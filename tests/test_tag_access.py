@@ -20,10 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.open_music_box.const import (
     DOMAIN,
 )
-from custom_components.open_music_box.tags import (
-    MAX_TAG_ID_LENGTH,
-    redacted,
-)
+from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH, redacted
 
 from .helpers.tags import (  # noqa: F401 (fixtures)
     ANIMALS,

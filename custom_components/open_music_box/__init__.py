@@ -18,6 +18,9 @@ from .http_view import TrackMediaView
 from .panel import async_register_frontend
 from .playback.mpv_loader import LibmpvMissingError
 from .playback.outputs.base import OutputError
+from .sendspin.server import async_remove_sendspin_data
+from .sendspin.view import SendspinView
+from .sendspin.websocket import async_register_sendspin_commands
 from .storage import BoxStore, async_flush_config_entries
 from .sync.websocket import async_register_sync_commands
 
@@ -39,6 +42,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
     await async_register_frontend(hass)
+    hass.http.register_view(SendspinView(hass))
+    async_register_sendspin_commands(hass)
     return True
 
 
@@ -107,3 +112,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry
 async def async_remove_entry(hass: HomeAssistant, entry: OpenMusicBoxConfigEntry) -> None:
     """Delete the box's stored playlists with the entry."""
     await BoxStore(hass, entry.entry_id).async_remove()
+    await async_remove_sendspin_data(hass, entry.entry_id)

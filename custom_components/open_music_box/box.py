@@ -56,6 +56,7 @@ from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
 from .playback.player import Player, PlayerSettings
+from .sendspin.server import SendspinHub
 from .storage import BoxStore
 from .sync.room import Room, room_error
 from .tags import TagManager
@@ -127,6 +128,7 @@ class MusicBox:
         self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
         self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
         self.watch = self.folder.watch
+        self.sendspin = SendspinHub(hass, entry)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
@@ -178,6 +180,7 @@ class MusicBox:
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
         await self.folder.async_start()
         self.tags.async_start()
+        await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
                 room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
@@ -201,6 +204,7 @@ class MusicBox:
         await self.daily_limit.async_close()  # before the flush: today's minutes are written
         for room in self.rooms.values():
             await room.async_close()
+        await self.sendspin.async_stop()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
         self.tags.async_stop()  # before the event log: an open session streams its end
         await self.importer.async_close()  # before the log too: cancelled imports say so

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
@@ -40,11 +39,14 @@ from .const import (
     OUTPUT_ENTITY,
     OUTPUT_MPV,
     SUBENTRY_ROOM,
+    SUBENTRY_SENDSPIN_PLAYER,
 )
 from .devices import own_media_players
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
 from .playback import mpv_loader
 from .room_flow import RoomSubentryFlow
+from .sendspin.discovery_flow import SendspinDiscoveryFlow
+from .sendspin.player_flow import SendspinPlayerFlow
 
 if TYPE_CHECKING:
     from .box import OpenMusicBoxConfigEntry
@@ -117,7 +119,7 @@ def _output_selector(libmpv_missing: bool) -> SelectSelector:
     )
 
 
-class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
+class OpenMusicBoxConfigFlow(SendspinDiscoveryFlow, domain=DOMAIN):
     """Set up a music box: library folder, then its audio output."""
 
     VERSION = 1
@@ -142,8 +144,8 @@ class OpenMusicBoxConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: OpenMusicBoxConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Return the subentry flows of a box: its sync rooms."""
-        return {SUBENTRY_ROOM: RoomSubentryFlow}
+        """Return the subentry flows of a box: its sync rooms and its Sendspin players."""
+        return {SUBENTRY_ROOM: RoomSubentryFlow, SUBENTRY_SENDSPIN_PLAYER: SendspinPlayerFlow}
 
     async def _async_folder(self, user_input: dict[str, Any], errors: dict[str, str]) -> str | None:
         """Check the folder in the executor; on failure, put the error key in `errors`."""

@@ -80,10 +80,13 @@ STORAGE_MINOR_VERSION: Final = 1
 
 # Sync rooms: config subentries of a box
 SUBENTRY_ROOM: Final = "room"
+SUBENTRY_SENDSPIN_PLAYER: Final = "sendspin_player"
 CONF_ROOM_CONTROL: Final = "control"
 CONF_ROOM_CONTROL_USERS: Final = "control_users"
 CONF_ROOM_LOCAL_DEVICES: Final = "local_devices"
 CONF_ROOM_ENTITY_MEMBERS: Final = "entity_members"
+CONF_ROOM_SENDSPIN_PLAYERS: Final = "sendspin_players"
+CONF_CLIENT_ID: Final = "client_id"
 CONF_OFFSET_MS: Final = "offset_ms"
 CONF_ENTITY_ID: Final = "entity_id"
 ROOM_CONTROL_EVERYONE: Final = "everyone"

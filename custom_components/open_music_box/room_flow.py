@@ -31,12 +31,14 @@ import voluptuous as vol
 from .api.validation import clean_name
 from .const import (
     CONF_AUDIO_DEVICE,
+    CONF_CLIENT_ID,
     CONF_ENTITY_ID,
     CONF_OFFSET_MS,
     CONF_ROOM_CONTROL,
     CONF_ROOM_CONTROL_USERS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SENDSPIN_PLAYERS,
     MAX_OFFSET_MS,
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_EVERYONE,
@@ -63,6 +65,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         self._control_users: list[str] = []
         self._local_devices: list[str] = []
         self._entity_members: list[str] = []
+        self._sendspin_players: list[str] = []
         self._probe = mpv_loader.AudioDeviceProbe()
         # None once probed means libmpv is missing: no local device is offered then.
         self._audio_devices: dict[str, str] | None = None
@@ -117,6 +120,8 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             else:
                 label = entity_id
             named.append((label, entity_id))
+        players = self._get_entry_players()
+        named += [(players.get(cid, cid), cid) for cid in self._sendspin_players]
         labels: dict[str, str] = {}
         for label, member in named:
             # Two members of the same name are told apart by their id.
@@ -134,7 +139,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             errors = self._check(user_input, registry, own_entities)
             if not errors:
-                if self._local_devices or self._entity_members:
+                if self._local_devices or self._entity_members or self._sendspin_players:
                     return await self.async_step_offsets()
                 return await self._async_finish({})
 
@@ -179,7 +184,21 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 domain=MEDIA_PLAYER_DOMAIN, multiple=True, exclude_entities=own_entities
             )
         )
+        if players := self._sendspin_options(current[CONF_ROOM_SENDSPIN_PLAYERS]):
+            fields[
+                vol.Optional(
+                    CONF_ROOM_SENDSPIN_PLAYERS,
+                    default=[],
+                    description={"suggested_value": values[CONF_ROOM_SENDSPIN_PLAYERS]},
+                )
+            ] = _multi_select(players)
         return self.async_show_form(step_id=step_id, data_schema=vol.Schema(fields), errors=errors)
+
+    def _sendspin_options(self, current: list[str]) -> list[SelectOptionDict]:
+        """Sendspin players the box's server knows, and the room's own (even when away)."""
+        known = self._get_entry_players()
+        ids = list(dict.fromkeys([*known, *current]))
+        return [SelectOptionDict(value=cid, label=known.get(cid, cid)) for cid in ids]
 
     def _check(
         self, user_input: dict[str, Any], registry: er.EntityRegistry, own_entities: list[str]
@@ -210,9 +229,24 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             elif entity_id not in members:
                 members.append(entity_id)
         self._entity_members = members
-        if len(self._local_devices) + len(members) > MAX_ROOM_MEMBERS:
+        kept_players = self._players()
+        allowed = {option["value"] for option in self._sendspin_options(kept_players)}
+        self._sendspin_players = [
+            cid
+            for cid in dict.fromkeys(user_input.get(CONF_ROOM_SENDSPIN_PLAYERS, []))
+            if cid in allowed or cid in kept_players
+        ]
+        total = len(self._local_devices) + len(members) + len(self._sendspin_players)
+        if total > MAX_ROOM_MEMBERS:
             errors["base"] = "room_too_many_members"
         return errors
+
+    def _get_entry_players(self) -> dict[str, str]:
+        box = getattr(self._get_entry(), "runtime_data", None)  # None while the box is not loaded
+        return box.sendspin.players() if box is not None else {}
+
+    def _players(self) -> list[str]:
+        return list(self._current_settings()[CONF_ROOM_SENDSPIN_PLAYERS])
 
     def _exists(self, entity_id: str, registry: er.EntityRegistry) -> bool:
         """Return True for a media player known to HA (a room keeps its members that vanished)."""
@@ -239,6 +273,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 CONF_ROOM_CONTROL_USERS: [],
                 CONF_ROOM_LOCAL_DEVICES: [],
                 CONF_ROOM_ENTITY_MEMBERS: [],
+                CONF_ROOM_SENDSPIN_PLAYERS: [],
             }
         subentry = self._get_reconfigure_subentry()
         data = subentry.data
@@ -251,6 +286,9 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ],
             CONF_ROOM_ENTITY_MEMBERS: [
                 member[CONF_ENTITY_ID] for member in data.get(CONF_ROOM_ENTITY_MEMBERS, [])
+            ],
+            CONF_ROOM_SENDSPIN_PLAYERS: [
+                member[CONF_CLIENT_ID] for member in data.get(CONF_ROOM_SENDSPIN_PLAYERS, [])
             ],
         }
 
@@ -267,6 +305,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             (member[CONF_ENTITY_ID], member[CONF_OFFSET_MS])
             for member in data.get(CONF_ROOM_ENTITY_MEMBERS, [])
         )
+        offsets.update(self._player_offsets())
         return offsets
 
     async def _async_finish(self, offsets: dict[str, float]) -> SubentryFlowResult:
@@ -283,6 +322,11 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 for entity_id in self._entity_members
             ],
         }
+        if self._sendspin_players:
+            data[CONF_ROOM_SENDSPIN_PLAYERS] = [
+                {CONF_CLIENT_ID: cid, CONF_OFFSET_MS: offsets[cid]}
+                for cid in self._sendspin_players
+            ]
         if self.source == SOURCE_RECONFIGURE:
             result = self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), title=self._name, data=data
@@ -291,6 +335,15 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             return result
         # A new room is added by HA after this step; the update listener writes it at once.
         return self.async_create_entry(title=self._name, data=data)
+
+    def _player_offsets(self) -> dict[str, float]:
+        if self.source != SOURCE_RECONFIGURE:
+            return {}
+        data = self._get_reconfigure_subentry().data
+        return {
+            member[CONF_CLIENT_ID]: member[CONF_OFFSET_MS]
+            for member in data.get(CONF_ROOM_SENDSPIN_PLAYERS, [])
+        }
 
     async def _async_probe_mpv(self) -> None:
         """List mpv's audio devices once per flow (blocking: in the executor)."""

@@ -13,7 +13,7 @@ from .transport import Events, Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-START_MIN_LEAD = 0.005  # a start closer than this (or past) is a late start
+START_MIN_LEAD = 0.1  # closer than this (or past): a late start (the output buffer is ~0.1 s)
 START_LATE_WARN_MS = 10.0  # a busy machine can wake the start thread late
 LATE_MARGIN = 0.3  # a late start seeks to where the room will be this far ahead
 JOIN_LEAD = 0.5  # a join into a playing room starts this far ahead

@@ -19,6 +19,9 @@ _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
 
 LOAD_TIMEOUT = 15.0  # media comes over HTTP: allow a slow network
 SPIN_SECONDS = 0.002  # busy-wait the last 2 ms before a start: sleep() is too coarse
+MAX_LEAD = 0.5  # an output buffer longer than this is not believed
+GRID_WATCH = 0.045  # the output's requests are watched this long before a start
+GRID_POLL = 0.0005
 
 
 class MpvPlayer:
@@ -43,6 +46,8 @@ class MpvPlayer:
         self._failed = threading.Event()  # the file being loaded failed
         self._last_pts: float | None = None  # last audio-pts notified
         self._start_pts: float | None = None  # audio-pts when we unpaused
+        self._held = 0.0  # the position held paused
+        self.lead = 0.0  # the silence queued in the output when we last unpaused
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         if self._executor is None:
@@ -64,6 +69,11 @@ class MpvPlayer:
             "input_default_bindings": False,
             "ytdl": False,
         }
+        if self.ao != "null":  # libmpv 0.35's null output can assert on it
+            # Paused, the output plays silence: an unpause starts no device, so nothing is
+            # skipped (measured at the output: 2-4 ms lost otherwise), and the sound starts one
+            # output buffer later, which audio-pts tells while paused.
+            options["audio_stream_silence"] = True
         if self.ao is not None:
             options["ao"] = self.ao
         if self.audio_device != "auto":
@@ -118,6 +128,7 @@ class MpvPlayer:
         self._failed.clear()
         self._mpv.pause = True
         self._mpv.loadfile(url, "replace", start=f"{position:.6f}")
+        self._held = position
         self.loaded = self._wait_restart(timeout)
         return self.loaded
 
@@ -134,19 +145,56 @@ class MpvPlayer:
         except Exception as err:  # python-mpv raises plain errors (no file open, ...)
             _LOGGER.debug("Seek refused by mpv: %s", err)
             return False
+        self._held = position
         return self._wait_restart(timeout)
 
+    def _read_lead(self) -> float:
+        """How long after an unpause the held position is heard (audio-pts lags it, paused)."""
+        if self.ao == "null":
+            return 0.0  # no silence played while paused: the output starts at the unpause
+        try:
+            pts = self._mpv.audio_pts
+        except Exception:  # python-mpv raises plain errors for unavailable values
+            return 0.0
+        if pts is None or not 0.0 < self._held - float(pts) < MAX_LEAD:
+            return 0.0
+        return self._held - float(pts)
+
     def _start_at(self, local_t: float) -> float:
-        remaining = local_t - time.monotonic()
-        if remaining > SPIN_SECONDS:
-            time.sleep(remaining - SPIN_SECONDS)
-        while time.monotonic() < local_t:
-            pass  # busy-wait: a few ms of CPU for a start within microseconds
+        self.lead = self._read_lead()
+        if self.lead:
+            self._wait_on_grid(local_t)
+        else:
+            remaining = local_t - time.monotonic()
+            if remaining > SPIN_SECONDS:
+                time.sleep(remaining - SPIN_SECONDS)
+            while time.monotonic() < local_t:
+                pass  # busy-wait: a few ms of CPU for a start within microseconds
         self._reset_fit()
         self._start_pts = self._last_pts
         self.playing = True
         self._mpv.pause = False
-        return time.monotonic()
+        return time.monotonic() + self.lead
+
+    def _wait_on_grid(self, local_t: float) -> None:
+        """Return when the held position, unpaused now, would be heard at local_t or just after.
+
+        The real audio enters the output at its next request after the unpause, so the instant
+        it is heard, `now + lead`, stays put within one request period and jumps by a period at
+        each request: it is watched until it reaches local_t (late by less than a period).
+        """
+        early = local_t - self.lead - GRID_WATCH - time.monotonic()
+        if early > 0:
+            time.sleep(early)
+        while True:
+            now = time.monotonic()
+            lead = self._read_lead()
+            # The first grid point at or after the instant: members on one output (one grid)
+            # all choose the same one.
+            if now + lead >= local_t or now >= local_t:
+                break
+            time.sleep(GRID_POLL)
+        self.lead = lead
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self._mpv, name, value)

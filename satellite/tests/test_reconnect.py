@@ -15,8 +15,8 @@ import sys
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from tests.test_rooms import ROOM_ID, play_long, room_of, until
-from tests.test_satellites import in_step, sweep
+from tests.helpers.rooms import ROOM_ID, play_long, room_of, until
+from tests.helpers.satellites import in_step, sweep
 
 from custom_components.open_music_box.sync import clockfilter, linefit, protocol
 from custom_components.open_music_box.sync.satellite_member import REJOIN_SECONDS

@@ -114,6 +114,12 @@ CUSTOM_MANIFEST = vol.Schema(
         vol.Optional("requirements"): [str],
         vol.Optional("single_config_entry"): bool,
         vol.Required("version"): version,
+        vol.Optional("zeroconf"): [
+            vol.Any(
+                vol.Match(r"^_[a-z0-9-]+\._(tcp|udp)\.local\.$"),
+                vol.Schema({vol.Required("type"): str, vol.Optional("name"): str}),
+            )
+        ],
     },
     extra=vol.PREVENT_EXTRA,
 )

@@ -49,3 +49,33 @@ def _room(
         CONF_ROOM_LOCAL_DEVICES: local or [],
         CONF_ROOM_ENTITY_MEMBERS: entities or [],
     }
+
+
+async def _configure(hass: HomeAssistant, result: Result, user_input: dict[str, Any]) -> Result:
+    done = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()  # a new room reloads the box: let it finish
+    return cast(Result, done)
+
+
+def _fields(result: Result) -> dict[str, Any]:
+    """Return the form's fields by name: (marker, selector)."""
+    return {str(marker): (marker, value) for marker, value in result["data_schema"].schema.items()}
+
+
+def _default(result: Result, field: str) -> Any:
+    marker = _fields(result)[field][0]
+    return marker.default()
+
+
+def _suggested(result: Result, field: str) -> Any:
+    marker = _fields(result)[field][0]
+    return marker.description["suggested_value"]
+
+
+def _selector_config(result: Result, field: str) -> dict[str, Any]:
+    config: dict[str, Any] = _fields(result)[field][1].config
+    return config
+
+
+def _options(result: Result, field: str) -> dict[str, str]:
+    return {o["value"]: o["label"] for o in _selector_config(result, field)["options"]}

@@ -1,27 +1,54 @@
-"""How one member is brought back onto the room's timeline: nothing, a speed trim, or a seek.
+"""How one member is brought back onto the room: nothing, a speed trim, a burst, or a realign.
 
-Numbers (DESIGN.md §5): errors within the deadband are left alone; small errors are trimmed with
-|speed - 1| ≤ 0.1 % (inaudible, pitch correction off); larger ones get bursts of up to 0.5 % for
-at most 10 s; beyond ~200 ms the member seeks and realigns. mpv hears a new speed only after its
-audio buffer (~0.4 s), so the speed changes at most every 0.5 s and the error the current speed
-will still remove before the change is heard is counted first, so the trim returns to 1.0 early
-instead of overshooting.
+Numbers (DESIGN.md §5, measured at the sound output by bench/bench_sync_output.py): what is
+heard is the offset between members, so a member is corrected against the room (the median of
+the members' errors, see `common_error`), not against the timeline alone. Within the deadband
+nothing is done; errors up to BURST_ABOVE_SECONDS get a trim of |speed - 1| ≤ 0.1 %; larger ones
+a burst proportional to the error (removed over about HORIZON_SECONDS, |speed - 1| ≤ 0.5 %, at
+most 10 s); a member more than REALIGN_ABOVE_SECONDS off, twice in a row, realigns alone (a seek
+to a future instant): a glitch of 100 ms is gone within a second instead of after half a
+minute of bursts. Realigns are at least REALIGN_COOLDOWN_SECONDS apart, bursts in between.
+mpv hears a new speed only after its audio buffer (~0.4 s), so the speed changes at most every
+0.5 s and the error the current speed will still remove before the change is heard is counted
+first, so the trim returns to 1.0 early instead of overshooting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import math
+import statistics
 
-DEADBAND_SECONDS = 0.001  # the line fit's noise is ~0.05 ms: 1 ms is well above it
+# Against the room: members within ±0.5 ms of the room are within 1 ms of each other.
+DEADBAND_SECONDS = 0.0005
 TRIM = 0.001  # continuous trim: |speed - 1| ≤ 0.1 %
 BURST = 0.005  # bursts: |speed - 1| ≤ 0.5 %
-BURST_ABOVE_SECONDS = 0.005  # errors larger than this may use a burst
+BURST_ABOVE_SECONDS = 0.001  # errors larger than this may use a burst
 BURST_MAX_SECONDS = 10.0
-SEEK_ABOVE_SECONDS = 0.2
+REALIGN_ABOVE_SECONDS = 0.010  # a start is accurate to a few ms: realign only above that
+REALIGN_COOLDOWN_SECONDS = 2.0
+# Members may all be this far off the timeline together without being pulled back: the room
+# sounds right, and pulling everyone would only add corrections.
+COMMON_TOLERANCE_SECONDS = 0.001
 CHANGE_INTERVAL_SECONDS = 0.5
 SPEED_LATENCY_SECONDS = 0.4  # until a new speed is heard (the audio buffer)
 HORIZON_SECONDS = 1.0  # a trim aims to remove the error over this long
+
+
+def common_error(errors: Iterable[float]) -> float:
+    """Return the room's own error: the members' median, within ±COMMON_TOLERANCE_SECONDS.
+
+    Each member is corrected by its error minus this, so members that agree with each other are
+    left alone even when they all sit a little off the timeline (the pair deadband). Members
+    about to realign (beyond REALIGN_ABOVE_SECONDS) do not count: one glitched member never
+    drags the others.
+    """
+    values = [e for e in errors if abs(e) <= REALIGN_ABOVE_SECONDS]
+    if not values:
+        return 0.0
+    median = statistics.median(values)
+    return max(-COMMON_TOLERANCE_SECONDS, min(COMMON_TOLERANCE_SECONDS, median))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +67,8 @@ class RateController:
         self._changed_at = -math.inf
         self._burst_since: float | None = None
         self._burst_rest_until = -math.inf  # after a full-length burst, trims only for a while
+        self._far = 0  # consecutive measurements beyond REALIGN_ABOVE_SECONDS
+        self._realigned_at = -math.inf  # survives reset(): a realign resets the trim
 
     def reset(self) -> None:
         """Forget the trim (the member was loaded, sought or paused: it plays at 1.0 again)."""
@@ -47,12 +76,19 @@ class RateController:
         self._changed_at = -math.inf
         self._burst_since = None
         self._burst_rest_until = -math.inf
+        self._far = 0
 
     def decide(self, error: float, now: float) -> Correction:
         """`error`: seconds the member is ahead (+) or behind (-) of where it should be."""
-        if abs(error) > SEEK_ABOVE_SECONDS:
-            self.reset()
-            return Correction(speed=1.0, seek=True)
+        if abs(error) > REALIGN_ABOVE_SECONDS:
+            self._far += 1
+            # Twice in a row: one odd measurement never moves a member.
+            if self._far >= 2 and now - self._realigned_at >= REALIGN_COOLDOWN_SECONDS:
+                self.reset()
+                self._realigned_at = now
+                return Correction(speed=1.0, seek=True)
+        else:
+            self._far = 0
         if now - self._changed_at < CHANGE_INTERVAL_SECONDS:
             return Correction()
         # What the current speed still does before a new one is heard.

@@ -22,6 +22,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from ..listeners import Listeners
 from ..models import Track
+from .controller import common_error
 from .entity_member import ENTITY_SEEK_ABOVE_SECONDS, ENTITY_SEEK_COOLDOWN_SECONDS
 from .member import Member, MemberNotReady
 from .timeline import Timeline, TimelineState, server_time
@@ -29,7 +30,7 @@ from .timeline import Timeline, TimelineState, server_time
 _LOGGER = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 2.0
-MIN_START_DELAY_SECONDS = 0.1
+MIN_START_DELAY_SECONDS = 0.2  # more than an output buffer: members unpause that much early
 MAX_START_DELAY_SECONDS = 0.5  # whatever the members' round trips: a late one starts by itself
 TICK_SECONDS = 0.25
 
@@ -321,17 +322,23 @@ class Coordinator:
         now = server_time()
         if now < self.timeline.server_time:
             return  # not started yet
+        measured: dict[Member, float] = {}
         for member in list(self.members.values()):
-            if member.member_id not in self._realigning:
-                self._correct(member, now)
+            if member.member_id in self._realigning:
+                continue
+            if (found := member.measure(now)) is None:
+                continue
+            at, position = found
+            error = position - self.timeline.shifted(member.offset).position_at(at)
+            member.errors.append((at, error, member.controller.speed))
+            measured[member] = error
+        # What is heard is the offset between members: each is corrected against the room.
+        common = common_error(e for m, e in measured.items() if m.precise)
+        for member, error in measured.items():
+            self._correct(member, error, common, now)
 
     @callback
-    def _correct(self, member: Member, now: float) -> None:
-        if (measured := member.measure(now)) is None:
-            return
-        at, position = measured
-        error = position - self.timeline.shifted(member.offset).position_at(at)
-        member.errors.append((at, error, member.controller.speed))
+    def _correct(self, member: Member, error: float, common: float, now: float) -> None:
         if not member.precise:
             if (
                 abs(error) > ENTITY_SEEK_ABOVE_SECONDS
@@ -339,7 +346,7 @@ class Coordinator:
             ):
                 self._realign(member)
             return
-        correction = member.controller.decide(error, now)
+        correction = member.controller.decide(error - common, now)
         if correction.seek:
             self._realign(member)
         elif correction.speed is not None:

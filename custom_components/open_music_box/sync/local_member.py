@@ -4,6 +4,12 @@ The position is measured from mpv's `audio-pts` notifications, each timestamped 
 `time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop. The
 start is timed on the mpv worker thread (a sleep, then a short busy wait), so the unpause lands
 within a fraction of a millisecond of the instant the coordinator chose.
+
+Measured at the sound output (bench/bench_sync_output.py), an unpause is not a start: the audio
+output starts anew and the first 2-4 ms are lost. So the output never stops: mpv plays silence
+while paused (`audio-stream-silence`), and the sound starts one output buffer after the unpause.
+While paused mpv's `audio-pts` is the position minus that buffer (the silence queued before it),
+so the unpause is moved earlier by exactly that much.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from .timeline import Timeline, server_time
 BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
 LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
 SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
+MAX_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
+GRID_WATCH_SECONDS = 0.045  # the output's requests are watched this long before a start
+GRID_POLL_SECONDS = 0.0005
 
 
 class SyncedMpv(MpvOutput):
@@ -37,11 +46,19 @@ class SyncedMpv(MpvOutput):
         self.fit = LineFit()
         self._accept_from = float("inf")  # samples before this instant are not on the line
         self.loaded_path: str | None = None
+        self.lead = 0.0  # the output buffer queued ahead of the position, read while paused
+        self._held = 0.0  # the position held paused
+        self._silence = False  # the output plays silence while paused
 
     def _create(self, mpv: Any, ao: str | None) -> Any:
         player = super()._create(mpv, ao)
         # The speed trim would otherwise go through a time-stretch filter with its own latency.
         player.audio_pitch_correction = False
+        # A real device only (libmpv 0.35's null output can assert on it; "null..." devices
+        # select that output too).
+        self._silence = ao is None and not self.audio_device.startswith("null")
+        # Paused, the output plays silence: an unpause starts no device (nothing skipped).
+        player.audio_stream_silence = self._silence
         return player
 
     async def async_start_measuring(self) -> None:
@@ -82,6 +99,7 @@ class SyncedMpv(MpvOutput):
             self.loaded_path = path
         if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
             raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
+        self._held = position
         duration = self._player.duration
         return None if duration is None else float(duration)
 
@@ -90,13 +108,50 @@ class SyncedMpv(MpvOutput):
         self._accept_from = instant + SETTLE_SECONDS
         await self._run(self._start_at, instant)
 
+    def _read_lead(self, position: float) -> float:
+        """How long after an unpause the position is heard (the silence queued in the output)."""
+        if not self._silence:
+            return 0.0  # the output starts at the unpause
+        try:
+            pts = self._player.audio_pts
+        except Exception:  # python-mpv raises plain errors for unknown values
+            return 0.0
+        if pts is None or not 0.0 < position - float(pts) < MAX_LEAD_SECONDS:
+            return 0.0
+        return position - float(pts)
+
     def _start_at(self, instant: float) -> None:
+        self.lead = self._read_lead(self._held)
+        if self.lead:
+            self._unpause_on_grid(instant)
+            return
         remaining = instant - time.monotonic()
         if remaining > BUSY_WAIT_SECONDS:
             time.sleep(remaining - BUSY_WAIT_SECONDS)
         while time.monotonic() < instant:
             # Yield the GIL while spinning: the other members' threads must wake on time too.
             time.sleep(0)
+        self._player.pause = False
+
+    def _unpause_on_grid(self, instant: float) -> None:
+        """Unpause when the held position would be heard at `instant`, or just after.
+
+        The real audio enters the output at its next request after the unpause, so the instant
+        it is heard, `now + lead`, stays put within one request period and jumps by a period at
+        each request: it is watched until it reaches `instant` (late by less than a period).
+        """
+        early = instant - self.lead - GRID_WATCH_SECONDS - time.monotonic()
+        if early > 0:
+            time.sleep(early)
+        while True:
+            now = time.monotonic()
+            lead = self._read_lead(self._held)
+            # The first grid point at or after the instant: members on one output (one grid)
+            # all choose the same one.
+            if now + lead >= instant or now >= instant:
+                break
+            time.sleep(GRID_POLL_SECONDS)
+        self.lead = lead
         self._player.pause = False
 
     async def async_set_speed(self, speed: float) -> None:

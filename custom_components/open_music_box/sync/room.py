@@ -24,12 +24,14 @@ from homeassistant.helpers.event import async_track_time_interval
 
 from ..const import (
     CONF_AUDIO_DEVICE,
+    CONF_CLIENT_ID,
     CONF_ENTITY_ID,
     CONF_OFFSET_MS,
     CONF_ROOM_CONTROL,
     CONF_ROOM_CONTROL_USERS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SENDSPIN_PLAYERS,
     DOMAIN,
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
@@ -44,6 +46,7 @@ from .member import Member, MemberNotReady
 from .room_output import RoomOutput
 from .room_satellites import RoomSatellites, room_error
 from .satellite_member import SatelliteMember
+from .sendspin_member import SendspinMember
 
 if TYPE_CHECKING:
     from ..box import MusicBox
@@ -152,10 +155,21 @@ class Room(RoomSatellites):
                 self.hass, item[CONF_ENTITY_ID], item[CONF_OFFSET_MS], self.box.url_for
             )
             wanted[member.member_id] = member
+        for item in data.get(CONF_ROOM_SENDSPIN_PLAYERS, []):
+            member = SendspinMember(
+                self.hass,
+                self.box.entry,
+                self.box.sendspin,
+                item[CONF_CLIENT_ID],
+                offset_ms=item[CONF_OFFSET_MS],
+                rejoin=self.coordinator.connected,
+            )
+            wanted[member.member_id] = member
         current = {
             member_id: member
             for member_id, member in self.coordinator.members.items()
             if not isinstance(member, SatelliteMember)
+            and not (isinstance(member, SendspinMember) and member.temporary)
         }
         for member_id in current.keys() - wanted.keys():
             await self.coordinator.async_remove(member_id)

@@ -1,0 +1,48 @@
+"""A Sendspin player joining a room for itself (a browser's "Listen here"), not stored.
+
+It connected through the authenticated endpoint; any logged-in user may listen to a room, as
+with satellites. It is a member until its connection ends: leaving the page leaves the room.
+"""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant, callback
+
+from ..const import MAX_ROOM_MEMBERS
+from ..sync.member import Member
+from ..sync.room import Room
+from ..sync.room_satellites import room_error
+from ..sync.sendspin_member import SendspinMember
+
+
+async def async_join_room(hass: HomeAssistant, room: Room, client_id: str) -> str:
+    """Make the connected player `client_id` a member of `room`; return its member id."""
+    box = room.box
+    client = box.sendspin.client(client_id)
+    if client is None or not client.is_connected:
+        raise room_error("member_not_found", member_id=client_id)
+    coordinator = room.coordinator
+    member_id = f"sendspin:{client_id}"
+    if member_id in coordinator.members:
+        return member_id
+    if len(coordinator.members) >= MAX_ROOM_MEMBERS:
+        raise room_error("room_full", room=room.name, limit=str(MAX_ROOM_MEMBERS))
+
+    @callback
+    def leave(member: Member) -> None:
+        if coordinator.members.get(member.member_id) is member:
+            box.entry.async_create_background_task(
+                hass, coordinator.async_remove(member.member_id), f"sendspin leave {member.name}"
+            )
+
+    member = SendspinMember(
+        hass,
+        box.entry,
+        box.sendspin,
+        client_id,
+        offset_ms=0.0,
+        rejoin=coordinator.connected,
+        leave=leave,
+    )
+    await coordinator.async_add(member)
+    return member_id

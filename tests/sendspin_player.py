@@ -1,0 +1,163 @@
+"""A Sendspin player for the tests: aiosendspin's own client, recording what it is sent."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+import math
+from pathlib import Path
+import socket
+import wave
+
+from aiohttp import ClientSession
+from aiosendspin.client import ClientListener, PairingSupport, SendspinClient
+from aiosendspin.client.models import AudioFormat
+from aiosendspin.models.core import ServerCommandPayload, ServerStatePayload
+from aiosendspin.models.metadata import SessionUpdateMetadata
+from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
+from aiosendspin.models.types import AudioCodec, PlayerCommand, Roles
+from aiosendspin.noise import Identity, InMemoryClientPairingStore
+import numpy as np
+
+RATE = 48_000
+STEP_HZ = (300, 500, 700, 900, 1100, 1300, 1500, 1700, 1900, 2100)  # one per second
+
+
+def write_steps(path: Path, freqs: tuple[int, ...] = STEP_HZ) -> Path:
+    """A 48 kHz mono WAV, one second per frequency: its content tells where in it a chunk is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(RATE) / RATE
+    samples = np.concatenate([np.sin(2 * math.pi * f * t) for f in freqs]) * 0.5 * 32767
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+def dominant_hz(pcm: bytes) -> float:
+    """The strongest frequency of interleaved s16 stereo PCM (left channel)."""
+    left = np.frombuffer(pcm, dtype="<i2")[::2].astype(float)
+    spectrum = np.abs(np.fft.rfft(left * np.hanning(len(left))))
+    return float(np.argmax(spectrum) * RATE / len(left))
+
+
+@dataclass
+class Chunk:
+    """One audio chunk: when the server wants it heard (server clock, s) and its PCM."""
+
+    at: float
+    pcm: bytes
+
+
+@dataclass
+class SendspinTestPlayer:
+    """A Sendspin client (player role, PCM only) connected to the box through HA's HTTP server."""
+
+    name: str = "Kitchen speaker"
+    identity: Identity = field(default_factory=Identity.generate)
+    chunks: list[Chunk] = field(default_factory=list)
+    ends: int = 0
+    # len(chunks) at each stream start or clear (a barrier: what follows is its audio)
+    starts: list[int] = field(default_factory=list)
+    client: SendspinClient | None = None
+    session: ClientSession | None = None
+    listener: ClientListener | None = None
+    volume: int | None = None  # as the server last set it
+    metadata: list[SessionUpdateMetadata] = field(default_factory=list)  # as they became current
+    muted: bool | None = None
+    codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+
+    @property
+    def client_id(self) -> str:
+        """The player's id (its public key)."""
+        return self.identity.peer_id
+
+    def _client(self, pairing: PairingSupport | None = None) -> SendspinClient:
+        client = self.client = SendspinClient(
+            self.identity,
+            self.name,
+            [Roles.PLAYER, Roles.METADATA],
+            pairing_store=InMemoryClientPairingStore(),
+            session=self.session,
+            player_support=ClientHelloPlayerSupport(
+                supported_formats=[
+                    SupportedAudioFormat(
+                        codec=AudioCodec.PCM, channels=2, sample_rate=RATE, bit_depth=16
+                    )
+                ],
+                buffer_capacity=32_000_000,
+            ),
+            pairing_support=pairing,
+            state_supported_commands=[PlayerCommand.VOLUME, PlayerCommand.MUTE],
+        )
+        client.add_server_command_listener(self._on_command)
+        client.add_metadata_listener(self._on_metadata)
+        client.add_audio_chunk_listener(self._on_chunk)
+        client.add_stream_end_listener(self._on_end)
+        client.add_stream_start_listener(self._on_start)
+        client.add_stream_clear_listener(self._on_start)
+        return client
+
+    async def connect(self, url: str, token: str | None) -> None:
+        """Connect to the box with a Home Assistant access token (or a signed URL), unpaired."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.session = ClientSession(headers=headers)
+        client = self._client()
+        await client.set_unpaired_access(enabled=True)
+        await client.connect(url)
+
+    async def listen(self) -> str:
+        """Wait for servers on a loopback port, showing pairing codes; return the URL."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        client = self._client(PairingSupport(pairing_code_display=self._show_code))
+        self.listener = ClientListener(
+            self.client_id,
+            client.attach_websocket,
+            port=port,
+            host="127.0.0.1",
+            advertise_mdns=False,
+        )
+        await self.listener.start()
+        return f"ws://127.0.0.1:{port}/sendspin"
+
+    async def _show_code(self, code: str | None, *, grouped: str | None) -> None:
+        if code is not None:
+            self.codes.put_nowait(code)
+
+    def _on_chunk(self, at_us: int, data: bytes, fmt: AudioFormat, _ahead: int) -> None:
+        assert fmt.codec is AudioCodec.PCM
+        self.chunks.append(Chunk(at_us / 1_000_000, bytes(data)))
+
+    def _on_metadata(self, payload: ServerStatePayload | None) -> None:
+        if payload is not None and isinstance(payload.metadata, SessionUpdateMetadata):
+            self.metadata.append(payload.metadata)
+
+    def _on_command(self, payload: ServerCommandPayload) -> None:
+        if (command := payload.player) is not None:
+            if command.volume is not None:
+                self.volume = command.volume
+            if command.mute is not None:
+                self.muted = command.mute
+
+    def _on_start(self, _message: object) -> None:
+        self.starts.append(len(self.chunks))
+
+    def since(self, starts: int) -> list[Chunk]:
+        """Return the chunks of the streams started after the first `starts` ones."""
+        return self.chunks[self.starts[starts] :] if len(self.starts) > starts else []
+
+    def _on_end(self, _roles: list[str] | None) -> None:
+        self.ends += 1
+
+    async def disconnect(self) -> None:
+        """Leave (goodbye) and close the session."""
+        if self.client is not None:
+            await self.client.disconnect()
+        if self.listener is not None:
+            await self.listener.stop()
+        if self.session is not None:
+            await self.session.close()
