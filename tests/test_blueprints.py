@@ -109,10 +109,10 @@ def test_there_are_four_blueprints() -> None:
 
 async def test_blueprints_import_from_the_readme_links(
     hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,  # before the box: it takes HA's shared web session
     entry: MockConfigEntry,
     config_dir: Path,
     hass_ws_client: WebSocketGenerator,
-    aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """Each README link imports its file through HA's importer; HA lists them all without error."""
     links = IMPORT_LINK.findall((ROOT / "README.md").read_text("utf-8"))
