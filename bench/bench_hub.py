@@ -75,8 +75,8 @@ import pytest
 from bench._harness import cpu_model
 
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
-from custom_components.open_music_box.hub import REPLAY_BUFFER_SIZE
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.events import REPLAY_BUFFER_SIZE
+from custom_components.open_music_box.playback.player import PlayState
 from tests.audio import write_wav
 from tests.conftest import box_entry
 
@@ -424,7 +424,7 @@ async def test_hub(hass: Any, tmp_path: Path, aiohttp_client: Any, hass_access_t
     clock = CpuClock()  # playback alone: nobody subscribed, so no position stream
     await asyncio.sleep(BASELINE)
     baseline = clock.rates()
-    args = (box.hub, box.player, hass_access_token, url, entry.entry_id)
+    args = (box.events, box.player, hass_access_token, url, entry.entry_id)
     load = await measure_load(*args)
     await box.player.async_pause()  # no position events while the replay client is away
     replay = await measure_replay(*args)

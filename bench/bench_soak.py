@@ -58,13 +58,14 @@ import time
 import tracemalloc
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 import pytest
 
 from bench._harness import cpu_model
 
 # Imported before the hass fixture runs, or HA's test config would shadow custom_components.
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.player import PlayState, Repeat
+from custom_components.open_music_box.playback.player import PlayState
 from tests.audio import write_wav
 from tests.conftest import box_entry
 
@@ -205,7 +206,7 @@ async def start_box(hass: Any, tmp_path: Path) -> Any:
     await hass.async_block_till_done()
     box = entry.runtime_data
     tracks = [box.catalog.track(t) for t in box.catalog.playlists()[0].track_ids]
-    await box.player.async_set_repeat(Repeat.ALL)
+    await box.player.async_set_repeat(RepeatMode.ALL)
     queue = list(itertools.islice(itertools.cycle(tracks), QUEUE))
     await box.player.async_play_tracks(queue, playlist_id=None)
     return entry

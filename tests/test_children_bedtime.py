@@ -27,7 +27,7 @@ from custom_components.open_music_box.children.const import (
     EVENT_TAG_REFUSED,
 )
 from custom_components.open_music_box.library import folder_playlist_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .children_helpers import action, add_box, box_of, link, scan
 from .helpers.kids import non_admin

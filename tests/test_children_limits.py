@@ -37,7 +37,7 @@ from custom_components.open_music_box.children.const import (
 )
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.library import folder_playlist_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .children_helpers import action, add_box, box_of, link, scan, set_options
 from .conftest import ENTITY_ID

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.open_music_box.children.const import CONF_READERS, READER_BOX
 from custom_components.open_music_box.const import DOMAIN, SUBENTRY_ROOM
 from custom_components.open_music_box.library import folder_playlist_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tags import EVENT_TAG_UNKNOWN
 
 from .children_helpers import add_box, box_of, link, reader, scan, set_options

@@ -14,7 +14,7 @@ from custom_components.open_music_box.box import MusicBox
 from custom_components.open_music_box.children.resume import PlaylistMode
 from custom_components.open_music_box.const import DOMAIN, SUBENTRY_ROOM
 from custom_components.open_music_box.library import folder_playlist_id, track_id
-from custom_components.open_music_box.player import Player
+from custom_components.open_music_box.playback.player import Player
 
 from .children_helpers import add_box, box_of
 from .conftest import box_entry

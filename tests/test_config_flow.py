@@ -640,7 +640,7 @@ async def test_options_flow_tag_options(hass: HomeAssistant, tmp_path: Path) -> 
     assert entry.options[CONF_UNKNOWN_TAG_NOTIFICATION] is False
 
 
-# --- import option (importer.py) ------------------------------------------------------------
+# --- import option (imports/importer.py) ----------------------------------------------------
 
 
 async def test_options_flow_import_max_size(hass: HomeAssistant, tmp_path: Path) -> None:

@@ -42,8 +42,8 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.models import Track
-from custom_components.open_music_box.outputs.base import OutputEvent, OutputEventType
-from custom_components.open_music_box.outputs.entity import EntityOutput
+from custom_components.open_music_box.playback.outputs.base import OutputEvent, OutputEventType
+from custom_components.open_music_box.playback.outputs.entity import EntityOutput
 
 from .conftest import ENTITY_ID, box_entry
 from .target_player import TARGET_ID, TargetPlayer, async_setup_target_platform

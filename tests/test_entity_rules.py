@@ -16,15 +16,15 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.open_music_box.output_recovery import RECOVERY_DELAY_SECONDS
+from custom_components.open_music_box.playback.output_recovery import RECOVERY_DELAY_SECONDS
 
 from .conftest import ENTITY_ID
 from .helpers.player import state, wait_for
 from .helpers.rooms import ROOM_ENTITY, room_subentry, setup_room_entry, sync_library
 
-RECOVERY_LOGGER = "custom_components.open_music_box.output_recovery"
+RECOVERY_LOGGER = "custom_components.open_music_box.playback.output_recovery"
 CATALOG_LOGGER = "custom_components.open_music_box.catalog"
-BOX_LOGGER = "custom_components.open_music_box.box"
+FOLDER_LOGGER = "custom_components.open_music_box.library.folder"
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ async def test_library_loss_logged_once_each_way(
     logged = [
         (r.levelno, r.getMessage())
         for r in caplog.records
-        if r.name in {CATALOG_LOGGER, BOX_LOGGER} and r.levelno >= logging.INFO
+        if r.name in {CATALOG_LOGGER, FOLDER_LOGGER} and r.levelno >= logging.INFO
     ]
     assert logged == [
         (logging.INFO, f"Library folder {library} is missing"),

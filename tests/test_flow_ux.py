@@ -22,7 +22,7 @@ from custom_components.open_music_box.const import (
     OUTPUT_ENTITY,
     OUTPUT_MPV,
 )
-from custom_components.open_music_box.mpv_loader import device_labels
+from custom_components.open_music_box.playback.mpv_loader import device_labels
 
 from .helpers.config_flow import (  # noqa: F401 (fixtures)
     _add_entry,

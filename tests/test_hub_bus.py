@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -16,12 +17,11 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     EVENT_PLAYBACK_STATE,
     EVENT_PLAYLIST_FINISHED,
     EVENT_TRACK_STARTED,
 )
-from custom_components.open_music_box.player import Repeat
 
 from .conftest import ENTITY_ID
 from .helpers.hub import (
@@ -167,7 +167,7 @@ async def test_track_started_again_on_repeat_one(
     started: list[Event] = []
     hass.bus.async_listen(EVENT_TRACK_STARTED, started.append)
     box = entry.runtime_data
-    await box.player.async_set_repeat(Repeat.ONE)
+    await box.player.async_set_repeat(RepeatMode.ONE)
     dog = box.catalog.track(track_id(entry, "Dog"))
     assert dog is not None
     await box.player.async_play_tracks([dog])

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     POSITION_MIN_GAP,
     REPLAY_BUFFER_SIZE,
     SEQ_BLOCK,
@@ -32,6 +32,7 @@ from .helpers.hub import (
     connect,
     consecutive,
     hub_of,
+    live_of,
     server_time,
     set_volume,
 )
@@ -188,7 +189,7 @@ async def test_diagnostics(
 ) -> None:
     """Diagnostics show the hub's seq, buffer fill, subscribers and de-dup entries."""
     hub = hub_of(entry)
-    figures = (await async_get_config_entry_diagnostics(hass, entry))["hub"]
+    figures = (await async_get_config_entry_diagnostics(hass, entry))["events"]
     assert figures == {
         "seq": hub.seq,
         "seq_reserved": hub.seq + SEQ_BLOCK,
@@ -202,7 +203,7 @@ async def test_diagnostics(
     await conn.command("player/volume", volume=0.2, client_op_id="op-1")
     await conn.command("player/volume", volume=0.2, client_op_id="op-1")  # a repeat
     await conn.command("player/volume", volume=0.3)
-    figures = (await async_get_config_entry_diagnostics(hass, entry))["hub"]
+    figures = (await async_get_config_entry_diagnostics(hass, entry))["events"]
     assert figures["seq"] == hub.seq
     assert figures["buffer"] == 2
     assert figures["subscribers"] == 1
@@ -213,15 +214,15 @@ async def test_unload_stops_the_stream(
     hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
     """An unloaded box publishes nothing more, even to a subscriber still connected."""
-    hub = hub_of(entry)
+    hub, live = hub_of(entry), live_of(entry)
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     await conn.event(sub)
     await conn.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     assert [(await conn.event(sub))["type"] for _ in range(2)] == ["queue", "player"]
-    assert hub.positions.timer is not None
+    assert live.positions.timer is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hub.positions.timer is None
+    assert live.positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -250,7 +251,7 @@ async def test_catalog_changes(
     # A change about a playlist that no longer exists when it is published is skipped.
     hub = hub_of(entry)
     seq = hub.seq
-    hub._on_catalog(CatalogChange(ChangeKind.PLAYLIST, ("ugone",)))
+    live_of(entry)._on_catalog(CatalogChange(ChangeKind.PLAYLIST, ("ugone",)))
     assert hub.seq == seq
 
 

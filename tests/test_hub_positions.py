@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     POSITION_MIN_GAP,
 )
 
@@ -27,6 +27,7 @@ from .helpers.hub import (
     connect,
     consecutive,
     hub_of,
+    live_of,
     positions,
     server_time,
 )
@@ -70,7 +71,6 @@ async def test_positions_at_play_pause_seek(
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     await conn.event(sub)
-    hub = hub_of(entry)
 
     async def caused_by(command: str, /, **data: Any) -> dict[str, Any]:
         result = await conn.command(command, **data)
@@ -86,7 +86,9 @@ async def test_positions_at_play_pause_seek(
     assert playing["playing"] is True
     paused = await caused_by("player/pause")
     assert paused["playing"] is False
-    assert hub.positions.timer is None  # the stream really stopped (a cancelled timer never runs)
+    assert (
+        live_of(entry).positions.timer is None
+    )  # the stream really stopped (a cancelled timer never runs)
     seeked = await caused_by("player/seek", position_ms=7000)
     assert (seeked["position_ms"], seeked["playing"]) == (7000, False)
 
@@ -113,7 +115,7 @@ async def test_positions_at_play_pause_seek(
         )
     stopped = await caused_by("player/stop")
     assert stopped == {"position_ms": 0, "duration_ms": None, "track_id": None, "playing": False}
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
 
 
 async def test_no_position_stream_without_subscribers(
@@ -125,20 +127,20 @@ async def test_no_position_stream_without_subscribers(
     await control.command("player/play_playlist", playlist_id=playlist_id(entry, "Audiobook"))
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.subscriber_count == 0
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     assert positions(list(hub.buffer)) == []  # nobody listening: no position event at all
 
     conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    assert hub.positions.timer is not None
+    assert live_of(entry).positions.timer is not None
     assert (await conn.event(sub))["type"] == "position"
 
     # unsubscribe_events: the stream stops, the connection stays usable.
     reply = await conn.result(await conn.send("unsubscribe_events", subscription=sub))
     assert reply["success"]
     assert hub.subscriber_count == 0
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     seq = hub.seq
     await asyncio.sleep(2 * POSITION_MIN_GAP)
     assert hub.seq == seq
@@ -154,9 +156,9 @@ async def test_no_position_stream_without_subscribers(
     await conn.ws.close()
     await second.ws.close()
     await wait_for(lambda: hub.subscriber_count == 0)
-    assert hub.positions.timer is None
+    assert live_of(entry).positions.timer is None
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["hub"]["subscribers"] == 0
+    assert diagnostics["events"]["subscribers"] == 0
 
 
 async def test_command_positions_keep_the_gap(

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     REPLAY_BUFFER_SIZE,
     SEQ_BLOCK,
 )

@@ -18,12 +18,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.import_files import TMP_DIR
-from custom_components.open_music_box.import_job import (
-    PROGRESS_INTERVAL,
-)
-from custom_components.open_music_box.importer import (
+from custom_components.open_music_box.imports.files import TMP_DIR
+from custom_components.open_music_box.imports.importer import (
     EVENT_IMPORT_FINISHED,
+)
+from custom_components.open_music_box.imports.job import (
+    PROGRESS_INTERVAL,
 )
 from custom_components.open_music_box.library import (
     folder_playlist_id,
@@ -84,7 +84,7 @@ async def test_direct_file_into_a_new_playlist(
     assert [e.data for e in finished_events] == [
         {
             "entry_id": entry.entry_id,
-            "device_id": entry.runtime_data.hub.device_id,
+            "device_id": entry.runtime_data.events.device_id,
             "job_id": job["job_id"],
             "state": "completed",
             "playlist_id": playlist_id,

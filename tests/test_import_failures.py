@@ -19,12 +19,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.open_music_box.const import CONF_IMPORT_MAX_MB, DOMAIN
-from custom_components.open_music_box.import_files import TMP_DIR, safe_name
-from custom_components.open_music_box.import_job import (
-    valid_url,
-)
-from custom_components.open_music_box.importer import (
+from custom_components.open_music_box.imports.files import TMP_DIR, safe_name
+from custom_components.open_music_box.imports.importer import (
     EVENT_IMPORT_FINISHED,
+)
+from custom_components.open_music_box.imports.job import (
+    valid_url,
 )
 from custom_components.open_music_box.library import (
     folder_playlist_id,

@@ -18,8 +18,8 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.import_files import TMP_DIR
-from custom_components.open_music_box.importer import (
+from custom_components.open_music_box.imports.files import TMP_DIR
+from custom_components.open_music_box.imports.importer import (
     FINISHED_KEPT,
     MAX_RUNNING,
 )

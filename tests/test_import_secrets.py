@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.import_fetch import FetchControl
-from custom_components.open_music_box.import_job import (
+from custom_components.open_music_box.imports.fetch import FetchControl
+from custom_components.open_music_box.imports.job import (
     ImportJob,
     TargetKind,
     message,

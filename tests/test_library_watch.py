@@ -27,7 +27,7 @@ from watchdog.observers.api import BaseObserver
 from custom_components.open_music_box.catalog import CatalogChange, ChangeKind
 from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id, track_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .audio import write_wav
 from .conftest import ENTITY_ID
@@ -199,7 +199,7 @@ async def test_vanished_folder_stops_playback_and_refuses_at_once(
     await hass.async_add_executor_job(shutil.rmtree, library)
     await until(lambda: state(hass).state == STATE_UNAVAILABLE)
     assert box.player.state is not PlayState.PLAYING
-    assert box.hub.player_state()["state"] != "playing"
+    assert box.live.player_state()["state"] != "playing"
     assert library_issue(hass, entry) is not None
 
     for command, data in (

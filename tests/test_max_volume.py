@@ -44,7 +44,7 @@ from custom_components.open_music_box.const import (
     DOMAIN,
     OUTPUT_ENTITY,
 )
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .conftest import ENTITY_ID, box_entry
 from .helpers.kids import (
@@ -100,7 +100,7 @@ async def test_websocket_volume_is_capped(
     await client.ok("player/volume", volume=1.0)
     assert the_box(capped).player.volume == 0.4
     assert await mpv_volume(hass, capped) == 40
-    assert the_box(capped).hub.player_state()["max_volume"] == 0.4
+    assert the_box(capped).live.player_state()["max_volume"] == 0.4
 
 
 async def test_entity_output_receives_the_capped_volume(hass: HomeAssistant, library: Path) -> None:
@@ -201,7 +201,7 @@ async def test_admin_sets_the_max_volume(
     assert play_state(entry) is PlayState.PLAYING
     assert state(hass).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.3
     assert await mpv_volume(hass, entry) == 30
-    assert box.hub.player_state()["max_volume"] == 0.3
+    assert box.live.player_state()["max_volume"] == 0.3
 
     # Raising the cap does not raise the volume, but clients see the new cap.
     await hass.services.async_call(
@@ -211,7 +211,7 @@ async def test_admin_sets_the_max_volume(
     assert entry.options[CONF_MAX_VOLUME] == 70
     assert entry.options[CONF_DEFAULT_VOLUME] == 30
     assert box.player.volume == 0.3
-    assert box.hub.player_state()["max_volume"] == 0.7
+    assert box.live.player_state()["max_volume"] == 0.7
 
 
 async def test_options_flow_change_shows_on_the_number(

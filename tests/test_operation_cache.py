@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     OperationCache,
 )
 

@@ -137,7 +137,7 @@ async def test_an_acknowledged_edit_is_on_disk(
 
 async def test_concurrent_rescans_merge(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """50 rescans at once: the running scan and one follow-up, not 50 scans of the folder."""
-    hub = entry.runtime_data.hub
+    hub = entry.runtime_data.events
     seq = hub.seq
     await asyncio.gather(*(act(hass, entry, "rescan") for _ in range(50)))
     scans = [e for e in hub.buffer if e["seq"] > seq and e["type"] == "library"]

@@ -20,7 +20,7 @@ import voluptuous as vol
 from custom_components.open_music_box.api import websocket as ws_module
 from custom_components.open_music_box.api.operations import BY_ACTION, OPERATIONS, Operation
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import OP_CACHE_SIZE
+from custom_components.open_music_box.events import OP_CACHE_SIZE
 from custom_components.open_music_box.tags import redacted
 
 from .helpers.ws import ANIMALS, Client, Stepping

@@ -13,13 +13,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.open_music_box.hub import Hub
-from custom_components.open_music_box.player import Repeat
-from custom_components.open_music_box.positions import POSITION_INTERVAL, POSITION_MIN_GAP
+from custom_components.open_music_box.events import POSITION_INTERVAL, POSITION_MIN_GAP, LiveState
 
 from .audio import write_wav
 from .conftest import box_entry
@@ -54,9 +53,9 @@ def pending(hass: HomeAssistant, function: Any) -> int:
     )
 
 
-def pending_ticks(hass: HomeAssistant, hub: Hub) -> int:
-    """Count the position timers waiting in the event loop (not only the one the hub holds)."""
-    return pending(hass, hub.positions._tick)
+def pending_ticks(hass: HomeAssistant, live: LiveState) -> int:
+    """Count the position timers waiting in the event loop (not only the live state's)."""
+    return pending(hass, live.positions._tick)
 
 
 async def test_one_position_timer_through_track_changes_and_seeks(
@@ -65,11 +64,11 @@ async def test_one_position_timer_through_track_changes_and_seeks(
     """Seeks at every offset of the 200 ms cycle and 30 track changes leave one steady stream."""
     entry = await short_tracks_box(hass, tmp_path)
     box = entry.runtime_data
-    hub: Hub = box.hub
+    live: LiveState = box.live
     conn: Conn = await connect(hass_ws_client, entry)
     sub = await conn.subscribe()
     assert (await conn.event(sub))["type"] == "snapshot"
-    await conn.command("player/repeat", repeat=Repeat.ALL.value)
+    await conn.command("player/repeat", repeat=RepeatMode.ALL.value)
     await conn.command("player/play_playlist", playlist_id=box.catalog.playlists()[0].id)
 
     events: list[dict[str, Any]] = []
@@ -80,7 +79,7 @@ async def test_one_position_timer_through_track_changes_and_seeks(
             event = await conn.event(sub)
             events.append(event)
             if event["type"] == "position":
-                timers.append(pending_ticks(hass, hub))
+                timers.append(pending_ticks(hass, live))
                 return event
 
     await next_position()
@@ -107,10 +106,10 @@ async def test_one_position_timer_through_track_changes_and_seeks(
     elapsed = (times[-1] - times[0]).total_seconds()
     assert len(stream) - 1 <= elapsed / POSITION_INTERVAL + requests / 4 + 2
     assert set(timers) == {1}
-    assert hub.positions.timer is not None
+    assert live.positions.timer is not None
     await conn.command("player/pause")
     await conn.until(sub, lambda e: e["type"] == "position" and not e["data"]["playing"])
-    assert pending_ticks(hass, hub) == 0  # the stream stopped, no stray chain goes on
+    assert pending_ticks(hass, live) == 0  # the stream stopped, no stray chain goes on
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -131,8 +130,8 @@ async def test_room_queue_goes_out_on_its_own(
     # A room streams no positions of its own; its timers (corrections, end of track): one each.
     assert pending(hass, room.coordinator._on_tick) == 1
     assert pending(hass, room.output._on_end) == 1
-    assert pending_ticks(hass, entry.runtime_data.hub) == 0  # the box itself is not playing
-    events = await conn.through(sub, entry.runtime_data.hub.seq)
+    assert pending_ticks(hass, entry.runtime_data.live) == 0  # the box itself is not playing
+    events = await conn.through(sub, entry.runtime_data.events.seq)
     tone, other = (track.id for track in room.player.queue)
     queues = [e["data"] for e in events if e["type"] == "room_queue"]
     assert queues == [{"room_id": ROOM_ID, "queue": [tone, other]}]  # not with the volume steps

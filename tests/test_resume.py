@@ -44,7 +44,7 @@ from custom_components.open_music_box.const import (
     STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
 )
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .conftest import box_entry
 from .helpers.kids import (
@@ -96,7 +96,7 @@ async def test_playlists_are_albums_until_made_audiobooks(
     assert got is not None
     assert got["mode"] == "audiobook"
     assert (await ws.ok("playlists/get", playlist_id=AUDIOBOOK))["mode"] == "audiobook"
-    (event,) = await feed.of_type(the_box(entry).hub.seq, "playlists")
+    (event,) = await feed.of_type(the_box(entry).events.seq, "playlists")
     assert {p["id"]: p["mode"] for p in event["playlists"]}[AUDIOBOOK] == "audiobook"
 
     # Over the WebSocket (admin), with the new summary as the result.

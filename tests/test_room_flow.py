@@ -14,7 +14,6 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.open_music_box import mpv_loader
 from custom_components.open_music_box.const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
@@ -30,6 +29,7 @@ from custom_components.open_music_box.const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
+from custom_components.open_music_box.playback import mpv_loader
 
 from .conftest import ENTITY_ID
 from .helpers.room_flow import (

@@ -42,7 +42,7 @@ from custom_components.open_music_box.const import (
     DOMAIN,
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from .conftest import ENTITY_ID
 from .helpers.kids import (
@@ -107,7 +107,7 @@ async def test_sleep_timer_fades_out_pauses_and_restores(
     assert state(hass, SENSOR_ID).state == end.isoformat()
     assert state(hass, SENSOR_ID).attributes["device_class"] == "timestamp"
     assert state(hass, SENSOR_ID).attributes["friendly_name"] == "Music Box Sleep timer"
-    players = await feed.of_type(box.hub.seq, "player")
+    players = await feed.of_type(box.events.seq, "player")
     assert players[-1]["sleep_timer_ends_at"] == end.isoformat()
 
     # Until 10 s before the end nothing happens.
@@ -136,7 +136,7 @@ async def test_sleep_timer_fades_out_pauses_and_restores(
     assert box.sleep_timer.ends_at is None
     assert not the_box(entry).sleep_timer.fading
     assert state(hass, SENSOR_ID).state == STATE_UNKNOWN
-    players = await feed.of_type(box.hub.seq, "player")
+    players = await feed.of_type(box.events.seq, "player")
     assert players[-1]["sleep_timer_ends_at"] is None
     assert players[-1]["volume"] == 0.5
 
@@ -308,10 +308,10 @@ async def test_sleep_timer_over_the_websocket(
     result = await ws.ok("player/sleep_timer", minutes=30)
     assert result["ends_at"] == ends_at(entry).isoformat()
     assert ends_at(entry) > dt_util.utcnow() + timedelta(minutes=29)
-    assert the_box(entry).hub.player_state()["sleep_timer_ends_at"] == result["ends_at"]
+    assert the_box(entry).live.player_state()["sleep_timer_ends_at"] == result["ends_at"]
     result = await ws.ok("player/sleep_timer", minutes=0)
     assert result["ends_at"] is None
-    assert the_box(entry).hub.player_state()["sleep_timer_ends_at"] is None
+    assert the_box(entry).live.player_state()["sleep_timer_ends_at"] is None
 
 
 @pytest.mark.parametrize(

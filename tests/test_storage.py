@@ -320,7 +320,7 @@ async def test_a_damaged_section_is_dropped_alone(
     for section in intact:
         if section != "hub":  # the hub reserves the next block at once
             assert box.store.data[section] == good_data()[section], section
-    assert box.hub.seq == (3000 if "hub" in intact else 0)
+    assert box.events.seq == (3000 if "hub" in intact else 0)
     issue = ir.async_get(hass).async_get_issue(DOMAIN, storage_issue_id(entry.entry_id))
     assert issue is not None
     assert issue.translation_key == "storage_repaired"

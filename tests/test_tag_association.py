@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.open_music_box.const import (
     DOMAIN,
 )
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tags import (
     EVENT_TAG_ASSOCIATION,
     EVENT_TAG_UNKNOWN,
@@ -300,5 +300,5 @@ async def test_unloaded_box_ignores_scans(hass: HomeAssistant, entry: MockConfig
 async def test_snapshot_holds_the_tag_links(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """A reconnecting client gets the links with the state, without a tags/list."""
     await link(hass, entry, TAG_A, ANIMALS)
-    tags = entry.runtime_data.hub.snapshot()["tags"]
+    tags = entry.runtime_data.events.snapshot()["tags"]
     assert [t["tag_id"] for t in tags] == [TAG_A]

@@ -25,7 +25,7 @@ from custom_components.open_music_box.const import (
     SAME_TAG_TOGGLE,
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tag_model import MAX_TAG_ID_LENGTH
 from custom_components.open_music_box.tag_notices import NOTIFICATION_ID
 from custom_components.open_music_box.tags import (

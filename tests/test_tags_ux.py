@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import CONF_UNKNOWN_TAG_NOTIFICATION, DOMAIN
 from custom_components.open_music_box.library import folder_playlist_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tag_notices import (
     LINKED_NOTIFICATION_ID,
     NOTIFICATION_ID,

@@ -306,7 +306,7 @@ async def test_subscribe_snapshot_replay_and_unsubscribe(
     admin: Client,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    hub = entry.runtime_data.hub
+    hub = entry.runtime_data.events
     first = await admin.feed()
     (snapshot,) = first.events
     assert snapshot["type"] == "snapshot"

@@ -18,7 +18,7 @@ from custom_components.open_music_box.api.operations import MAX_POSITION_MS
 from custom_components.open_music_box.api.validation import MAX_REF_LENGTH, MAX_TRACKS_PER_CALL
 from custom_components.open_music_box.catalog import MAX_NAME_LENGTH
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     POSITION_INTERVAL,
 )
 

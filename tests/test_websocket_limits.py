@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.api import websocket as ws_module
 from custom_components.open_music_box.api.websocket import RATE_LIMIT_PER_SECOND
-from custom_components.open_music_box.hub import (
+from custom_components.open_music_box.events import (
     EVENT_TRACK_STARTED,
     OP_TTL_SECONDS,
 )
@@ -122,7 +122,7 @@ async def test_client_op_id_expires(
     assert later["seq"] > first["seq"]
     names = [p["name"] for p in (await admin.ok("playlists/list"))["playlists"]]
     assert names.count("Kept") == 2
-    assert entry.runtime_data.hub.diagnostics()["op_dedup"] == 1
+    assert entry.runtime_data.events.diagnostics()["op_dedup"] == 1
 
 
 # Rate limit ----------------------------------------------------------------------------

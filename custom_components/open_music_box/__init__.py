@@ -15,9 +15,9 @@ from .api.websocket import async_register_commands
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import DOMAIN, ISSUE_LIBMPV_MISSING
 from .http_view import TrackMediaView
-from .mpv_loader import LibmpvMissingError
-from .outputs.base import OutputError
 from .panel import async_register_frontend
+from .playback.mpv_loader import LibmpvMissingError
+from .playback.outputs.base import OutputError
 from .sendspin.server import async_remove_sendspin_data
 from .sendspin.view import SendspinView
 from .sendspin.websocket import async_register_sendspin_commands

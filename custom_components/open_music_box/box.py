@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 import logging
 from pathlib import Path
 
-from homeassistant.components.media_player import async_process_play_media_url
+from homeassistant.components.media_player import (
+    MediaPlayerEnqueue,
+    async_process_play_media_url,
+)
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_time_interval
 
 from .catalog import Catalog, validation_error
 from .children.bedtime import Bedtime
@@ -37,8 +36,6 @@ from .const import (
     DEFAULT_PREVIOUS_RESTART_SECONDS,
     DEFAULT_VOLUME,
     DOMAIN,
-    ISSUE_LIBRARY_MISSING,
-    LIBRARY_CHECK_INTERVAL_SECONDS,
     OUTPUT_MPV,
     PLAYLIST_PREFIX,
     SUBENTRY_ROOM,
@@ -51,14 +48,14 @@ from .devices import (
     async_device_models,
     suggested_area,
 )
-from .hub import Hub, track_dict
-from .importer import Importer
-from .library.watch import LibraryWatch
+from .events import EventLog, LiveState, track_dict
+from .imports.importer import Importer
+from .library.folder import LibraryFolder
 from .models import Track
-from .outputs.base import Output
-from .outputs.entity import EntityOutput
-from .outputs.mpv import MpvOutput
-from .player import Enqueue, Player, PlayerSettings, PlayState
+from .playback.outputs.base import Output
+from .playback.outputs.entity import EntityOutput
+from .playback.outputs.mpv import MpvOutput
+from .playback.player import Player, PlayerSettings
 from .sendspin.server import SendspinHub
 from .storage import BoxStore
 from .sync.room import Room, room_error
@@ -113,17 +110,28 @@ class MusicBox:
         self.daily_limit = DailyLimit(hass, self)
         self.bedtime = Bedtime(hass, self)
         self.guard = Guard(hass, self, self.daily_limit, self.bedtime)
-        self.hub = Hub(hass, self)
+        self.events = EventLog(hass, entry, self.store)
+        self.live = LiveState(
+            hass,
+            self.events,
+            self.player,
+            self.catalog,
+            mode=self.resume.mode,
+            sleep_ends_at=lambda: self.sleep_timer.ends_at,
+        )
         self.tags = TagManager(hass, self)
-        self.importer = Importer(hass, self)
+        self.importer = Importer(hass, entry, self.catalog, self.events, self.async_rescan)
         self.rooms: dict[str, Room] = {}
+        # Each part provides its share of a subscriber's snapshot (after the live state's).
+        self.events.add_snapshot_part("tags", self.tags.list_links)
+        self.events.add_snapshot_part("imports", self.importer.jobs)
+        self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
+        self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
+        self.watch = self.folder.watch
         self.sendspin = SendspinHub(hass, entry)
-        self.watch = LibraryWatch(hass, self.catalog.root, self._async_library_changed)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
-        self._rescanning: asyncio.Task[None] | None = None
-        self._rescans_wanted = self._rescans_done = 0
 
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
@@ -156,7 +164,7 @@ class MusicBox:
     @property
     def available(self) -> bool:
         """Return True when the box can play (output works and library folder present)."""
-        return self.player.available and self.catalog.available
+        return self.live.available
 
     async def async_setup(self) -> None:
         """Load stored data, scan, open the output; raise OutputError if it cannot be opened."""
@@ -164,13 +172,13 @@ class MusicBox:
         await self.store.async_load()
         await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
-        self._sync_folder_issue()
+        self.folder.sync_issue()
         await self.player.async_start()
         await self.player.async_apply_settings(self.player_settings())  # bedtime is stored
-        await self.hub.async_start()
+        await self.events.async_start()
+        self.live.async_start(self.sleep_timer.async_add_listener)
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
-        if self.catalog.available:
-            await self.watch.async_start()
+        await self.folder.async_start()
         self.tags.async_start()
         await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
         for subentry in self.entry.subentries.values():
@@ -181,21 +189,13 @@ class MusicBox:
         self.resume.async_start(rooms)
         self.daily_limit.async_start([self.player, *rooms])
         self.bedtime.async_start()
-        self._unsubs.append(
-            async_track_time_interval(
-                self.hass,
-                self._async_check_folder,
-                timedelta(seconds=LIBRARY_CHECK_INTERVAL_SECONDS),
-                name=f"{DOMAIN} library folder check",
-            )
-        )
 
     async def async_close(self) -> None:
         """Stop watching and publishing, write pending edits, release the output."""
         if self._closed:
             return  # HA's stop and an unload may both close the box
         self._closed = True
-        await self.watch.async_stop()
+        await self.folder.async_stop()
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -206,86 +206,22 @@ class MusicBox:
             await room.async_close()
         await self.sendspin.async_stop()
         self.resume.async_stop()  # before the flush: where an audiobook stops is written
-        self.tags.async_stop()  # before the hub: an open session streams its end
-        await self.importer.async_close()  # before the hub too: cancelled imports say so
-        self.hub.async_stop()
+        self.tags.async_stop()  # before the event log: an open session streams its end
+        await self.importer.async_close()  # before the log too: cancelled imports say so
+        self.live.async_stop()
+        self.events.async_stop()
         await self.store.async_flush()
         await self.player.async_close()
 
     async def async_rescan(self) -> None:
-        """Rescan the library; a missing folder raises the repair issue.
-
-        Requests made while a scan runs merge into one follow-up scan (a scan reads the whole
-        folder: fifty clicks must not queue fifty of them); every caller returns after a scan
-        that started after its request.
-        """
-        self._rescans_wanted += 1
-        if self._rescanning is None or self._rescanning.done():
-            self._rescanning = self.entry.async_create_task(
-                self.hass, self._async_rescans(), f"{DOMAIN} rescan"
-            )
-        await asyncio.shield(self._rescanning)
-
-    async def _async_rescans(self) -> None:
-        while self._rescans_done < self._rescans_wanted:
-            wanted = self._rescans_wanted
-            was_available = self.catalog.available
-            await self.catalog.async_rescan()
-            await self._async_scanned(was_available)
-            self._rescans_done = wanted
-
-    async def _async_library_changed(self) -> None:
-        """Rescan after the watch saw files come, change or go (quietly if nothing changed)."""
-        if self._closed:
-            return
-        if not await self.catalog.async_folder_exists():
-            if not self._closed:
-                await self._async_folder_gone()
-            return
-        was_available = self.catalog.available
-        await self.catalog.async_rescan(only_changes=True)
-        if not self._closed:  # the entry may have unloaded during the scan
-            await self._async_scanned(was_available)
-
-    async def _async_check_folder(self, _now: datetime) -> None:
-        """Notice what the watch cannot: the folder renamed, unmounted, or back again."""
-        exists = await self.catalog.async_folder_exists()
-        if exists and not self.catalog.available:
-            _LOGGER.info("Library folder %s is back", self.catalog.root)
-            await self.async_rescan()
-        elif not exists and self.catalog.available:
-            await self._async_folder_gone()
-
-    async def _async_scanned(self, was_available: bool) -> None:
-        self._sync_folder_issue()
-        if not self.catalog.available:
-            await self._async_stop_library_playback()
-        elif (
-            (not was_available or not self.watch.watching)
-            and not self._closed
-            # A folder that came back is a new folder to inotify: watch it again, then look once
-            # more for what arrived between the scan and the start of the watch.
-            and await self.watch.async_start()
-        ):
-            await self.catalog.async_rescan(only_changes=True)
-
-    async def _async_folder_gone(self) -> None:
-        self.catalog.mark_unavailable()
-        self._sync_folder_issue()
-        await self._async_stop_library_playback()
-
-    async def _async_stop_library_playback(self) -> None:
-        """Stop a library track: its folder is gone, so neither it nor the next can go on."""
-        track = self.player.current
-        if self.player.state is not PlayState.IDLE and track is not None and not track.is_url:
-            _LOGGER.warning("Library folder %s vanished: playback stopped", self.catalog.root)
-            await self.player.async_stop()
+        """Rescan the library (requests during a scan merge into one follow-up scan)."""
+        await self.folder.async_rescan()
 
     @callback
     def _on_skipped(self, track: Track, reason: str) -> None:
         """Tell clients which track could not be played and why (a `player` event)."""
         skipped = {"track": track_dict(track), "reason": reason}
-        self.hub.publish("player", {**self.hub.player_state(), "skipped": skipped})
+        self.events.publish("player", {**self.live.player_state(), "skipped": skipped})
 
     def require_media(self, track: Track) -> None:
         """Raise the translated library_unavailable error when a file of it cannot be played."""
@@ -295,22 +231,6 @@ class MusicBox:
                 translation_key="library_unavailable",
                 translation_placeholders={"name": self.entry.title},
             )
-
-    @callback
-    def _sync_folder_issue(self) -> None:
-        issue_id = f"{ISSUE_LIBRARY_MISSING}_{self.entry.entry_id}"
-        if self.catalog.available:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_LIBRARY_MISSING,
-            translation_placeholders={"name": self.entry.title, "path": str(self.catalog.root)},
-        )
 
     def rooms_changed(self) -> bool:
         """Return True when rooms were added or removed (the entry reloads for that)."""
@@ -380,14 +300,14 @@ class MusicBox:
         if shuffle is not None:
             await player.async_set_shuffle(shuffle)
         await player.async_play_tracks(
-            tracks, Enqueue.REPLACE, start, playlist.id, position=position
+            tracks, MediaPlayerEnqueue.REPLACE, start, playlist.id, position=position
         )
 
     @callback
     def set_playlist_mode(self, playlist_id: str, mode: PlaylistMode) -> None:
         """Make a playlist an album or an audiobook (action, WebSocket); clients see it."""
         self.resume.set_mode(playlist_id, mode)
-        self.hub.publish("playlists", {"playlists": self.hub.playlists_index()})
+        self.live.publish_playlists()
 
     # Media ids -----------------------------------------------------------------
 

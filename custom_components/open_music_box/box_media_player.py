@@ -10,9 +10,7 @@ from typing import Any
 
 from homeassistant.components import media_source
 from homeassistant.components.media_player import (
-    BrowseError,
     BrowseMedia,
-    MediaClass,
     MediaPlayerDeviceClass,
     MediaPlayerEnqueue,
     MediaPlayerEntity,
@@ -27,19 +25,18 @@ from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 
 from .box import MusicBox
-from .browse import browse_image, library_tiles, playlist_tile
+from .browse import async_browse, browse_image
 from .children.lock import async_check_lock
 from .const import (
     DOMAIN,
-    MEDIA_TYPE_LIBRARY,
     PLAYLIST_PREFIX,
     TRACK_PREFIX,
 )
 from .library import read_cover
-from .media_tracks import resolve_media_source, url_track
 from .models import Track
 from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
-from .player import Enqueue, Player, PlayState, Repeat
+from .playback.media_tracks import resolve_media_source, url_track
+from .playback.player import Player, PlayState
 from .search import CatalogSearch
 
 _LOGGER = logging.getLogger(__name__)
@@ -68,10 +65,6 @@ FEATURES = (
     | MediaPlayerEntityFeature.CLEAR_PLAYLIST
     | MediaPlayerEntityFeature.SEARCH_MEDIA
 )
-
-
-def _audio_only(item: BrowseMedia) -> bool:
-    return item.media_content_type.startswith("audio/")
 
 
 class MusicBoxMediaPlayer(MediaPlayerEntity):
@@ -147,7 +140,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     @property
     def repeat(self) -> RepeatMode:
         """Return the repeat mode."""
-        return RepeatMode(self._player.repeat.value)
+        return self._player.repeat
 
     @property
     def _track(self) -> Track | None:
@@ -286,7 +279,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         """Repeat."""
         self._check_control()
         await async_check_lock(self._box, self._context, "player/repeat")
-        await self._player.async_set_repeat(Repeat(repeat.value))
+        await self._player.async_set_repeat(repeat)
 
     async def async_clear_playlist(self) -> None:
         """Empty the queue."""
@@ -304,8 +297,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         """Play our playlist/track ids, media-source ids or http(s) URLs."""
         self._check_control()
         await async_check_lock(self._box, self._context, "player/play_media")
-        mode = Enqueue(enqueue.value) if enqueue else Enqueue.REPLACE
-        if mode is Enqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
+        mode = enqueue or MediaPlayerEnqueue.REPLACE
+        if mode is MediaPlayerEnqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
             # Like every other way in (tags, voice, WebSocket): resume and links apply.
             self._box.resolve(media_id)  # unknown ids: the translated unknown_media error
             await self._async_play_playlist(media_id.removeprefix(PLAYLIST_PREFIX))
@@ -317,7 +310,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
             items = None if track.is_url else await self._box.async_resolve_file(Path(track.path))
             if items is None:
                 tracks = [track]
-            elif items.whole_playlist and mode is Enqueue.REPLACE and items.playlist_id:
+            elif items.whole_playlist and mode is MediaPlayerEnqueue.REPLACE and items.playlist_id:
                 await self._async_play_playlist(items.playlist_id)  # an m3u of the library
                 return
             else:
@@ -354,41 +347,8 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
     ) -> BrowseMedia:
         """Browse the library (playlists → tracks) and Home Assistant's media sources."""
-        if media_content_id and media_source.is_media_source_id(media_content_id):
-            return await media_source.async_browse_media(
-                self.hass, media_content_id, content_filter=_audio_only
-            )
-        if media_content_id and media_content_id.startswith(PLAYLIST_PREFIX):
-            playlist = self._box.catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
-            if playlist is None:
-                raise BrowseError(f"Unknown playlist {media_content_id}")
-            return await self.hass.async_add_executor_job(
-                playlist_tile, self._box.catalog, playlist, self._image_url
-            )
-        return await self._browse_root()
-
-    async def _browse_root(self) -> BrowseMedia:
-        children = await self.hass.async_add_executor_job(
-            library_tiles, self._box.catalog, self._box.catalog.playlists(), self._image_url
-        )
-        try:
-            sources = await media_source.async_browse_media(
-                self.hass, None, content_filter=_audio_only
-            )
-        except BrowseError as err:  # e.g. HA's media folder is missing: the library still browses
-            _LOGGER.debug("Media sources not browsable: %s", err)
-        else:
-            sources.title = "Media"
-            children.append(sources)
-        return BrowseMedia(
-            media_class=MediaClass.DIRECTORY,
-            media_content_id=MEDIA_TYPE_LIBRARY,
-            media_content_type=MEDIA_TYPE_LIBRARY,
-            title=self._box.entry.title,
-            can_play=False,
-            can_expand=True,
-            children=children,
-            children_media_class=MediaClass.PLAYLIST,
+        return await async_browse(
+            self.hass, self._box.catalog, self._box.entry.title, media_content_id, self._image_url
         )
 
     def _image_url(self, media_type: str, media_id: str) -> str:

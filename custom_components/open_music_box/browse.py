@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import logging
 from typing import TYPE_CHECKING
 
-from homeassistant.components.media_player import BrowseMedia, MediaClass, MediaType
+from homeassistant.components import media_source
+from homeassistant.components.media_player import BrowseError, BrowseMedia, MediaClass, MediaType
+from homeassistant.core import HomeAssistant
 
-from .const import PLAYLIST_PREFIX, TRACK_PREFIX
-from .covers import playlist_cover_track, track_cover, tracks_with_cover
+from .const import MEDIA_TYPE_LIBRARY, PLAYLIST_PREFIX, TRACK_PREFIX
+from .library.covers import playlist_cover_track, track_cover, tracks_with_cover
 from .models import Playlist, Track
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def format_duration(seconds: float) -> str:
@@ -112,3 +117,46 @@ def browse_image(catalog: Catalog, media_id: str) -> tuple[bytes, str] | None:
     ):
         track = playlist_cover_track(catalog.tracks_of(playlist))
     return track_cover(track) if track is not None else None
+
+
+def _audio_only(item: BrowseMedia) -> bool:
+    return item.media_content_type.startswith("audio/")
+
+
+async def async_browse(
+    hass: HomeAssistant,
+    catalog: Catalog,
+    title: str,
+    media_content_id: str | None,
+    image_url: ImageUrl,
+) -> BrowseMedia:
+    """Browse the library (playlists → tracks) and Home Assistant's media sources (audio only)."""
+    if media_content_id and media_source.is_media_source_id(media_content_id):
+        return await media_source.async_browse_media(
+            hass, media_content_id, content_filter=_audio_only
+        )
+    if media_content_id and media_content_id.startswith(PLAYLIST_PREFIX):
+        playlist = catalog.playlist(media_content_id.removeprefix(PLAYLIST_PREFIX))
+        if playlist is None:
+            raise BrowseError(f"Unknown playlist {media_content_id}")
+        return await hass.async_add_executor_job(playlist_tile, catalog, playlist, image_url)
+    children = await hass.async_add_executor_job(
+        library_tiles, catalog, catalog.playlists(), image_url
+    )
+    try:
+        sources = await media_source.async_browse_media(hass, None, content_filter=_audio_only)
+    except BrowseError as err:  # e.g. HA's media folder is missing: the library still browses
+        _LOGGER.debug("Media sources not browsable: %s", err)
+    else:
+        sources.title = "Media"
+        children.append(sources)
+    return BrowseMedia(
+        media_class=MediaClass.DIRECTORY,
+        media_content_id=MEDIA_TYPE_LIBRARY,
+        media_content_type=MEDIA_TYPE_LIBRARY,
+        title=title,
+        can_play=False,
+        can_expand=True,
+        children=children,
+        children_media_class=MediaClass.PLAYLIST,
+    )

@@ -44,7 +44,7 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CatalogChange:
-    """One change, for listeners that publish it (the live-state hub)."""
+    """One change, for listeners that publish it (the event log's live state)."""
 
     kind: ChangeKind
     playlist_ids: tuple[str, ...] = ()

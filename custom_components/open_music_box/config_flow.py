@@ -27,7 +27,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import mpv_loader
 from .const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
@@ -42,7 +41,9 @@ from .const import (
     SUBENTRY_ROOM,
     SUBENTRY_SENDSPIN_PLAYER,
 )
+from .devices import own_media_players
 from .options_flow import DEFAULT_OPTIONS, OpenMusicBoxOptionsFlow
+from .playback import mpv_loader
 from .room_flow import RoomSubentryFlow
 from .sendspin.discovery_flow import SendspinDiscoveryFlow
 from .sendspin.player_flow import SendspinPlayerFlow
@@ -248,11 +249,7 @@ class OpenMusicBoxConfigFlow(SendspinDiscoveryFlow, domain=DOMAIN):
     async def async_step_entity(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the media player the music box plays through."""
         registry = er.async_get(self.hass)
-        own_entities = [
-            entity.entity_id
-            for entity in registry.entities.values()
-            if entity.platform == DOMAIN and entity.domain == MEDIA_PLAYER_DOMAIN
-        ]
+        own_entities = own_media_players(registry)
         errors: dict[str, str] = {}
         if user_input is not None:
             # The selector also accepts registry ids (UUIDs) and does not check those.

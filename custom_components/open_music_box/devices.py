@@ -7,8 +7,9 @@ section allows) and are read here in the server's language when the box is set u
 
 from __future__ import annotations
 
+from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import area_registry as ar, translation
+from homeassistant.helpers import area_registry as ar, entity_registry as er, translation
 
 from .const import DOMAIN
 
@@ -39,3 +40,12 @@ def suggested_area(hass: HomeAssistant, name: str) -> str | None:
     """
     area = ar.async_get(hass).async_get_area_by_name(name)
     return area.name if area else None
+
+
+def own_media_players(registry: er.EntityRegistry) -> list[str]:
+    """Return our own media players (boxes, rooms): never a target or a room member themselves."""
+    return [
+        entity.entity_id
+        for entity in registry.entities.values()
+        if entity.platform == DOMAIN and entity.domain == MEDIA_PLAYER_DOMAIN
+    ]

@@ -46,7 +46,7 @@ def _diagnostics(entry: OpenMusicBoxConfigEntry) -> dict[str, Any]:
             ],
         },
         "output": {"available": player.available, **player.output.diagnostics()},
-        "hub": box.hub.diagnostics(),
+        "events": box.events.diagnostics(),
         "tags": box.tags.diagnostics(),
         "player": {
             "state": player.state.value,

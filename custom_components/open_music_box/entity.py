@@ -36,15 +36,15 @@ class MusicBoxEntity(Entity):
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key=translation_key)
 
 
-class OptionEntity(MusicBoxEntity):
-    """An entity showing one of the box's options: new options, whoever set them, show at once."""
+class MusicBoxOptionEntity(MusicBoxEntity):
+    """An entity showing the box's options: it follows them, whoever changed them."""
 
     def __init__(self, box: MusicBox, key: str) -> None:
         super().__init__(box, key)
         self._entry = box.entry
 
     async def async_added_to_hass(self) -> None:
-        """Follow the entry's options (this entity, the options flow or the panel change them)."""
+        """Show new options (this entity, the options flow, an automation)."""
         self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
 
     async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:

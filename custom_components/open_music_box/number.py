@@ -24,7 +24,7 @@ from .children.const import (
     MAX_DAILY_LIMIT,
 )
 from .const import CONF_DEFAULT_VOLUME, CONF_MAX_VOLUME, DEFAULT_MAX_VOLUME, DOMAIN
-from .entity import OptionEntity
+from .entity import MusicBoxOptionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -39,7 +39,7 @@ async def async_setup_entry(
     async_add_entities([MaxVolumeNumber(box), MinVolumeNumber(box), DailyLimitNumber(box)])
 
 
-class OptionNumber(OptionEntity, NumberEntity):
+class OptionNumber(MusicBoxOptionEntity, NumberEntity):
     """A whole-number option of the box."""
 
     _attr_entity_category = EntityCategory.CONFIG
@@ -48,6 +48,9 @@ class OptionNumber(OptionEntity, NumberEntity):
     _option: str
     _default: int
     _admin_key = "admin_only"
+
+    def __init__(self, box: MusicBox, key: str) -> None:
+        super().__init__(box, key)
 
     @property
     def native_value(self) -> float:

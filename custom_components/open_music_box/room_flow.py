@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import mpv_loader
 from .api.validation import clean_name
 from .const import (
     CONF_AUDIO_DEVICE,
@@ -40,7 +39,6 @@ from .const import (
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
     CONF_ROOM_SENDSPIN_PLAYERS,
-    DOMAIN,
     MAX_OFFSET_MS,
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_EVERYONE,
@@ -48,6 +46,8 @@ from .const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
+from .devices import own_media_players
+from .playback import mpv_loader
 from .storage import async_flush_config_entries
 
 MAX_ROOM_NAME = 64
@@ -134,11 +134,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         """Show and check the room form; go on to the offsets when the room has members."""
         await self._async_probe_mpv()
         registry = er.async_get(self.hass)
-        own_entities = [
-            entity.entity_id
-            for entity in registry.entities.values()
-            if entity.platform == DOMAIN and entity.domain == MEDIA_PLAYER_DOMAIN
-        ]
+        own_entities = own_media_players(registry)
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = self._check(user_input, registry, own_entities)

@@ -85,7 +85,7 @@ class StoredData(TypedDict):
     """Everything one box stores."""
 
     playlists: dict[str, StoredPlaylist]
-    hub: NotRequired[dict[str, Any]]  # the live-state hub's seq reservation
+    hub: NotRequired[dict[str, Any]]  # the event log's seq reservation (first named hub)
     tags: NotRequired[dict[str, StoredTagLink]]  # NFC tag links by tag id
     playlist_modes: NotRequired[dict[str, str]]  # playlist id -> "audiobook" (album: absent)
     resume_points: NotRequired[dict[str, StoredResumePoint]]  # audiobooks' resume points

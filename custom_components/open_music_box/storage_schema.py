@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 import voluptuous as vol
-
-from .player import Repeat
 
 
 def _not_bool(value: Any) -> Any:
@@ -96,7 +95,7 @@ ROOM = vol.All(
             vol.Required("position"): vol.All(_NUMBER, vol.Range(min=0)),
             vol.Required("playlist_id"): vol.Any(None, str),
             vol.Required("shuffle"): bool,
-            vol.Required("repeat"): vol.In([repeat.value for repeat in Repeat]),
+            vol.Required("repeat"): vol.In([repeat.value for repeat in RepeatMode]),
             vol.Required("volume"): vol.All(_NUMBER, vol.Range(min=0, max=1)),
             vol.Required("muted"): bool,
         },

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .children.const import CONF_LOCK
 from .children.lock import locked
-from .entity import MusicBoxEntity, OptionEntity
+from .entity import MusicBoxEntity, MusicBoxOptionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -54,7 +54,7 @@ class BedtimeSwitch(MusicBoxEntity, SwitchEntity):
         self._bedtime.set(False, "switch")
 
 
-class LockSwitch(OptionEntity, SwitchEntity):
+class LockSwitch(MusicBoxOptionEntity, SwitchEntity):
     """On: people who are not administrators keep only play, pause, next, previous, volume."""
 
     _attr_entity_category = EntityCategory.CONFIG

@@ -53,7 +53,7 @@ def reader_name(hass: HomeAssistant, device_id: str | None) -> str | None:
 
 def _box_link(box: MusicBox) -> str:
     title = _plain(box.entry.title)
-    if (device_id := box.hub.device_id) is None:
+    if (device_id := box.events.device_id) is None:
         return title
     return f"[{title}](/config/devices/device/{device_id})"
 

@@ -13,7 +13,7 @@ from .const import (
     SAME_TAG_IGNORE,
     SAME_TAG_TOGGLE,
 )
-from .player import PlayState
+from .playback.player import PlayState
 from .storage import StoredTagLink
 from .tag_model import TARGET_BOX, redacted
 

@@ -176,7 +176,7 @@ class TagManager:
     @callback
     def _saved(self) -> None:
         self.box.store.schedule_save()
-        self.box.hub.publish("tags", {"tags": self.list_links()})
+        self.box.events.publish("tags", {"tags": self.list_links()})
 
     @callback
     def link(
@@ -307,8 +307,8 @@ class TagManager:
     @callback
     def _publish(self, session: Session) -> None:
         data = session.as_dict()
-        self.box.hub.publish("tag_association", data)
-        self.box.hub.fire(EVENT_TAG_ASSOCIATION, data)
+        self.box.events.publish("tag_association", data)
+        self.box.events.fire(EVENT_TAG_ASSOCIATION, data)
 
     # Scans -----------------------------------------------------------------
 
@@ -364,9 +364,9 @@ class TagManager:
     @callback
     def _unknown(self, tag_id: str, device_id: str | None) -> None:
         # device_id is the reader here (as in tag_scanned); the box's device is box_device_id.
-        self.box.hub.fire(
+        self.box.events.fire(
             EVENT_TAG_UNKNOWN,
-            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self.box.hub.device_id},
+            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self.box.events.device_id},
         )
         # Every box hears the scan; the first box that notifies speaks for all: one notification.
         managers = [m for m in self._hass.data.get(_MANAGERS, {}).values() if m.notifies]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time
 
 from homeassistant.components.time import TimeEntity
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -18,7 +17,7 @@ from .children.const import (
     DEFAULT_BEDTIME_END,
     DEFAULT_BEDTIME_START,
 )
-from .entity import MusicBoxEntity
+from .entity import MusicBoxOptionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -38,23 +37,15 @@ async def async_setup_entry(
     )
 
 
-class BedtimeTime(MusicBoxEntity, TimeEntity):
+class BedtimeTime(MusicBoxOptionEntity, TimeEntity):
     """A time of bedtime's schedule (used when the schedule option is on)."""
 
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, box: MusicBox, key: str, option: str, default: str) -> None:
         super().__init__(box, key)
-        self._entry = box.entry
         self._option = option
         self._default = default
-
-    async def async_added_to_hass(self) -> None:
-        """Show the option, whoever changed it."""
-        self.async_on_remove(self._entry.add_update_listener(self._async_options_updated))
-
-    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        self.async_write_ha_state()
 
     @property
     def native_value(self) -> time:

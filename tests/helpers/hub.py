@@ -25,9 +25,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.open_music_box.const import DOMAIN
-from custom_components.open_music_box.hub import (
-    Hub,
-)
+from custom_components.open_music_box.events import EventLog, LiveState
 
 from ..conftest import ENTITY_ID
 
@@ -111,10 +109,16 @@ async def connect(hass_ws_client: WebSocketGenerator, entry: MockConfigEntry) ->
     return Conn(await hass_ws_client(), entry)
 
 
-def hub_of(entry: MockConfigEntry) -> Hub:
-    """Return the hub of a loaded box."""
-    hub: Hub = entry.runtime_data.hub
-    return hub
+def hub_of(entry: MockConfigEntry) -> EventLog:
+    """Return the event log of a loaded box."""
+    log: EventLog = entry.runtime_data.events
+    return log
+
+
+def live_of(entry: MockConfigEntry) -> LiveState:
+    """Return the live state of a loaded box (it runs the position stream)."""
+    live: LiveState = entry.runtime_data.live
+    return live
 
 
 def check_envelope(envelope: dict[str, Any]) -> None:

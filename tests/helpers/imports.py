@@ -293,7 +293,7 @@ class Recorder:
 
     def __init__(self, entry: MockConfigEntry) -> None:
         self.events: list[tuple[float, dict[str, Any]]] = []
-        hub = entry.runtime_data.hub
+        hub = entry.runtime_data.events
         self.unsubscribe = hub.subscribe(self._add, hub.seq)
 
     def _add(self, envelope: dict[str, Any]) -> None:

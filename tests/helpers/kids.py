@@ -35,7 +35,7 @@ from custom_components.open_music_box.const import (
     DOMAIN,
 )
 from custom_components.open_music_box.library import folder_playlist_id, track_id
-from custom_components.open_music_box.player import PlayState
+from custom_components.open_music_box.playback.player import PlayState
 
 from ..conftest import ENTITY_ID, box_entry
 from ..helpers.ws import Client

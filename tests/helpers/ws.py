@@ -12,9 +12,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
 
-from custom_components.open_music_box import hub as hub_module
 from custom_components.open_music_box.api import websocket as ws_module
 from custom_components.open_music_box.const import DOMAIN
+from custom_components.open_music_box.events import ops as hub_module
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id
 
 ANIMALS = folder_playlist_id("Animals")

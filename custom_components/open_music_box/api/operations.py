@@ -8,69 +8,27 @@ reading and playback control are for every user. Automations and scripts (no use
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.core import SupportsResponse
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from ..box import MusicBox
 from ..children.const import MAX_EXTRA_MINUTES
 from ..children.operations import grant_extra_minutes, set_bedtime_playlist
 from ..children.resume import PlaylistMode
 from ..children.sleep_timer import MAX_MINUTES
-from ..hub import track_dict
-from ..player import Repeat
+from ..events import track_dict
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .operation import Call, Handler, Kind, Operation, SchemaDict
 from .resolve import ATTR_ROOM_ENTITY_ID
 from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
 
 MAX_POSITION_MS = 24 * 3600 * 1000
 
-SchemaDict = dict[str | vol.Marker, Any]
-
 __all__ = ["OPERATIONS", "Call", "Kind", "Operation", "redact_tags"]
-
-
-class Kind(StrEnum):
-    """What an operation does, which decides who may call it and what the runner adds."""
-
-    READ = "read"  # anyone; no de-duplication
-    CONTROL = "control"  # anyone (playback); de-duplicated by client_op_id
-    EDIT = "edit"  # administrators (and automations); de-duplicated; flushed to disk
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One validated call of an operation, whichever way it came in."""
-
-    box: MusicBox
-    data: dict[str, Any]
-    admin: bool  # an administrator, or no user at all (automation, script)
-
-
-Handler = Callable[[Call], Awaitable[dict[str, Any] | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One row of the table."""
-
-    command: str  # WebSocket command `open_music_box/<command>`
-    action: str | None  # action `open_music_box.<action>`; None: the media player's actions do it
-    kind: Kind
-    fields: SchemaDict
-    handler: Handler
-    response: SupportsResponse = SupportsResponse.NONE
-
-    @property
-    def admin_only(self) -> bool:
-        """Return True when only administrators (and automations) may call it."""
-        return self.kind is Kind.EDIT
 
 
 # Player -----------------------------------------------------------------
@@ -100,7 +58,7 @@ async def _shuffle(call: Call) -> None:
 
 
 async def _repeat(call: Call) -> None:
-    await call.box.player.async_set_repeat(Repeat(call.data["repeat"]))
+    await call.box.player.async_set_repeat(RepeatMode(call.data["repeat"]))
 
 
 async def _play_playlist(call: Call) -> None:
@@ -117,14 +75,14 @@ async def _sleep_timer(call: Call) -> dict[str, Any]:
 
 
 async def _list(call: Call) -> dict[str, Any]:
-    return {"playlists": call.box.hub.playlists_index()}
+    return {"playlists": call.box.live.playlists_index()}
 
 
 async def _get(call: Call) -> dict[str, Any]:
     catalog = call.box.catalog
     playlist = catalog.require_playlist(call.data["playlist_id"])
     return {
-        **call.box.hub.summary(playlist),
+        **call.box.live.summary(playlist),
         "playlist_seq": catalog.playlist_seq(playlist.id),
         "track_ids": list(playlist.track_ids),
         "tracks": [track_dict(t) for t in catalog.tracks_of(playlist)],
@@ -133,7 +91,7 @@ async def _get(call: Call) -> dict[str, Any]:
 
 async def _create(call: Call) -> dict[str, Any]:
     playlist = call.box.catalog.create_playlist(call.data["name"], call.data["track_ids"])
-    return call.box.hub.summary(playlist)
+    return call.box.live.summary(playlist)
 
 
 async def _rename(call: Call) -> None:
@@ -170,7 +128,7 @@ async def _move(call: Call) -> None:
 async def _set_mode(call: Call) -> dict[str, Any]:
     box, playlist_id = call.box, call.data["playlist_id"]
     box.set_playlist_mode(playlist_id, PlaylistMode(call.data["mode"]))
-    return box.hub.summary(box.catalog.require_playlist(playlist_id))
+    return box.live.summary(box.catalog.require_playlist(playlist_id))
 
 
 async def _rescan(call: Call) -> None:
@@ -274,7 +232,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "player/repeat",
         None,
         CONTROL,
-        {vol.Required("repeat"): vol.In([r.value for r in Repeat])},
+        {vol.Required("repeat"): vol.In([r.value for r in RepeatMode])},
         _repeat,
     ),
     Operation(

@@ -175,13 +175,13 @@ def _command(op: Operation) -> websocket_api.const.WebSocketCommandHandler:
         del valid["type"]
 
         async def run() -> dict[str, Any]:
-            return {**(await async_run(box, op, valid, admin) or {}), "seq": box.hub.seq}
+            return {**(await async_run(box, op, valid, admin) or {}), "seq": box.events.seq}
 
         if op_id is None:
             result = await run()
         else:
             user = connection.user.id if connection.user else ""
-            result = await box.hub.ops.run(user, op_id, op.command, run)
+            result = await box.events.ops.run(user, op_id, op.command, run)
         connection.send_result(msg_id, result)
 
     return handler
@@ -224,8 +224,8 @@ def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
         connection.subscriptions.pop(msg_id, None)
         connection.send_message(websocket_api.event_message(msg_id, {"type": "closed"}))
 
-    connection.send_result(msg_id, {"seq": box.hub.seq})
-    connection.subscriptions[msg_id] = box.hub.subscribe(send, msg.get("since_seq"), close)
+    connection.send_result(msg_id, {"seq": box.events.seq})
+    connection.subscriptions[msg_id] = box.events.subscribe(send, msg.get("since_seq"), close)
 
 
 @callback

@@ -19,7 +19,7 @@ import homeassistant.util.dt as dt_util
 
 from ..const import DOMAIN
 from ..listeners import Listeners
-from ..player import PlayState
+from ..playback.player import PlayState
 from .const import (
     CONF_BEDTIME_END,
     CONF_BEDTIME_MAX_VOLUME,
@@ -163,7 +163,7 @@ class Bedtime:
         if active == self.active:
             return
         self._store(active)
-        self._box.hub.fire(EVENT_BEDTIME, {"active": active, "source": source})
+        self._box.events.fire(EVENT_BEDTIME, {"active": active, "source": source})
         self._listeners.notify()
         # The maximum volume follows at once; a play that runs gets its sleep timer.
         self._box.entry.async_create_task(

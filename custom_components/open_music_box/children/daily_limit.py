@@ -24,7 +24,7 @@ import homeassistant.util.dt as dt_util
 from ..const import DOMAIN
 from ..listeners import Listeners
 from ..notices import async_translate
-from ..player import Player, PlayState
+from ..playback.player import Player, PlayState
 from ..storage import StoredDailyLimit
 from .const import CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT, EVENT_LIMIT_REACHED
 from .sleep_timer import SleepTimer
@@ -234,7 +234,7 @@ class DailyLimit:
         message = await async_translate(
             self._hass, "limit_reached", name=self._box.entry.title, minutes=str(self.minutes)
         )
-        self._box.hub.fire(
+        self._box.events.fire(
             EVENT_LIMIT_REACHED,
             {
                 "minutes": self.minutes,

@@ -51,13 +51,13 @@ class Guard:
             self._hass, f"tag_refused_{reason}", name=self._box.entry.title
         )
         # device_id is the reader (as in tag_scanned); the box's device is box_device_id.
-        self._box.hub.fire(
+        self._box.events.fire(
             EVENT_TAG_REFUSED,
             {
                 "reason": reason,
                 "tag_id": tag_id,
                 "device_id": device_id,
-                "box_device_id": self._box.hub.device_id,
+                "box_device_id": self._box.events.device_id,
                 "playlist_id": playlist_id,
                 "message": message,
             },

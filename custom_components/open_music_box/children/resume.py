@@ -28,7 +28,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..catalog import Catalog, CatalogChange
 from ..const import DOMAIN
 from ..models import Track
-from ..player import Player, PlayState, interpolate
+from ..playback.player import Player, PlayState, interpolate
 from ..storage import BoxStore, StoredResumePoint
 
 SAVE_INTERVAL = timedelta(seconds=10)

@@ -1,7 +1,7 @@
 """Sleep timer: after N minutes the box fades out over 10 s, pauses, and gets its volume back.
 
 The fade goes through the player (`async_set_volume`), so the cap still applies and the entity
-and the live-state hub show the volume going down. The volume setting from before the fade comes
+and the event log show the volume going down. The volume setting from before the fade comes
 back once the box is paused (or at once when the timer is cancelled during the fade); if someone
 changes the volume during the fade, that new level is the one restored.
 
@@ -21,7 +21,7 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 import homeassistant.util.dt as dt_util
 
 from ..listeners import Listeners
-from ..player import Player
+from ..playback.player import Player
 
 MAX_MINUTES = 720  # 12 hours
 FADE_SECONDS = 10.0

@@ -206,8 +206,8 @@ class Coordinator:
             if task.done() and not task.cancelled() and task.result()
         ]
         barrier.ready = frozenset(member.member_id for member in ready)
-        if paused or generation != self._generation:
-            return
+        if paused or generation != self._generation or self._closed:
+            return  # (closed: the room unloaded during the barrier; its members are gone)
         barrier.rtts = {member.member_id: member.rtt for member in ready}
         delay = max(2 * max(barrier.rtts.values(), default=0.0), MIN_START_DELAY_SECONDS)
         barrier.decided = server_time()
@@ -293,8 +293,10 @@ class Coordinator:
         """Stop the corrections and release every member."""
         self._closed = True
         self._cancel_tick()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # none outlives the unload
         for member in list(self.members.values()):
             await member.async_close()
         self.members.clear()

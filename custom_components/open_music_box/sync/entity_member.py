@@ -13,8 +13,8 @@ from homeassistant.components.media_player import ATTR_MEDIA_VOLUME_LEVEL
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..outputs.base import OutputError, OutputEvent, OutputEventType
-from ..outputs.entity import EntityOutput, UrlFor
+from ..playback.outputs.base import OutputError, OutputEvent, OutputEventType
+from ..playback.outputs.entity import EntityOutput, UrlFor
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
 

@@ -20,8 +20,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..outputs.base import OutputError, OutputEvent
-from ..outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
+from ..playback.outputs.base import OutputError, OutputEvent
+from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
 from .linefit import LineFit
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time

@@ -15,6 +15,7 @@ from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components.media_player import RepeatMode
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -35,8 +36,8 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..hub import player_dict, queue_ids
-from ..player import Player, PlayState, Repeat
+from ..events import player_dict, queue_ids
+from ..playback.player import Player, PlayState
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember
@@ -265,16 +266,16 @@ class Room(RoomSatellites):
         queue = queue_ids(self.player)
         if queue != self._published_queue:
             self._published_queue = queue
-            self.box.hub.publish("room_queue", {"room_id": self.room_id, "queue": queue})
+            self.box.events.publish("room_queue", {"room_id": self.room_id, "queue": queue})
         summary = self.summary()
         if summary == self._published:
             return  # the player and the coordinator both report one command's change
         self._published = summary
-        self.box.hub.publish("room", summary)
+        self.box.events.publish("room", summary)
         member_ids = frozenset(self.coordinator.members)
         if member_ids != self._member_ids:
             self._member_ids = member_ids
-            self.box.hub.fire(
+            self.box.events.fire(
                 EVENT_ROOM_MEMBERS,
                 {"room_id": self.room_id, "members": sorted(member_ids)},
             )
@@ -310,7 +311,7 @@ class Room(RoomSatellites):
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
         player.shuffle = stored["shuffle"]
-        player.repeat = Repeat(stored["repeat"])
+        player.repeat = RepeatMode(stored["repeat"])
         tracks = [self.box.catalog.track(track_id) for track_id in stored["track_ids"]]
         if any(track is None for track in tracks):
             _LOGGER.info("Room %s: its queue changed on disk, not restored", self.name)

@@ -13,7 +13,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..outputs.base import OutputEvent, OutputEventType, OutputListener
+from ..playback.outputs.base import OutputEvent, OutputEventType, OutputListener
+from ..tasks import PartTasks
 from .coordinator import Coordinator
 from .timeline import TimelineState, server_time
 
@@ -27,7 +28,7 @@ class RoomOutput:
         self._listener: OutputListener = lambda _event: None
         self._next: Track | None = None
         self._end: asyncio.TimerHandle | None = None
-        self._advancing: asyncio.Task[None] | None = None
+        self._tasks = PartTasks(hass)
 
     async def async_start(self, listener: OutputListener) -> None:
         """Nothing to open: the members open themselves."""
@@ -36,8 +37,7 @@ class RoomOutput:
     async def async_close(self) -> None:
         """Stop watching for the end of the track."""
         self._cancel_end()
-        if self._advancing is not None:
-            self._advancing.cancel()
+        await self._tasks.async_close()  # an advance under way ends here, not after the unload
 
     async def async_load(
         self, track: Track, position: float, paused: bool, next_track: Track | None
@@ -120,7 +120,7 @@ class RoomOutput:
     def _on_end(self, generation: int) -> None:
         self._end = None
         if generation == self.coordinator.timeline.generation:
-            self._advancing = self._hass.async_create_task(self._async_advance(), eager_start=True)
+            self._tasks.spawn(self._async_advance(), "room advance")
 
     async def _async_advance(self) -> None:
         """Start the prepared next track on everyone, or stop at the end of the queue."""

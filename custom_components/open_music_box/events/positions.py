@@ -18,7 +18,7 @@ POSITION_MIN_GAP = 0.15  # never two position events closer than this
 
 
 class PositionStream:
-    """When to publish positions; what to publish and to whom is the hub's."""
+    """When to publish positions; what to publish and to whom is the live state's."""
 
     def __init__(
         self,

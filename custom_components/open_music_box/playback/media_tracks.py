@@ -10,8 +10,8 @@ from homeassistant.components.media_player import async_process_play_media_url
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .const import DOMAIN
-from .models import Track
+from ..const import DOMAIN
+from ..models import Track
 
 
 async def resolve_media_source(hass: HomeAssistant, media_id: str, entity_id: str | None) -> Track:

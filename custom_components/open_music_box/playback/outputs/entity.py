@@ -42,7 +42,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_state_change_event
 import homeassistant.util.dt as dt_util
 
-from ..models import Track
+from ...models import Track
+from ...tasks import PartTasks
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class EntityOutput:
         self._active = False  # we are playing (or holding paused) a track on the target
         self._expect_paused: bool | None = None  # a state we asked for: not reported back
         self._loading_until = 0.0
+        self._tasks = PartTasks(hass)
         self._available = False
 
     # Life cycle -----------------------------------------------------------------
@@ -91,6 +93,7 @@ class EntityOutput:
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
+        await self._tasks.async_close()
 
     @staticmethod
     def _is_available(state: State | None) -> bool:
@@ -107,7 +110,7 @@ class EntityOutput:
             self._emit(OutputEvent(OutputEventType.AVAILABLE, available=available))
             if available:  # e.g. its integration loaded after ours: it gets the capped volume now
                 _LOGGER.info("Target media player %s is available", self.entity_id)
-                self._hass.async_create_task(self._async_reapply_volume(), eager_start=True)
+                self._tasks.spawn(self._async_reapply_volume(), "volume")
             else:
                 _LOGGER.info("Target media player %s is unavailable", self.entity_id)
         if new is None or not available or not self._active:
@@ -121,7 +124,7 @@ class EntityOutput:
         elif state == MediaPlayerState.PAUSED:
             self._paused_report(paused=True, moved=moved)
         elif state in ENDED_STATES and time.monotonic() > self._loading_until:
-            self._hass.async_create_task(self._async_track_ended(), eager_start=True)
+            self._tasks.spawn(self._async_track_ended(), "track end")
 
     @callback
     def _paused_report(self, paused: bool, moved: bool) -> None:

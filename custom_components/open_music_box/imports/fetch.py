@@ -21,7 +21,7 @@ import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .import_files import ImportFailure, Item, inside
+from .files import ImportFailure, Item, inside
 
 _LOGGER = logging.getLogger(__name__)
 

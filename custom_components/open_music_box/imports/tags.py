@@ -11,10 +11,10 @@ from mutagen.id3 import ID3
 from mutagen.id3._frames import TALB, TIT2, TPE1, TRCK  # the package re-exports them implicitly
 from mutagen.mp4 import MP4Tags
 
-from .library import FileMeta, read_metadata
+from ..library import FileMeta, read_metadata
 
 if TYPE_CHECKING:
-    from .import_files import Item
+    from .files import Item
 
 # Matroska/WebM (YouTube's opus without ffmpeg): mutagen cannot read or tag it, mpv plays it.
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"

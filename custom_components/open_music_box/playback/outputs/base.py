@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from homeassistant.exceptions import HomeAssistantError
 
-from ..const import DOMAIN
-from ..models import Track
+from ...const import DOMAIN
+from ...models import Track
 
 
 class OutputEventType(StrEnum):

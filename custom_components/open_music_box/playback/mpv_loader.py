@@ -10,7 +10,7 @@ import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .const import AUDIO_DEVICE_AUTO
+from ..const import AUDIO_DEVICE_AUTO
 from .outputs.base import OutputError
 
 if TYPE_CHECKING:

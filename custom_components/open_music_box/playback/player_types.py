@@ -1,4 +1,8 @@
-"""The player's vocabulary: states, repeat and enqueue modes, settings (shared by its modules)."""
+"""The player's vocabulary: states and settings (shared by its modules).
+
+Repeat and enqueue modes are Home Assistant's own (RepeatMode, MediaPlayerEnqueue): their values
+are those of the actions and WebSocket commands.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from homeassistant.components.media_player import RepeatMode
 
 from .outputs.base import Output
 
@@ -16,23 +22,6 @@ class PlayState(StrEnum):
     IDLE = "idle"
     PLAYING = "playing"
     PAUSED = "paused"
-
-
-class Repeat(StrEnum):
-    """Repeat modes, the same values as Home Assistant's RepeatMode."""
-
-    OFF = "off"
-    ONE = "one"
-    ALL = "all"
-
-
-class Enqueue(StrEnum):
-    """Where new tracks go, the same values as Home Assistant's MediaPlayerEnqueue."""
-
-    PLAY = "play"
-    NEXT = "next"
-    ADD = "add"
-    REPLACE = "replace"
 
 
 @dataclass(slots=True)
@@ -59,12 +48,12 @@ def interpolate(state: PlayState, position: float, updated_at: datetime, now: da
     return position
 
 
-def following(count: int, pos: int, repeat: Repeat) -> int | None:
+def following(count: int, pos: int, repeat: RepeatMode) -> int | None:
     """Return the position in an order of `count` tracks that plays after `pos` (None: the end)."""
     if not count:
         return None
-    if repeat is Repeat.ONE:
+    if repeat is RepeatMode.ONE:
         return pos
     if pos + 1 < count:
         return pos + 1
-    return 0 if repeat is Repeat.ALL else None
+    return 0 if repeat is RepeatMode.ALL else None

@@ -1,8 +1,8 @@
 """Imports from a URL into a playlist: the jobs of one box, at most two at a time.
 
 A job is validated in the event loop (URL, target, free disk space), downloads in a worker thread
-(import_fetch.py), then its files are checked, tagged and moved into the library
-(import_files.py) and the library is rescanned. Every step is an event of the live-state hub;
+(fetch.py), then its files are checked, tagged and moved into the library
+(files.py) and the library is rescanned. Every step is an event of the box's event log;
 the outcome also goes on the bus. Progress is throttled here, in the loop: the worker only hands
 over its latest figures.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from functools import partial
 import logging
@@ -21,14 +21,18 @@ import shutil
 from typing import TYPE_CHECKING, Any
 import uuid
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.debounce import Debouncer
 import homeassistant.util.dt as dt_util
 
-from .catalog import MAX_NAME_LENGTH, validation_error
-from .const import CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB, DOMAIN
-from .import_fetch import MB, FetchControl, Progress, fetch
-from .import_files import (
+from ..catalog import MAX_NAME_LENGTH, validation_error
+from ..const import CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB, DOMAIN
+from ..library import folder_playlist_id, track_id, track_key
+from ..models import Playlist, PlaylistKind
+from .fetch import MB, FetchControl, Progress, fetch
+from .files import (
     IMPORTS_DIR,
     ImportFailure,
     Placed,
@@ -39,7 +43,7 @@ from .import_files import (
     remove_work_dir,
     safe_name,
 )
-from .import_job import (
+from .job import (
     PROGRESS_INTERVAL,
     ImportJob,
     JobState,
@@ -47,11 +51,10 @@ from .import_job import (
     message,
     valid_url,
 )
-from .library import folder_playlist_id, track_id, track_key
-from .models import Playlist, PlaylistKind
 
 if TYPE_CHECKING:
-    from .box import MusicBox
+    from ..catalog import Catalog
+    from ..events import EventLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,21 +70,31 @@ EVENT_IMPORT_FINISHED = f"{DOMAIN}_import_finished"
 class Importer:
     """The import jobs of one box. Lives in the event loop."""
 
-    def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        catalog: Catalog,
+        events: EventLog,
+        rescan: Callable[[], Awaitable[None]],
+    ) -> None:
         self._hass = hass
-        self._box = box
+        self._entry = entry
+        self._catalog = catalog
+        self._events = events
+        self._rescan = rescan  # the box's: merged with other rescans, the watch follows
         self._jobs: dict[str, ImportJob] = {}  # by creation order; finished ones are trimmed
         self._queue: deque[ImportJob] = deque()
         self._closing = False
 
     @property
     def _root(self) -> str:
-        return str(self._box.catalog.root)
+        return str(self._catalog.root)
 
     @property
     def max_bytes(self) -> int:
         """Return the most one import may download (option, MB)."""
-        return int(self._box.entry.options.get(CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB)) * MB
+        return int(self._entry.options.get(CONF_IMPORT_MAX_MB, DEFAULT_IMPORT_MAX_MB)) * MB
 
     # Life cycle -----------------------------------------------------------------
 
@@ -120,7 +133,7 @@ class Importer:
                 raise validation_error("invalid_playlist_name", max=str(MAX_NAME_LENGTH))
             kind = TargetKind.NEW
         else:
-            kind = self._target_kind(self._box.catalog.require_playlist(str(playlist_id)))
+            kind = self._target_kind(self._catalog.require_playlist(str(playlist_id)))
         await self._check_space()
         job = ImportJob(
             job_id=uuid.uuid4().hex,
@@ -132,13 +145,21 @@ class Importer:
             control=FetchControl(lambda progress: None),
         )
         job.control.report = partial(self._progress_from_thread, job)
+        # HA's throttle: the first figures go out at once, then the latest once per interval.
+        job.progress = Debouncer(
+            self._hass,
+            _LOGGER,
+            cooldown=PROGRESS_INTERVAL,
+            immediate=True,
+            function=partial(self._publish_progress, job),
+        )
         self._jobs[job.job_id] = job
         self._trim()
         if self._running() < MAX_RUNNING:
             self._start(job)
         else:
             self._queue.append(job)
-            self._box.hub.publish(
+            self._events.publish(
                 "import_queued", {**job.as_dict(), "queue_position": len(self._queue)}
             )
         return job
@@ -184,15 +205,13 @@ class Importer:
 
     async def _check_space(self) -> None:
         """Refuse when the library folder is gone or has less free space than an import needs."""
-        if not self._box.catalog.available:
-            raise validation_error("import_library_unavailable", name=self._box.entry.title)
+        if not self._catalog.available:
+            raise validation_error("import_library_unavailable", name=self._entry.title)
         needed = self.max_bytes + DISK_MARGIN
         try:
             usage = await self._hass.async_add_executor_job(shutil.disk_usage, self._root)
         except OSError as err:  # the folder vanished since the last check
-            raise validation_error(
-                "import_library_unavailable", name=self._box.entry.title
-            ) from err
+            raise validation_error("import_library_unavailable", name=self._entry.title) from err
         free = usage.free
         if free < needed:
             raise validation_error(
@@ -204,7 +223,7 @@ class Importer:
         if job.kind is TargetKind.NEW:
             name = str(job.playlist_name)
             return Placement(folder=safe_name(name, "Import"), new=True, album=name)
-        playlist = self._box.catalog.require_playlist(str(job.target_playlist_id))
+        playlist = self._catalog.require_playlist(str(job.target_playlist_id))
         if self._target_kind(playlist) is TargetKind.USER:
             return Placement(folder=IMPORTS_DIR, new=False, album=playlist.name)
         real_root = await self._hass.async_add_executor_job(os.path.realpath, self._root)
@@ -217,7 +236,7 @@ class Importer:
 
     def _folder_of(self, playlist: Playlist, real_root: str) -> str:
         """Return the folder of a folder playlist, relative to the library root."""
-        for track in self._box.catalog.tracks_of(playlist):
+        for track in self._catalog.tracks_of(playlist):
             key = track_key(track.path, real_root)
             folder = PurePosixPath(key).parent.as_posix()
             folder = "" if folder == "." else folder
@@ -241,8 +260,8 @@ class Importer:
     def _start(self, job: ImportJob) -> None:
         job.state = JobState.RUNNING
         job.started_at = dt_util.utcnow()
-        self._box.hub.publish("import_started", job.as_dict())
-        job.task = self._box.entry.async_create_background_task(
+        self._events.publish("import_started", job.as_dict())
+        job.task = self._entry.async_create_background_task(
             self._hass, self._run(job), f"{DOMAIN} import {job.job_id}"
         )
 
@@ -273,14 +292,14 @@ class Importer:
             None, fetch, job.url, work, self.max_bytes, job.control
         )
         placed = await self._hass.async_add_executor_job(place, self._root, result.items, placement)
-        await self._box.async_rescan()
+        await self._rescan()
         return partial(self._complete, job, placed, result.converted)
 
     # Outcomes -----------------------------------------------------------------
 
     @callback
     def _complete(self, job: ImportJob, placed: Placed, converted: bool) -> None:
-        catalog = self._box.catalog
+        catalog = self._catalog
         job.tracks = [tid for rel in placed.files if catalog.track(tid := track_id(rel))]
         target = catalog.playlist(str(job.target_playlist_id))
         if job.kind is TargetKind.USER and target is not None and not target.read_only:
@@ -306,14 +325,13 @@ class Importer:
 
     @callback
     def _finish(self, job: ImportJob, state: JobState, event_type: str) -> None:
-        if job.progress_timer is not None:
-            job.progress_timer.cancel()
-            job.progress_timer = None
+        if job.progress is not None:
+            job.progress.async_shutdown()
         job.latest, job.speed = None, None
         job.state = state
         job.finished_at = dt_util.utcnow()
-        self._box.hub.publish(event_type, job.as_dict())
-        self._box.hub.fire(
+        self._events.publish(event_type, job.as_dict())
+        self._events.fire(
             EVENT_IMPORT_FINISHED,
             {
                 "job_id": job.job_id,
@@ -345,29 +363,17 @@ class Importer:
     @callback
     def _progress_wakeup(self, job: ImportJob) -> None:
         job.wakeup_pending = False
-        if (
-            job.progress_timer is not None
-            or job.latest is None
-            or job.state is not JobState.RUNNING
-        ):
-            return  # the timer sends the latest figures; or a timer sent them already
-        wait = job.last_progress_at + PROGRESS_INTERVAL - self._hass.loop.time()
-        if wait > 0:
-            job.progress_timer = self._hass.loop.call_later(wait, self._publish_progress, job)
-        else:
-            self._publish_progress(job)
+        if job.progress is not None and job.state is JobState.RUNNING:
+            job.progress.async_schedule_call()
 
     @callback
     def _publish_progress(self, job: ImportJob) -> None:
-        job.progress_timer = None
-        # Only a wake-up with figures waiting, or its timer (no other sends meanwhile; cancelled at
-        # the end), gets here.
         progress, job.latest = job.latest, None
-        assert progress is not None
-        job.last_progress_at = self._hass.loop.time()
+        if progress is None or job.state is not JobState.RUNNING:
+            return  # sent already (the cooldown's end has nothing new), or the job is over
         job.bytes, job.total = progress.bytes, progress.total
         job.percent, job.speed = progress.percent, progress.speed
-        self._box.hub.publish(
+        self._events.publish(
             "import_progress",
             {
                 "job_id": job.job_id,

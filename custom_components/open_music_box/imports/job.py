@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.debounce import Debouncer
 
-from .catalog import validation_error
-from .const import DOMAIN
-from .import_fetch import FetchControl, Progress
+from ..catalog import validation_error
+from ..const import DOMAIN
+from .fetch import FetchControl, Progress
 
 PROGRESS_INTERVAL = 0.5  # seconds: at most 2 progress events per second per job
 MAX_URL_LENGTH = 2048
@@ -72,8 +73,7 @@ class ImportJob:
     task: asyncio.Task[None] | None = None
     latest: Progress | None = None  # written by the worker thread
     wakeup_pending: bool = False
-    progress_timer: asyncio.TimerHandle | None = None
-    last_progress_at: float = -PROGRESS_INTERVAL
+    progress: Debouncer[None] | None = None  # at most one progress event per PROGRESS_INTERVAL
 
     @property
     def finished(self) -> bool:

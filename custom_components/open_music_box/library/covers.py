@@ -9,8 +9,8 @@ from collections.abc import Iterable
 import mimetypes
 from pathlib import Path
 
-from .library import read_cover
-from .models import Track
+from ..models import Track
+from . import read_cover
 
 # The names music players conventionally give a folder's cover, in order of preference.
 FOLDER_IMAGES = ("cover.jpg", "cover.jpeg", "cover.png", "folder.jpg", "folder.jpeg", "folder.png")

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from .listeners import Listeners
-from .models import Track
+from ..listeners import Listeners
+from ..models import Track
+from ..tasks import PartTasks
 from .output_recovery import OutputRecovery
 from .outputs.base import OutputError, OutputEvent, OutputEventType
 from .player_types import PlayState
@@ -35,14 +36,17 @@ class OutputFollower:
         self._skip_pending = False  # the current track failed: its end goes on to the next
         self._failed_in_row = 0  # a queue that is all failures stops instead of looping
         self._recovering = False
+        self._tasks = PartTasks(hass)
         self._recovery = OutputRecovery(
-            hass, lambda: hass.async_create_task(self._async_recover(), eager_start=True)
+            hass, lambda: self._tasks.spawn(self._async_recover(), "output recovery")
         )
 
-    @callback
-    def cancel(self) -> None:
-        """Stop retrying a lost output (the player closes)."""
+    async def async_close(self) -> None:
+        """Stop retrying a lost output and end the running tasks (the player closes)."""
         self._recovery.cancel()
+        # Not cancelled: a recovery half way through opening mpv would leave its handle behind.
+        # Each task is one short step; the recovery checks `is_closed()` between its steps.
+        await self._tasks.async_close(cancel=False)
 
     @callback
     def new_queue(self) -> None:
@@ -62,13 +66,13 @@ class OutputFollower:
             return
         match event.type:
             case OutputEventType.ADVANCED:
-                self._hass.async_create_task(self._async_advanced(), eager_start=True)
+                self._tasks.spawn(self._async_advanced(), "advance")
             case OutputEventType.FAILED:
                 self._on_failed(event)
             case OutputEventType.END:
                 if self._skip_pending and player.state is not PlayState.IDLE:
                     self._skip_pending = False
-                    self._hass.async_create_task(self._async_skip_failed(), eager_start=True)
+                    self._tasks.spawn(self._async_skip_failed(), "skip")
                 elif player.state is not PlayState.IDLE:
                     self._finished()
             case OutputEventType.RESTARTED:
@@ -81,7 +85,7 @@ class OutputFollower:
                     player.state = PlayState.PAUSED if event.paused else PlayState.PLAYING
                     player.notify_listeners()
             case OutputEventType.DIED:
-                self._hass.async_create_task(self._async_recover(), eager_start=True)
+                self._tasks.spawn(self._async_recover(), "output recovery")
             case OutputEventType.AVAILABLE:
                 player.output_ok = bool(event.available)
                 player.notify_listeners()
@@ -113,7 +117,7 @@ class OutputFollower:
         self.skipped.notify(track, reason)
         if self._failed_in_row >= len(player.queue):  # nothing in the queue plays: stop there
             self._skip_pending = False
-            self._hass.async_create_task(player.async_stop(), eager_start=True)
+            self._tasks.spawn(player.async_stop(), "stop")
 
     async def _async_skip_failed(self) -> None:
         """Load the next track after a failed one that ended with nothing prepared."""
@@ -163,11 +167,14 @@ class OutputFollower:
                 await player.output.async_close()
                 player.output = player.output_factory()
                 await player.async_start()
+                if player.is_closed():  # closed meanwhile: the close releases the new output
+                    return
                 self._recovery.back()
                 if player.state is not PlayState.IDLE and player.current is not None:
                     await player.load_current(position, paused=player.state is PlayState.PAUSED)
         except OutputError as err:
-            self._recovery.failed(err)
+            if not player.is_closed():  # a recovery never outlives the player: no retry after
+                self._recovery.failed(err)
         except HomeAssistantError as err:  # the output is back, the track's folder is not
             _LOGGER.warning("Audio output restarted; cannot resume: %s", err)
             player.state = PlayState.IDLE

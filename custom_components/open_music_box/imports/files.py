@@ -15,9 +15,9 @@ import shutil
 import threading
 import unicodedata
 
-from .const import AUDIO_EXTENSIONS
-from .import_tags import TagValues, audio_kind, tag_values, write_tags
-from .library import FileMeta
+from ..const import AUDIO_EXTENSIONS
+from ..library import FileMeta
+from .tags import TagValues, audio_kind, tag_values, write_tags
 
 TMP_DIR = ".imports-tmp"  # hidden: the library scan skips it
 IMPORTS_DIR = "Imports"  # files imported into playlists of your own
@@ -141,7 +141,7 @@ class Placed:
 def place(root: str, items: list[Item], placement: Placement) -> Placed:
     """Check, tag and move the downloaded files into their folder of the library.
 
-    The items are files of the job's temporary folder (import_fetch checked that). Either all of
+    The items are files of the job's temporary folder (fetch.py checked that). Either all of
     them are placed, or none: what was moved goes again, and a folder made for the job too.
     """
     real_root = os.path.realpath(root)

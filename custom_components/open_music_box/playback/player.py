@@ -12,30 +12,21 @@ from datetime import datetime
 import logging
 import random
 
+from homeassistant.components.media_player import MediaPlayerEnqueue, RepeatMode
 from homeassistant.core import HomeAssistant, callback
 import homeassistant.util.dt as dt_util
 
-from .listeners import Listeners
-from .models import Track
+from ..listeners import Listeners
+from ..models import Track
 from .outputs.base import Output, OutputError
 from .player_output import OutputFollower
-from .player_types import (
-    Enqueue,
-    OutputFactory,
-    PlayerSettings,
-    PlayState,
-    Repeat,
-    following,
-    interpolate,
-)
+from .player_types import OutputFactory, PlayerSettings, PlayState, following, interpolate
 
 __all__ = [
-    "Enqueue",
     "OutputFactory",
     "PlayState",
     "Player",
     "PlayerSettings",
-    "Repeat",
     "interpolate",
 ]
 
@@ -70,7 +61,7 @@ class Player:
         self.muted = False
         self.volume_limited = False  # the maximum cut the last requested volume
         self.shuffle = False
-        self.repeat = Repeat.OFF
+        self.repeat = RepeatMode.OFF
         self.playlist_id: str | None = None
         # Survives clearing the queue: "play" on an empty, idle box plays it again.
         self.last_playlist_id: str | None = None
@@ -173,7 +164,7 @@ class Player:
         """Release the output."""
         self._closed = True
         self.output_ok = False
-        self._follower.cancel()
+        await self._follower.async_close()
         await self.output.async_close()
 
     # Commands -----------------------------------------------------------------
@@ -181,7 +172,7 @@ class Player:
     async def async_play_tracks(
         self,
         tracks: Sequence[Track],
-        enqueue: Enqueue = Enqueue.REPLACE,
+        enqueue: MediaPlayerEnqueue = MediaPlayerEnqueue.REPLACE,
         start_index: int = 0,
         playlist_id: str | None = None,
         *,
@@ -190,12 +181,12 @@ class Player:
         """Queue tracks; REPLACE (from `position` in the start track) and PLAY play at once."""
         if not tracks:
             return
-        if enqueue is Enqueue.REPLACE or not self.queue:
+        if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
             self._require(tracks[start_index])  # before the queue changes
-        elif enqueue is Enqueue.PLAY:
+        elif enqueue is MediaPlayerEnqueue.PLAY:
             self._require(tracks[0])
         async with self.lock:
-            if enqueue is Enqueue.REPLACE or not self.queue:
+            if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
                 self.playlist_id = playlist_id
                 self._follower.new_queue()
@@ -204,8 +195,8 @@ class Player:
                 self.pos = 0 if self.shuffle else start_index
                 await self.load_current(position=position, paused=False)
                 return
-            self._insert(list(tracks), None if enqueue is Enqueue.ADD else self.pos + 1)
-            if enqueue is Enqueue.PLAY:
+            self._insert(list(tracks), None if enqueue is MediaPlayerEnqueue.ADD else self.pos + 1)
+            if enqueue is MediaPlayerEnqueue.PLAY:
                 self.pos += 1
                 await self.load_current(position=0.0, paused=False)
             else:
@@ -299,7 +290,7 @@ class Player:
                 return
             if self.pos + 1 < len(self.order):
                 self.pos += 1
-            elif self.repeat is Repeat.ALL:
+            elif self.repeat is RepeatMode.ALL:
                 self.pos = 0
             else:
                 await self.stop_locked()
@@ -316,7 +307,7 @@ class Player:
                 return
             if self.pos > 0:
                 self.pos -= 1
-            elif self.repeat is Repeat.ALL:
+            elif self.repeat is RepeatMode.ALL:
                 self.pos = len(self.order) - 1
             await self.load_current(position=0.0, paused=self.state is PlayState.PAUSED)
 
@@ -361,7 +352,7 @@ class Player:
                 await self.refresh_next()
             self.notify_listeners()
 
-    async def async_set_repeat(self, repeat: Repeat) -> None:
+    async def async_set_repeat(self, repeat: RepeatMode) -> None:
         """Set the repeat mode; it decides which track the output prepares next."""
         async with self.lock:
             self.repeat = repeat
@@ -374,7 +365,7 @@ class Player:
         if abs(settings.clamp(self.volume) - self.volume) > VOLUME_TOLERANCE / 10:
             await self.async_set_volume(settings.clamp(self.volume))
         else:
-            self.notify_listeners()  # the cap is part of what clients are shown (hub: max_volume)
+            self.notify_listeners()  # the cap is part of what clients are shown (max_volume)
 
     # Output plumbing -----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 import logging
 import threading
 import time
@@ -20,8 +21,8 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from ..const import AUDIO_DEVICE_AUTO
-from ..models import Track
+from ...const import AUDIO_DEVICE_AUTO
+from ...models import Track
 from ..mpv_loader import load_mpv
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
@@ -88,7 +89,8 @@ class MpvOutput:
     def _emit(self, event: OutputEvent) -> None:
         """From any thread: deliver an event in the event loop."""
         if self._listener is not None and not self._closing:
-            self._hass.loop.call_soon_threadsafe(self._listener, event)
+            with suppress(RuntimeError):  # the loop is closed: Home Assistant is stopping
+                self._hass.loop.call_soon_threadsafe(self._listener, event)
 
     # Opening -----------------------------------------------------------------
 
@@ -162,6 +164,11 @@ class MpvOutput:
             await asyncio.get_running_loop().run_in_executor(executor, player.terminate)
         # Joined off the loop, so no worker thread outlives the entry.
         await self._hass.async_add_executor_job(executor.shutdown)
+        # A close during the open (recovery, start): the open finished on the worker after the
+        # handle was taken above; terminate the handle it made.
+        if (late := self._player) is not None:
+            self._player = None
+            await self._hass.async_add_executor_job(late.terminate)
 
     # mpv's thread -----------------------------------------------------------------
 
@@ -179,9 +186,12 @@ class MpvOutput:
                     self._current_id, self._next_id = entry_id, None
                     self._finishing = False
                     self._paths = {k: v for k, v in self._paths.items() if k == entry_id}
-            if advanced and self._executor is not None:
-                # Drop the finished entry so mpv's list stays [current, next].
-                self._executor.submit(self._drop_played)
+            executor = self._executor  # read once: a close may take it meanwhile
+            if advanced and executor is not None and not self._closing:
+                # Drop the finished entry so mpv's list stays [current, next]. The close may
+                # have shut the worker down since: then there is nothing left to tidy.
+                with suppress(RuntimeError):
+                    executor.submit(self._drop_played)
                 self._emit(OutputEvent(OutputEventType.ADVANCED))
         elif kind == b"end-file":
             reason = data.get("reason")

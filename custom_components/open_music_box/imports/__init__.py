@@ -1,0 +1,1 @@
+"""Imports: files and URLs fetched, checked, tagged and filed into the library."""

@@ -1,0 +1,1 @@
+"""Playback: the player, its queue and its audio outputs (libmpv or another media player)."""
