@@ -255,7 +255,7 @@ async def test_unknown_tag(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert list(found) == [notification_id]
     assert found[notification_id]["title"] == "Unknown tag on Music Box"
     assert f"`{TAG_A}`" in found[notification_id]["message"]
-    assert "**Link tag**" in found[notification_id]["message"]
+    assert "](/open-music-box?tab=tags)" in found[notification_id]["message"]  # the panel's Tags
 
     await scan(hass, "tag`with`backticks", None)
     assert len(events) == 2
@@ -273,7 +273,7 @@ async def test_unknown_tag_notification_in_french(
     await scan(hass, TAG_A)
     (notification,) = notifications(hass).values()
     assert notification["title"] == "Tag inconnu sur Music Box"
-    assert "**Associer un tag**" in notification["message"]
+    assert "**Pour l'associer :**" in notification["message"]
 
 
 async def test_unknown_tag_without_notification(
