@@ -113,11 +113,7 @@ class OutputFollower:
         reason = event.error or "error"
         _LOGGER.warning("Cannot play %s (%s): skipped", track.path, reason)
         self._failed_in_row += 1
-        # The prepared next track may fail before our advance onto it got the lock: its end
-        # is still the end of the track that failed, so it too goes on to the next one.
-        nxt = player.next_pos()
-        upcoming = None if nxt is None else player.queue[player.order[nxt]]
-        self._skip_pending = track is player.current or track is upcoming
+        self._skip_pending = track is player.current
         self.skipped.notify(track, reason)
         if self._failed_in_row >= len(player.queue):  # nothing in the queue plays: stop there
             self._skip_pending = False
