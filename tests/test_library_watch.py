@@ -287,6 +287,35 @@ async def test_undecodable_track_is_reported_and_skipped(
     assert player.state is PlayState.PLAYING
 
 
+async def test_a_prepared_track_that_fails_before_the_player_follows_is_skipped(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The output moves onto the prepared track, which fails and ends, while the player is
+    still busy (a command holds it, or the machine is loaded): the queue goes on, it does
+    not end there."""
+    folder = entry.runtime_data.catalog.root / "Busy"
+
+    def write() -> None:
+        write_wav(folder / "1.wav", 1.5)
+        undecodable_wav(folder / "2.wav")
+        write_wav(folder / "3.wav", 20.0)
+
+    await hass.async_add_executor_job(write)
+    await entry.runtime_data.async_rescan()
+    conn = await connect(hass_ws_client, entry)
+    sub = await conn.subscribe()
+    await conn.event(sub)
+    player = entry.runtime_data.player
+    await conn.command("player/play_playlist", playlist_id=folder_playlist_id("Busy"))
+    assert player.current is not None
+    assert player.current.title == "1"
+    async with player.lock:  # busy before track 1 ends: the output moves on alone
+        await conn.until(sub, lambda e: e["type"] == "player" and "skipped" in e["data"])
+        await asyncio.sleep(0.3)  # the failed track's end arrives too
+    await until(lambda: player.current is not None and player.current.title == "3")
+    assert player.state is PlayState.PLAYING
+
+
 async def test_a_queue_of_only_undecodable_tracks_stops(
     hass: HomeAssistant,
     entry: MockConfigEntry,

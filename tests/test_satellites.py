@@ -13,6 +13,7 @@ the room's line at the report's own server time, never at "now".
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from homeassistant.components import tag
 from homeassistant.const import STATE_IDLE, STATE_PAUSED, STATE_PLAYING
@@ -139,6 +140,18 @@ async def test_clock_estimate_on_loopback(
     assert satellite.clock.rtt > 0.0
 
 
+async def standing_still(read: Callable[[], Awaitable[float]]) -> float:
+    """Return a position once two reads 0.1 s apart agree (fail after 10 s)."""
+    last = await read()
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        now = await read()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"still moving at {last}")
+
+
 async def test_satellite_follows_seek_pause_and_resume(
     hass: HomeAssistant, room_entry: MockConfigEntry, start: SatelliteFactory
 ) -> None:
@@ -173,10 +186,15 @@ async def test_satellite_follows_seek_pause_and_resume(
     # reports its position minus the dropped buffer, the same for both; where they resume
     # from is checked against the room's line below.)
     await until(lambda: satellite.player.loaded)
-    held = await mpv_time_pos(satellite)
     local = room.coordinator.members[LOCAL_ID]
     assert isinstance(local, LocalMember)
-    local_held = await hass.async_add_executor_job(getattr, local.mpv.mpv, "time_pos")
+
+    async def local_time_pos() -> float:
+        return float(await hass.async_add_executor_job(getattr, local.mpv.mpv, "time_pos"))
+
+    # Each member holds once its own pause and exact seek are done (each in its own thread).
+    held = await standing_still(lambda: mpv_time_pos(satellite))
+    local_held = await standing_still(local_time_pos)
     assert held == pytest.approx(local_held, abs=0.005)
     await asyncio.sleep(0.3)
     assert await mpv_time_pos(satellite) == held  # standing still

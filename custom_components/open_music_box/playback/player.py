@@ -138,7 +138,8 @@ class Player:
         """Return the position in `order` that plays after this one (None: the end)."""
         return following(len(self.order), self.pos, self.repeat)
 
-    def _next_track(self) -> Track | None:
+    def next_track(self) -> Track | None:
+        """Return the track that plays after this one (None: the end)."""
         nxt = self.next_pos()
         return None if nxt is None else self.queue[self.order[nxt]]
 
@@ -376,7 +377,7 @@ class Player:
             return
         self._require(track)
         self._follower.loaded()
-        await self.output.async_load(track, position, paused, self._next_track())
+        await self.output.async_load(track, position, paused, self.next_track())
         self.track_starts += 1
         self.state = PlayState.PAUSED if paused else PlayState.PLAYING
         self.anchor(position)
@@ -385,4 +386,4 @@ class Player:
     async def refresh_next(self) -> None:
         """Tell the output which track to prepare next (gapless)."""
         if self.state is not PlayState.IDLE:
-            await self.output.async_set_next(self._next_track())
+            await self.output.async_set_next(self.next_track())

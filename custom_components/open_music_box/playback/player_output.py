@@ -35,6 +35,7 @@ class OutputFollower:
         self.skipped = Listeners[[Track, str]]()
         self._skip_pending = False  # the current track failed: its end goes on to the next
         self._failed_in_row = 0  # a queue that is all failures stops instead of looping
+        self._advancing = 0  # advances reported by the output that the player has not followed yet
         self._recovering = False
         self._tasks = PartTasks(hass)
         self._recovery = OutputRecovery(
@@ -66,7 +67,12 @@ class OutputFollower:
             return
         match event.type:
             case OutputEventType.ADVANCED:
-                self._tasks.spawn(self._async_advanced(), "advance")
+                # Whether the track left behind failed is known now, not when the task runs:
+                # the next track may fail (and end) before the advance gets the lock.
+                left_a_failure = self._skip_pending
+                self._skip_pending = False
+                self._advancing += 1
+                self._tasks.spawn(self._async_advanced(left_a_failure), "advance")
             case OutputEventType.FAILED:
                 self._on_failed(event)
             case OutputEventType.END:
@@ -113,7 +119,9 @@ class OutputFollower:
         reason = event.error or "error"
         _LOGGER.warning("Cannot play %s (%s): skipped", track.path, reason)
         self._failed_in_row += 1
-        self._skip_pending = track is player.current
+        # The output may already be on the track we prepared while the player still follows it.
+        upcoming = self._advancing > 0 and track is player.next_track()
+        self._skip_pending = track is player.current or upcoming
         self.skipped.notify(track, reason)
         if self._failed_in_row >= len(player.queue):  # nothing in the queue plays: stop there
             self._skip_pending = False
@@ -134,21 +142,23 @@ class OutputFollower:
                 _LOGGER.warning("Cannot go on to the next track: %s", err)
                 await player.stop_locked()
 
-    async def _async_advanced(self) -> None:
+    async def _async_advanced(self, left_a_failure: bool) -> None:
         """Follow the output onto the track we prepared (gapless) and prepare the next."""
-        if not self._skip_pending:
+        if not left_a_failure:
             self._failed_in_row = 0  # the previous track played to its end
-        self._skip_pending = False
         player = self._player
-        async with player.lock:
-            nxt = player.next_pos()
-            if nxt is None:
-                return
-            player.pos = nxt
-            player.track_starts += 1
-            player.anchor(0.0)
-            await player.refresh_next()
-            player.notify_listeners()
+        try:
+            async with player.lock:
+                nxt = player.next_pos()
+                if nxt is None:
+                    return
+                player.pos = nxt
+                player.track_starts += 1
+                player.anchor(0.0)
+                await player.refresh_next()
+                player.notify_listeners()
+        finally:
+            self._advancing -= 1
 
     async def _async_recover(self) -> None:
         """Replace a dead output: go unavailable, open a new one, restore what was playing."""
