@@ -11,7 +11,6 @@ option says so share one notification (tag_notices.py). A daily limit or bedtime
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +18,8 @@ from homeassistant.components.tag import TAG_DATA
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.collection import CHANGE_ADDED
-from homeassistant.helpers.event import async_call_later
-from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .catalog import validation_error
 from .const import CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION, DOMAIN
 from .listeners import Listeners
 from .storage import StoredTagLink
@@ -46,6 +42,7 @@ from .tag_notices import (
     async_unname_tag,
     tag_name,
 )
+from .tag_session import DEFAULT_ASSOCIATION_TIMEOUT, EVENT_TAG_ASSOCIATION, Association
 
 if TYPE_CHECKING:
     from .events import Publisher
@@ -54,17 +51,20 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+__all__ = [
+    "DEFAULT_ASSOCIATION_TIMEOUT",
+    "EVENT_TAG_ASSOCIATION",
+    "EVENT_TAG_SCANNED",
+    "EVENT_TAG_UNKNOWN",
+    "TagManager",
+    "redacted",
+]
+
 # HA's tag component fires this, as ESPHome, the companion app or an automation may: the box needs
 # no dependency on that component (its tag list, when loaded, gets names: tag_notices.py).
 EVENT_TAG_SCANNED = "tag_scanned"
 
 EVENT_TAG_UNKNOWN = f"{DOMAIN}_tag_unknown"
-EVENT_TAG_ASSOCIATION = f"{DOMAIN}_tag_association"
-
-DEFAULT_ASSOCIATION_TIMEOUT = 60
-MIN_ASSOCIATION_TIMEOUT = 5
-MAX_ASSOCIATION_TIMEOUT = 600
-
 
 _MANAGERS: HassKey[dict[str, TagManager]] = HassKey(f"{DOMAIN}_tag_managers")
 
@@ -90,7 +90,7 @@ class TagManager:
         self._readers = readers
         self._guard = guard
         self._player = player
-        self._session: Session | None = None
+        self._association = Association(hass, events)
         self.last_scan: TagScan | None = None
         self._listeners = Listeners[[]]()
         self._unsub_bus: CALLBACK_TYPE | None = None
@@ -116,8 +116,8 @@ class TagManager:
             self._unsub_ha_tags()
             self._unsub_ha_tags = None
         self._hass.data.get(_MANAGERS, {}).pop(self._entry.entry_id, None)
-        if self._session is not None:
-            self._end(self._session, SessionState.CANCELLED, reason="unload")
+        if (session := self._association.open) is not None:
+            self._association.end(session, SessionState.CANCELLED, reason="unload")
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -128,7 +128,7 @@ class TagManager:
 
     def knows(self, tag_id: str) -> bool:
         """Return True when this box plays the tag or waits for a tag to link."""
-        return self._session is not None or self._links.valid(tag_id) is not None
+        return self._association.open is not None or self._links.valid(tag_id) is not None
 
     def list_links(self) -> list[dict[str, Any]]:
         """Return every link, sorted by tag id."""
@@ -205,7 +205,8 @@ class TagManager:
     @property
     def session(self) -> dict[str, Any] | None:
         """Return the open session, if any."""
-        return None if self._session is None else self._session.as_dict()
+        session = self._association.open
+        return None if session is None else session.as_dict()
 
     @callback
     def start_association(
@@ -217,52 +218,25 @@ class TagManager:
     ) -> dict[str, Any]:
         """Link the next tag scanned to the playlist; an open session is replaced (cancelled)."""
         self._links.check_target(playlist_id, start_track_id)
-        if not MIN_ASSOCIATION_TIMEOUT <= timeout <= MAX_ASSOCIATION_TIMEOUT:
-            raise validation_error(
-                "invalid_timeout",
-                min=str(MIN_ASSOCIATION_TIMEOUT),
-                max=str(MAX_ASSOCIATION_TIMEOUT),
-            )
-        if self._session is not None:
-            self._end(self._session, SessionState.CANCELLED, reason="replaced")
-        session = Session(
-            playlist_id,
-            start_track_id,
-            shuffle,
-            timeout,
-            dt_util.utcnow() + timedelta(seconds=timeout),
-        )
-
-        @callback
-        def expired(_now: datetime) -> None:
-            session.cancel_timer = None
-            self._end(session, SessionState.TIMEOUT)
-
-        session.cancel_timer = async_call_later(self._hass, timeout, expired)
-        self._session = session
-        self._publish(session)
-        return session.as_dict()
+        return self._association.start(playlist_id, timeout, start_track_id, shuffle).as_dict()
 
     @callback
     def override(self) -> dict[str, Any]:
         """Relink the duplicate tag of the open session to its playlist, without a second scan."""
-        session = self._session
-        if session is None or session.state is not SessionState.DUPLICATE:
-            raise validation_error("no_duplicate_tag")
+        session = self._association.duplicate()
         assert session.tag_id is not None  # set with the duplicate state
         self._links.check_target(session.playlist_id, session.start_track_id)
         self._store_link(
             session.tag_id, session.playlist_id, session.start_track_id, session.shuffle
         )
-        self._end(session, SessionState.LINKED)
+        self._association.end(session, SessionState.LINKED)
         return session.as_dict()
 
     @callback
     def cancel(self) -> dict[str, Any]:
         """End the open session: its timer is cancelled and scans play again."""
-        if (session := self._session) is None:
-            raise validation_error("no_association_session")
-        self._end(session, SessionState.CANCELLED, reason="user")
+        session = self._association.require_open()
+        self._association.end(session, SessionState.CANCELLED, reason="user")
         return session.as_dict()
 
     @callback
@@ -273,33 +247,17 @@ class TagManager:
         if current is not None and current["playlist_id"] != session.playlist_id:
             session.state = SessionState.DUPLICATE
             session.current_playlist_id = current["playlist_id"]
-            self._publish(session)
+            self._association.publish(session)
             return
         session.current_playlist_id = None
         if not self._links.exists(session.playlist_id):
             # The playlist was deleted while waiting: nothing to link to any more.
-            self._end(session, SessionState.CANCELLED, reason="playlist_deleted")
+            self._association.end(session, SessionState.CANCELLED, reason="playlist_deleted")
             return
         self._store_link(tag_id, session.playlist_id, session.start_track_id, session.shuffle)
         # Linked by a scan, not a command: written at once rather than after the save delay.
         self._entry.async_create_task(self._hass, self._links.flush(), f"{DOMAIN} tag link save")
-        self._end(session, SessionState.LINKED)
-
-    @callback
-    def _end(self, session: Session, state: SessionState, reason: str | None = None) -> None:
-        if session.cancel_timer is not None:
-            session.cancel_timer()
-            session.cancel_timer = None
-        session.state = state
-        session.reason = reason
-        self._session = None  # only the open session ever ends
-        self._publish(session)
-
-    @callback
-    def _publish(self, session: Session) -> None:
-        data = session.as_dict()
-        self._events.publish("tag_association", data)
-        self._events.fire(EVENT_TAG_ASSOCIATION, data)
+        self._association.end(session, SessionState.LINKED)
 
     # Scans -----------------------------------------------------------------
 
@@ -323,7 +281,7 @@ class TagManager:
         if not hearing.heard:
             return  # another box's reader: no play, no unknown-tag notice
         self._readers.saw(device_id)
-        if (session := self._session) is not None:
+        if (session := self._association.open) is not None:
             self._associate(session, tag_id)
             self._record(tag_id, device_id)
             return
@@ -386,5 +344,5 @@ class TagManager:
         """Return link counts, stale links (ids redacted) and the session state."""
         return {
             **self._links.diagnostics(),
-            "session": None if self._session is None else self._session.state.value,
+            "session": None if (session := self._association.open) is None else session.state.value,
         }
