@@ -10,15 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import hashlib
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE
 
 from .catalog import validation_error
-
-if TYPE_CHECKING:
-    from .children.readers import Hearing
 
 # A state holds at most 255 characters: any accepted tag id fits in a sensor's state.
 MAX_TAG_ID_LENGTH = 255
@@ -33,6 +30,18 @@ class SessionState(StrEnum):
     LINKED = "linked"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
+
+
+class Hearing(Protocol):
+    """How the box takes one reader's scans."""
+
+    @property
+    def heard(self) -> bool:
+        """Return True when the box takes them."""
+
+    @property
+    def room_id(self) -> str | None:
+        """Return the room of the box the reader belongs to, if any."""
 
 
 class ReaderFilter(Protocol):
