@@ -155,7 +155,7 @@ class TagManager:
             link["shuffle"] = shuffle
         before = self._name(self._links.valid(tag_id))
         self._links.put(tag_id, link)
-        self._saved()
+        self._publish_links()
         if (playlist := self._links.playlist(link)) is not None:
             self._entry.async_create_task(
                 self._hass,
@@ -170,7 +170,7 @@ class TagManager:
             await async_name_tag(self._hass, tag_id, name)
 
     @callback
-    def _saved(self) -> None:
+    def _publish_links(self) -> None:
         self._events.publish("tags", {"tags": self.list_links()})
 
     @callback
@@ -194,7 +194,7 @@ class TagManager:
         """Remove a tag's link."""
         clean = require_tag_id(tag_id)
         name = self._name(self._links.pop(clean))
-        self._saved()
+        self._publish_links()
         if name is not None:
             self._entry.async_create_task(
                 self._hass, async_unname_tag(self._hass, clean, name), f"{DOMAIN} tag unlinked"
