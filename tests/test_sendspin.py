@@ -217,7 +217,7 @@ async def test_unauthenticated_player_is_refused(
     with pytest.raises(WSServerHandshakeError) as err:
         await connect(hass_client, sendspin_room, player, "not-a-token")
     assert err.value.status == 401
-    assert room_of(sendspin_room).box.sendspin.players() == {}
+    assert room_of(sendspin_room).parts.sendspin.players() == {}
 
 
 async def test_room_flow_offers_the_sendspin_players(
@@ -231,7 +231,7 @@ async def test_room_flow_offers_the_sendspin_players(
     entry = sendspin_room
     room = room_of(entry)
     await connect(hass_client, entry, player, hass_access_token)
-    await until(lambda: room.box.sendspin.players() == {player.client_id: "Kitchen speaker"})
+    await until(lambda: room.parts.sendspin.players() == {player.client_id: "Kitchen speaker"})
 
     result = await _reconfigure(hass, entry, ROOM_ID)
     assert _suggested(result, CONF_ROOM_SENDSPIN_PLAYERS) == [player.client_id]
@@ -289,7 +289,7 @@ async def test_pairing_with_the_code_the_player_shows(
             result["flow_id"], {"code": wrong}
         )
         assert result["errors"] == {"base": "pairing_code_wrong"}
-        hub = room_of(entry).box.sendspin
+        hub = room_of(entry).parts.sendspin
         assert await hub.server.pairing_store.record_by_client_id(speaker.client_id) is None
 
         while not speaker.codes.empty():
@@ -403,7 +403,7 @@ async def test_bad_frames_change_nothing_for_the_others(
     await until(lambda: len(player.chunks) > received + 5)
     assert checked(player.chunks, timeline) >= 5
     assert member_of(entry, player).available
-    assert room.box.sendspin.players() == {player.client_id: "Kitchen speaker"}
+    assert room.parts.sendspin.players() == {player.client_id: "Kitchen speaker"}
     assert hass.states.get("media_player.living_room").state == "playing"
 
 
@@ -413,10 +413,10 @@ async def test_identity_is_kept_across_restarts_and_removed_with_the_box(
     """Players paired with a box find the same server after a restart; a deleted box forgets."""
     entry = sendspin_room
     key = f"open_music_box.sendspin.{entry.entry_id}"
-    server_id = room_of(entry).box.sendspin.server.id
+    server_id = room_of(entry).parts.sendspin.server.id
     assert key in hass_storage
     assert await hass.config_entries.async_reload(entry.entry_id)
-    assert room_of(entry).box.sendspin.server.id == server_id
+    assert room_of(entry).parts.sendspin.server.id == server_id
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert key not in hass_storage
 
@@ -444,7 +444,7 @@ async def test_browser_joins_with_a_signed_path(
     client = await hass_client()
     url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
     await browser.connect(url, None)
-    await until(lambda: browser.client_id in room.box.sendspin.players())
+    await until(lambda: browser.client_id in room.parts.sendspin.players())
     await play_steps(hass, entry)
     await ws.send_json({"id": 4, **join, "client_id": browser.client_id})
     reply = await ws.receive_json()

@@ -58,7 +58,10 @@ from .playback.outputs.mpv import MpvOutput
 from .playback.player import Player, PlayerSettings
 from .sendspin.server import SendspinHub
 from .storage import BoxStore
-from .sync.room import Room, room_error
+from .sync.room import Room, require_room
+from .sync.room_parts import RoomParts
+from .tag_links import TagLinks
+from .tag_play import LinkPlayer
 from .tags import TagManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -119,9 +122,19 @@ class MusicBox:
             mode=self.resume.mode,
             sleep_ends_at=lambda: self.sleep_timer.ends_at,
         )
-        self.tags = TagManager(hass, self)
-        self.importer = Importer(hass, entry, self.catalog, self.events, self.async_rescan)
         self.rooms: dict[str, Room] = {}
+        self.tags = TagManager(
+            hass,
+            entry,
+            links=TagLinks(self.store, self.catalog),
+            events=self.events,
+            readers=self.readers,
+            guard=self.guard,
+            player=LinkPlayer(
+                entry, self.catalog, self.player, self.rooms, self.async_play_playlist
+            ),
+        )
+        self.importer = Importer(hass, entry, self.catalog, self.events, self.async_rescan)
         # Each part provides its share of a subscriber's snapshot (after the live state's).
         self.events.add_snapshot_part("tags", self.tags.list_links)
         self.events.add_snapshot_part("imports", self.importer.jobs)
@@ -181,9 +194,19 @@ class MusicBox:
         await self.folder.async_start()
         self.tags.async_start()
         await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
+        parts = RoomParts(
+            entry=self.entry,
+            store=self.store,
+            catalog=self.catalog,
+            events=self.events,
+            sendspin=self.sendspin,
+            url_for=self.url_for,
+            media_path=self.media_path,
+        )
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_ROOM:
-                room = self.rooms[subentry.subentry_id] = Room(self.hass, self, subentry)
+                room = Room(self.hass, parts, subentry, self.player.settings)
+                self.rooms[subentry.subentry_id] = room
                 await room.async_start()
         rooms = [room.player for room in self.rooms.values()]
         self.resume.async_start(rooms)
@@ -264,9 +287,7 @@ class MusicBox:
 
     def room(self, room_id: str) -> Room:
         """Return a room of this box; raise room_not_found."""
-        if (room := self.rooms.get(room_id)) is None:
-            raise room_error("room_not_found", room_id=room_id[:64])
-        return room
+        return require_room(self.rooms, room_id)
 
     async def async_play_playlist(
         self,

@@ -1,4 +1,8 @@
-"""The records of tags.py: tag ids (secrets), the last scan a box heard, association sessions."""
+"""The records of tags.py: tag ids (secrets), the last scan a box heard, association sessions.
+
+Also what tags.py asks of the children's parts: which readers the box hears, and whether the
+children's rules let a tag play.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import hashlib
-from typing import Any
+from typing import Any, Protocol
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE
@@ -26,6 +30,38 @@ class SessionState(StrEnum):
     LINKED = "linked"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
+
+
+class Hearing(Protocol):
+    """How the box takes one reader's scans."""
+
+    @property
+    def heard(self) -> bool:
+        """Return True when the box takes them."""
+
+    @property
+    def room_id(self) -> str | None:
+        """Return the room of the box the reader belongs to, if any."""
+
+
+class ReaderFilter(Protocol):
+    """The readers a box listens to (children/readers.py)."""
+
+    def hearing(self, device_id: str | None) -> Hearing:
+        """Return whether (and in which room) the box takes the reader's scans."""
+
+    def saw(self, device_id: str | None) -> None:
+        """Note a reader that scanned a tag."""
+
+
+class TagGuard(Protocol):
+    """The children's rules a tag must pass before it plays (children/guard.py)."""
+
+    def tag_refusal(self, playlist_id: str) -> str | None:
+        """Return why the tag may not start the playlist now, or None."""
+
+    def refuse_tag(self, reason: str, tag_id: str, device_id: str | None, playlist_id: str) -> None:
+        """Tell automations a tag did not play, and why."""
 
 
 @dataclass(frozen=True, slots=True)

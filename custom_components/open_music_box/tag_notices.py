@@ -7,7 +7,7 @@ page: the parents' panel (/open-music-box) will be the better target once it exi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from homeassistant.components import persistent_notification
 from homeassistant.components.tag import DOMAIN as TAG_DOMAIN, TAG_DATA
@@ -17,10 +17,6 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, PANEL_URL_PATH
-from .storage import StoredTagLink
-
-if TYPE_CHECKING:
-    from .box import MusicBox
 
 NOTIFICATION_ID = f"{DOMAIN}_unknown_tag"
 LINKED_NOTIFICATION_ID = f"{DOMAIN}_tag_linked"
@@ -51,19 +47,26 @@ def reader_name(hass: HomeAssistant, device_id: str | None) -> str | None:
     return device.name_by_user or device.name
 
 
-def _box_link(box: MusicBox) -> str:
-    title = _plain(box.entry.title)
-    if (device_id := box.events.device_id) is None:
+class BoxName(NamedTuple):
+    """A box as a notification names it: its title, and its device page when it has one."""
+
+    title: str
+    device_id: str | None
+
+
+def _box_link(box: BoxName) -> str:
+    title = _plain(box.title)
+    if box.device_id is None:
         return title
-    return f"[{title}](/config/devices/device/{device_id})"
+    return f"[{title}](/config/devices/device/{box.device_id})"
 
 
 async def async_notify_unknown(
-    hass: HomeAssistant, tag_id: str, reader_id: str | None, boxes: list[MusicBox]
+    hass: HomeAssistant, tag_id: str, reader_id: str | None, boxes: list[BoxName]
 ) -> None:
     """Show (or update) the one unknown-tag notification: the tag, its reader, how to link it."""
     texts = await _async_texts(hass)
-    names = ", ".join(box.entry.title for box in boxes)
+    names = ", ".join(box.title for box in boxes)
     message = _text(texts, "unknown_tag_notification", "{tag_id}").format(
         tag_id=_plain(tag_id),  # backticks would end the code span the id is shown in
         reader=_plain(reader_name(hass, reader_id) or NO_READER),
@@ -76,7 +79,7 @@ async def async_notify_unknown(
     hass.data[_NOTIFIED] = tag_id
 
 
-async def async_linked(hass: HomeAssistant, box: MusicBox, tag_id: str, playlist: str) -> None:
+async def async_linked(hass: HomeAssistant, title: str, tag_id: str, playlist: str) -> None:
     """Swap the unknown-tag notification for a confirmation when its tag was linked."""
     if hass.data.get(_NOTIFIED) != tag_id:
         return
@@ -84,7 +87,7 @@ async def async_linked(hass: HomeAssistant, box: MusicBox, tag_id: str, playlist
     persistent_notification.async_dismiss(hass, NOTIFICATION_ID)
     texts = await _async_texts(hass)
     message = _text(texts, "tag_linked_notification", "{playlist}").format(
-        playlist=_plain(playlist), name=_plain(box.entry.title)
+        playlist=_plain(playlist), name=_plain(title)
     )
     title = _text(texts, "tag_linked_notification_title", "Tag linked")
     persistent_notification.async_create(hass, message, title, LINKED_NOTIFICATION_ID)
@@ -97,9 +100,9 @@ def _tag_entity(hass: HomeAssistant, tag_id: str) -> er.RegistryEntry | None:
     return registry.async_get(entity_id) if entity_id else None
 
 
-def tag_name(box: MusicBox, playlist: str) -> str:
+def tag_name(title: str, playlist: str) -> str:
     """Return the name a tag the box links gets in Home Assistant's tag list."""
-    return f"{box.entry.title}: {playlist}"
+    return f"{title}: {playlist}"
 
 
 async def async_name_tag(
@@ -125,22 +128,12 @@ async def async_unname_tag(hass: HomeAssistant, tag_id: str, ours: str) -> None:
         er.async_get(hass).async_update_entity(entity.entity_id, name=None)
 
 
-def link_name(box: MusicBox, link: StoredTagLink | None) -> str | None:
-    """Return the name a link gives its tag in HA's tag list (None: no playlist)."""
-    if link is None or (playlist := box.catalog.playlist(link["playlist_id"])) is None:
-        return None
-    return tag_name(box, playlist.name)
-
-
 async def async_announce(
-    hass: HomeAssistant,
-    box: MusicBox,
-    tag_id: str,
-    link: StoredTagLink,
-    before: StoredTagLink | None,
+    hass: HomeAssistant, title: str, tag_id: str, playlist: str, before: str | None
 ) -> None:
-    """Confirm the link of a tag the parent was told about; name it in HA's tag list."""
-    if (playlist := box.catalog.playlist(link["playlist_id"])) is None:
-        return
-    await async_linked(hass, box, tag_id, playlist.name)
-    await async_name_tag(hass, tag_id, tag_name(box, playlist.name), link_name(box, before))
+    """Confirm the link of a tag the parent was told about; name it in HA's tag list.
+
+    `before` is the name the tag's previous link gave it (replaced unless someone renamed it).
+    """
+    await async_linked(hass, title, tag_id, playlist)
+    await async_name_tag(hass, tag_id, tag_name(title, playlist), before)

@@ -11,55 +11,60 @@ option says so share one notification (tag_notices.py). A daily limit or bedtime
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.tag import TAG_DATA
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.collection import CHANGE_ADDED
-from homeassistant.helpers.event import async_call_later
-from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .catalog import validation_error
 from .const import CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION, DOMAIN
 from .listeners import Listeners
 from .storage import StoredTagLink
 from .tag_model import (
     TARGET_BOX,
+    ReaderFilter,
     Session,
     SessionState,
+    TagGuard,
     TagScan,
     clean_tag_id,
     redacted,
     require_tag_id,
 )
 from .tag_notices import (
+    BoxName,
     async_announce,
     async_name_tag,
     async_notify_unknown,
     async_unname_tag,
-    link_name,
+    tag_name,
 )
-from .tag_play import async_play_link
+from .tag_session import DEFAULT_ASSOCIATION_TIMEOUT, EVENT_TAG_ASSOCIATION, Association
 
 if TYPE_CHECKING:
-    from .box import MusicBox
+    from .events import Publisher
+    from .tag_links import TagLinks
+    from .tag_play import LinkPlayer
 
 _LOGGER = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_ASSOCIATION_TIMEOUT",
+    "EVENT_TAG_ASSOCIATION",
+    "EVENT_TAG_SCANNED",
+    "EVENT_TAG_UNKNOWN",
+    "TagManager",
+    "redacted",
+]
 
 # HA's tag component fires this, as ESPHome, the companion app or an automation may: the box needs
 # no dependency on that component (its tag list, when loaded, gets names: tag_notices.py).
 EVENT_TAG_SCANNED = "tag_scanned"
 
 EVENT_TAG_UNKNOWN = f"{DOMAIN}_tag_unknown"
-EVENT_TAG_ASSOCIATION = f"{DOMAIN}_tag_association"
-
-DEFAULT_ASSOCIATION_TIMEOUT = 60
-MIN_ASSOCIATION_TIMEOUT = 5
-MAX_ASSOCIATION_TIMEOUT = 600
-
 
 _MANAGERS: HassKey[dict[str, TagManager]] = HassKey(f"{DOMAIN}_tag_managers")
 
@@ -67,10 +72,25 @@ _MANAGERS: HassKey[dict[str, TagManager]] = HassKey(f"{DOMAIN}_tag_managers")
 class TagManager:
     """The tag links of one box, its association session, and what a scan does."""
 
-    def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        *,
+        links: TagLinks,
+        events: Publisher,
+        readers: ReaderFilter,
+        guard: TagGuard,
+        player: LinkPlayer,
+    ) -> None:
         self._hass = hass
-        self.box = box
-        self._session: Session | None = None
+        self._entry = entry
+        self._links = links
+        self._events = events
+        self._readers = readers
+        self._guard = guard
+        self._player = player
+        self._association = Association(hass, events)
         self.last_scan: TagScan | None = None
         self._listeners = Listeners[[]]()
         self._unsub_bus: CALLBACK_TYPE | None = None
@@ -81,7 +101,7 @@ class TagManager:
     @callback
     def async_start(self) -> None:
         """Listen to scans."""
-        self._hass.data.setdefault(_MANAGERS, {})[self.box.entry.entry_id] = self
+        self._hass.data.setdefault(_MANAGERS, {})[self._entry.entry_id] = self
         self._unsub_bus = self._hass.bus.async_listen(EVENT_TAG_SCANNED, self._on_tag_scanned)
         if (ha_tags := self._hass.data.get(TAG_DATA)) is not None:
             self._unsub_ha_tags = ha_tags.async_add_listener(self._on_ha_tag_change)
@@ -95,9 +115,9 @@ class TagManager:
         if self._unsub_ha_tags is not None:
             self._unsub_ha_tags()
             self._unsub_ha_tags = None
-        self._hass.data.get(_MANAGERS, {}).pop(self.box.entry.entry_id, None)
-        if self._session is not None:
-            self._end(self._session, SessionState.CANCELLED, reason="unload")
+        self._hass.data.get(_MANAGERS, {}).pop(self._entry.entry_id, None)
+        if (session := self._association.open) is not None:
+            self._association.end(session, SessionState.CANCELLED, reason="unload")
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -106,43 +126,18 @@ class TagManager:
 
     # Links -----------------------------------------------------------------
 
-    @property
-    def _links(self) -> dict[str, StoredTagLink]:
-        return self.box.store.data.setdefault("tags", {})
-
-    def _valid_link(self, tag_id: str) -> StoredTagLink | None:
-        """Return the tag's link when its playlist still exists (a stale link counts as none)."""
-        link = self._links.get(tag_id)
-        if link is None or self.box.catalog.playlist(link["playlist_id"]) is None:
-            return None
-        return link
-
     def knows(self, tag_id: str) -> bool:
         """Return True when this box plays the tag or waits for a tag to link."""
-        return self._session is not None or self._valid_link(tag_id) is not None
-
-    def link_dict(self, tag_id: str, link: StoredTagLink) -> dict[str, Any]:
-        """Describe a link for clients (`stale`: its playlist no longer exists)."""
-        playlist = self.box.catalog.playlist(link["playlist_id"])
-        return {
-            "tag_id": tag_id,
-            "playlist_id": link["playlist_id"],
-            "playlist_name": None if playlist is None else playlist.name,
-            "start_track_id": link.get("start_track_id"),
-            "shuffle": link.get("shuffle"),
-            "target": link["target"],
-            "stale": playlist is None,
-        }
+        return self._association.open is not None or self._links.valid(tag_id) is not None
 
     def list_links(self) -> list[dict[str, Any]]:
         """Return every link, sorted by tag id."""
-        return [self.link_dict(tag_id, self._links[tag_id]) for tag_id in sorted(self._links)]
+        return self._links.as_list()
 
-    def _check_target(self, playlist_id: str, start_track_id: str | None) -> None:
-        """Refuse a playlist that does not exist, or a start track that is not in it."""
-        playlist = self.box.catalog.require_playlist(playlist_id)
-        if start_track_id is not None and start_track_id not in playlist.track_ids:
-            raise validation_error("track_not_in_playlist", track_id=start_track_id)
+    def _name(self, link: StoredTagLink | None) -> str | None:
+        """Return the name a link gives its tag in HA's tag list (None: no playlist)."""
+        playlist = self._links.playlist(link)
+        return None if playlist is None else tag_name(self._entry.title, playlist.name)
 
     @callback
     def _store_link(
@@ -158,25 +153,25 @@ class TagManager:
             link["start_track_id"] = start_track_id
         if shuffle is not None:
             link["shuffle"] = shuffle
-        before = self._valid_link(tag_id)
-        self._links[tag_id] = link
-        self._saved()
-        self.box.entry.async_create_task(
-            self._hass,
-            async_announce(self._hass, self.box, tag_id, link, before),
-            f"{DOMAIN} tag linked",
-        )
-        return self.link_dict(tag_id, link)
+        before = self._name(self._links.valid(tag_id))
+        self._links.put(tag_id, link)
+        self._publish_links()
+        if (playlist := self._links.playlist(link)) is not None:
+            self._entry.async_create_task(
+                self._hass,
+                async_announce(self._hass, self._entry.title, tag_id, playlist.name, before),
+                f"{DOMAIN} tag linked",
+            )
+        return self._links.as_dict(tag_id, link)
 
     async def _on_ha_tag_change(self, change: str, tag_id: str, _config: dict[str, Any]) -> None:
         """Name a tag linked by its first scan: HA adds it to its list after our link."""
-        if change == CHANGE_ADDED and (name := link_name(self.box, self._valid_link(tag_id))):
+        if change == CHANGE_ADDED and (name := self._name(self._links.valid(tag_id))):
             await async_name_tag(self._hass, tag_id, name)
 
     @callback
-    def _saved(self) -> None:
-        self.box.store.schedule_save()
-        self.box.events.publish("tags", {"tags": self.list_links()})
+    def _publish_links(self) -> None:
+        self._events.publish("tags", {"tags": self.list_links()})
 
     @callback
     def link(
@@ -189,21 +184,19 @@ class TagManager:
     ) -> dict[str, Any]:
         """Link a tag without scanning it (to the box or a room); a linked tag is relinked."""
         clean = require_tag_id(tag_id)
-        self._check_target(playlist_id, start_track_id)
+        self._links.check_target(playlist_id, start_track_id)
         if room_id is not None:
-            self.box.room(room_id)  # the translated room_not_found
+            self._player.require_room(room_id)
         return self._store_link(clean, playlist_id, start_track_id, shuffle, room_id)
 
     @callback
     def unlink(self, tag_id: str) -> None:
         """Remove a tag's link."""
         clean = require_tag_id(tag_id)
-        if clean not in self._links:
-            raise validation_error("unknown_tag", tag_id=clean)
-        name = link_name(self.box, self._links.pop(clean))
-        self._saved()
+        name = self._name(self._links.pop(clean))
+        self._publish_links()
         if name is not None:
-            self.box.entry.async_create_task(
+            self._entry.async_create_task(
                 self._hass, async_unname_tag(self._hass, clean, name), f"{DOMAIN} tag unlinked"
             )
 
@@ -212,7 +205,8 @@ class TagManager:
     @property
     def session(self) -> dict[str, Any] | None:
         """Return the open session, if any."""
-        return None if self._session is None else self._session.as_dict()
+        session = self._association.open
+        return None if session is None else session.as_dict()
 
     @callback
     def start_association(
@@ -223,92 +217,47 @@ class TagManager:
         shuffle: bool | None = None,
     ) -> dict[str, Any]:
         """Link the next tag scanned to the playlist; an open session is replaced (cancelled)."""
-        self._check_target(playlist_id, start_track_id)
-        if not MIN_ASSOCIATION_TIMEOUT <= timeout <= MAX_ASSOCIATION_TIMEOUT:
-            raise validation_error(
-                "invalid_timeout",
-                min=str(MIN_ASSOCIATION_TIMEOUT),
-                max=str(MAX_ASSOCIATION_TIMEOUT),
-            )
-        if self._session is not None:
-            self._end(self._session, SessionState.CANCELLED, reason="replaced")
-        session = Session(
-            playlist_id,
-            start_track_id,
-            shuffle,
-            timeout,
-            dt_util.utcnow() + timedelta(seconds=timeout),
-        )
-
-        @callback
-        def expired(_now: datetime) -> None:
-            session.cancel_timer = None
-            self._end(session, SessionState.TIMEOUT)
-
-        session.cancel_timer = async_call_later(self._hass, timeout, expired)
-        self._session = session
-        self._publish(session)
-        return session.as_dict()
+        self._links.check_target(playlist_id, start_track_id)
+        return self._association.start(playlist_id, timeout, start_track_id, shuffle).as_dict()
 
     @callback
     def override(self) -> dict[str, Any]:
         """Relink the duplicate tag of the open session to its playlist, without a second scan."""
-        session = self._session
-        if session is None or session.state is not SessionState.DUPLICATE:
-            raise validation_error("no_duplicate_tag")
+        session = self._association.duplicate()
         assert session.tag_id is not None  # set with the duplicate state
-        self._check_target(session.playlist_id, session.start_track_id)
+        self._links.check_target(session.playlist_id, session.start_track_id)
         self._store_link(
             session.tag_id, session.playlist_id, session.start_track_id, session.shuffle
         )
-        self._end(session, SessionState.LINKED)
+        self._association.end(session, SessionState.LINKED)
         return session.as_dict()
 
     @callback
     def cancel(self) -> dict[str, Any]:
         """End the open session: its timer is cancelled and scans play again."""
-        if (session := self._session) is None:
-            raise validation_error("no_association_session")
-        self._end(session, SessionState.CANCELLED, reason="user")
+        session = self._association.require_open()
+        self._association.end(session, SessionState.CANCELLED, reason="user")
         return session.as_dict()
 
     @callback
     def _associate(self, session: Session, tag_id: str) -> None:
         """Link a tag scanned during the session, or report the playlist it starts already."""
         session.tag_id = tag_id
-        current = self._valid_link(tag_id)
+        current = self._links.valid(tag_id)
         if current is not None and current["playlist_id"] != session.playlist_id:
             session.state = SessionState.DUPLICATE
             session.current_playlist_id = current["playlist_id"]
-            self._publish(session)
+            self._association.publish(session)
             return
         session.current_playlist_id = None
-        if self.box.catalog.playlist(session.playlist_id) is None:
+        if not self._links.exists(session.playlist_id):
             # The playlist was deleted while waiting: nothing to link to any more.
-            self._end(session, SessionState.CANCELLED, reason="playlist_deleted")
+            self._association.end(session, SessionState.CANCELLED, reason="playlist_deleted")
             return
         self._store_link(tag_id, session.playlist_id, session.start_track_id, session.shuffle)
         # Linked by a scan, not a command: written at once rather than after the save delay.
-        self.box.entry.async_create_task(
-            self._hass, self.box.store.async_flush(), f"{DOMAIN} tag link save"
-        )
-        self._end(session, SessionState.LINKED)
-
-    @callback
-    def _end(self, session: Session, state: SessionState, reason: str | None = None) -> None:
-        if session.cancel_timer is not None:
-            session.cancel_timer()
-            session.cancel_timer = None
-        session.state = state
-        session.reason = reason
-        self._session = None  # only the open session ever ends
-        self._publish(session)
-
-    @callback
-    def _publish(self, session: Session) -> None:
-        data = session.as_dict()
-        self.box.events.publish("tag_association", data)
-        self.box.events.fire(EVENT_TAG_ASSOCIATION, data)
+        self._entry.async_create_task(self._hass, self._links.flush(), f"{DOMAIN} tag link save")
+        self._association.end(session, SessionState.LINKED)
 
     # Scans -----------------------------------------------------------------
 
@@ -323,28 +272,28 @@ class TagManager:
 
     def hears(self, device_id: str | None) -> bool:
         """Return True when this box takes scans of the reader (not another child's)."""
-        return self.box.readers.hearing(device_id).heard
+        return self._readers.hearing(device_id).heard
 
     @callback
     def handle_scan(self, tag_id: str, device_id: str | None) -> None:
         """Link the tag (open session), play its playlist, or take the unknown-tag path."""
-        hearing = self.box.readers.hearing(device_id)
+        hearing = self._readers.hearing(device_id)
         if not hearing.heard:
             return  # another box's reader: no play, no unknown-tag notice
-        self.box.readers.saw(device_id)
-        if (session := self._session) is not None:
+        self._readers.saw(device_id)
+        if (session := self._association.open) is not None:
             self._associate(session, tag_id)
             self._record(tag_id, device_id)
             return
-        link = self._valid_link(tag_id)
+        link = self._links.valid(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
-            if (reason := self.box.guard.tag_refusal(link["playlist_id"])) is not None:
-                self.box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+            if (reason := self._guard.tag_refusal(link["playlist_id"])) is not None:
+                self._guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
                 return
-            self.box.entry.async_create_task(
+            self._entry.async_create_task(
                 self._hass,
-                async_play_link(self.box, tag_id, link, hearing.room_id),
+                self._player.async_play(tag_id, link, hearing.room_id),
                 f"{DOMAIN} tag {redacted(tag_id)}",
             )
         elif not any(
@@ -355,7 +304,7 @@ class TagManager:
 
     @callback
     def _record(self, tag_id: str, device_id: str | None) -> None:
-        link = self._valid_link(tag_id)
+        link = self._links.valid(tag_id)
         self.last_scan = TagScan(
             tag_id, device_id, link is not None, None if link is None else link["playlist_id"]
         )
@@ -364,37 +313,36 @@ class TagManager:
     @callback
     def _unknown(self, tag_id: str, device_id: str | None) -> None:
         # device_id is the reader here (as in tag_scanned); the box's device is box_device_id.
-        self.box.events.fire(
+        self._events.fire(
             EVENT_TAG_UNKNOWN,
-            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self.box.events.device_id},
+            {"tag_id": tag_id, "device_id": device_id, "box_device_id": self._events.device_id},
         )
         # Every box hears the scan; the first box that notifies speaks for all: one notification.
         managers = [m for m in self._hass.data.get(_MANAGERS, {}).values() if m.notifies]
-        boxes = [m.box for m in managers]
+        boxes = [m.box_name for m in managers]
         if managers and managers[0] is self:
-            self.box.entry.async_create_task(
+            self._entry.async_create_task(
                 self._hass,
                 async_notify_unknown(self._hass, tag_id, device_id, boxes),
                 f"{DOMAIN} unknown tag notification",
             )
 
     @property
+    def box_name(self) -> BoxName:
+        """Return the box as the unknown-tag notification names it."""
+        return BoxName(self._entry.title, self._events.device_id)
+
+    @property
     def notifies(self) -> bool:
         """Return True when the box's option asks for the unknown-tag notification."""
-        options = self.box.entry.options
+        options = self._entry.options
         return bool(options.get(CONF_UNKNOWN_TAG_NOTIFICATION, DEFAULT_UNKNOWN_TAG_NOTIFICATION))
 
     # Diagnostics -----------------------------------------------------------------
 
     def diagnostics(self) -> dict[str, Any]:
         """Return link counts, stale links (ids redacted) and the session state."""
-        stale = [
-            {"tag": redacted(tag_id), "playlist_id": link["playlist_id"]}
-            for tag_id, link in sorted(self._links.items())
-            if self.box.catalog.playlist(link["playlist_id"]) is None
-        ]
         return {
-            "links": len(self._links),
-            "stale_links": stale,
-            "session": None if self._session is None else self._session.state.value,
+            **self._links.diagnostics(),
+            "session": None if (session := self._association.open) is None else session.state.value,
         }

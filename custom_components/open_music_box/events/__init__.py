@@ -11,7 +11,7 @@ from .live import (
     EVENT_TRACK_STARTED,
     LiveState,
 )
-from .log import REPLAY_BUFFER_SIZE, SEQ_BLOCK, EventLog
+from .log import REPLAY_BUFFER_SIZE, SEQ_BLOCK, EventLog, Publisher
 from .ops import OP_CACHE_SIZE, OP_TTL_SECONDS, OperationCache
 from .positions import POSITION_INTERVAL, POSITION_MIN_GAP, PositionStream
 from .state import player_dict, playlist_summary, queue_ids, track_dict
@@ -30,6 +30,7 @@ __all__ = [
     "LiveState",
     "OperationCache",
     "PositionStream",
+    "Publisher",
     "player_dict",
     "playlist_summary",
     "queue_ids",

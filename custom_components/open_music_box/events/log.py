@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import uuid
 
 from homeassistant.config_entries import ConfigEntry
@@ -31,6 +31,22 @@ SEQ_BLOCK = 1000  # seqs reserved in storage ahead of use, so a restart never re
 
 Sender = Callable[[dict[str, Any]], None]
 SnapshotPart = Callable[[], Any]
+
+
+class Publisher(Protocol):
+    """What a part of the box sees of the event log: it publishes and fires, nothing more."""
+
+    def publish(
+        self, event_type: str, data: dict[str, Any], playlist_seq: int | None = None
+    ) -> int:
+        """Stamp and fan out one event; return its seq."""
+
+    def fire(self, event_type: str, data: dict[str, Any]) -> None:
+        """Put a transition on the bus, with the box's ids."""
+
+    @property
+    def device_id(self) -> str | None:
+        """Return the id of the box's device."""
 
 
 class Subscriber(NamedTuple):

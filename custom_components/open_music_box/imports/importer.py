@@ -54,7 +54,7 @@ from .job import (
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
-    from ..events import EventLog
+    from ..events import Publisher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Importer:
         hass: HomeAssistant,
         entry: ConfigEntry,
         catalog: Catalog,
-        events: EventLog,
+        events: Publisher,
         rescan: Callable[[], Awaitable[None]],
     ) -> None:
         self._hass = hass

@@ -17,7 +17,7 @@ from ..sync.sendspin_member import SendspinMember
 
 async def async_join_room(hass: HomeAssistant, room: Room, client_id: str) -> str:
     """Make the connected player `client_id` a member of `room`; return its member id."""
-    box = room.box
+    box = room.parts  # the box's Sendspin server and entry
     client = box.sendspin.client(client_id)
     if client is None or not client.is_connected:
         raise room_error("member_not_found", member_id=client_id)

@@ -37,7 +37,7 @@ from ..const import (
     ROOM_CONTROL_USERS,
 )
 from ..events import player_dict, queue_ids
-from ..playback.player import Player, PlayState
+from ..playback.player import Player, PlayerSettings, PlayState
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
 from .entity_member import EntityMember
@@ -49,28 +49,41 @@ from .satellite_member import SatelliteMember
 from .sendspin_member import SendspinMember
 
 if TYPE_CHECKING:
-    from ..box import MusicBox
+    from .room_parts import RoomParts
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["EVENT_ROOM_MEMBERS", "SWEEP_SECONDS", "Room", "room_error"]
+__all__ = ["EVENT_ROOM_MEMBERS", "SWEEP_SECONDS", "Room", "require_room", "room_error"]
 
 EVENT_ROOM_MEMBERS = f"{DOMAIN}_room_members"
 SWEEP_SECONDS = 5.0
 
 
+def require_room[R](rooms: Mapping[str, R], room_id: str) -> R:
+    """Return a room of the box; raise room_not_found."""
+    if (room := rooms.get(room_id)) is None:
+        raise room_error("room_not_found", room_id=room_id[:64])
+    return room
+
+
 class Room(RoomSatellites):
     """A room's player, coordinator and members."""
 
-    def __init__(self, hass: HomeAssistant, box: MusicBox, subentry: ConfigSubentry) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        parts: RoomParts,
+        subentry: ConfigSubentry,
+        settings: PlayerSettings,
+    ) -> None:
         self.hass = hass
-        self.box = box
+        self.parts = parts
         self.room_id = subentry.subentry_id
         self.name = subentry.title
         self.config: Mapping[str, Any] = subentry.data
         self.coordinator = Coordinator(hass, f"Room {self.name}")
         self.output = RoomOutput(hass, self.coordinator)
-        self.player = Player(hass, lambda: self.output, box.player.settings)
+        self.player = Player(hass, lambda: self.output, settings)
         self._unsubs: list[Callable[[], None]] = []
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
@@ -86,7 +99,7 @@ class Room(RoomSatellites):
             name=self.name,
             manufacturer="Open Music Box",
             model="Sync room",
-            via_device=(DOMAIN, self.box.entry.entry_id),
+            via_device=(DOMAIN, self.parts.entry.entry_id),
         )
 
     # Life cycle -----------------------------------------------------------------
@@ -94,7 +107,7 @@ class Room(RoomSatellites):
     async def async_start(self) -> None:
         """Open the configured members and come back where the room was."""
         await self.player.async_start()
-        stored = self.box.store.data.get("rooms", {}).get(self.room_id)
+        stored = self.parts.store.data.get("rooms", {}).get(self.room_id)
         if stored is not None:
             # The volume first: members joining keep their own volume's difference to it.
             await self.player.async_set_volume(stored["volume"])
@@ -121,9 +134,9 @@ class Room(RoomSatellites):
             unsub()
         self._unsubs.clear()
         self._save()
-        if self.room_id not in self.box.entry.subentries:
+        if self.room_id not in self.parts.entry.subentries:
             reason = "room_removed"  # the reload after a deletion: satellites stop for good
-            self.box.store.data.get("rooms", {}).pop(self.room_id, None)
+            self.parts.store.data.get("rooms", {}).pop(self.room_id, None)
         for member in self.satellites():
             member.send({"type": "closed", "reason": reason})
         await self.player.async_close()
@@ -152,14 +165,14 @@ class Room(RoomSatellites):
             wanted[member.member_id] = member
         for item in data.get(CONF_ROOM_ENTITY_MEMBERS, []):
             member = EntityMember(
-                self.hass, item[CONF_ENTITY_ID], item[CONF_OFFSET_MS], self.box.url_for
+                self.hass, item[CONF_ENTITY_ID], item[CONF_OFFSET_MS], self.parts.url_for
             )
             wanted[member.member_id] = member
         for item in data.get(CONF_ROOM_SENDSPIN_PLAYERS, []):
             member = SendspinMember(
                 self.hass,
-                self.box.entry,
-                self.box.sendspin,
+                self.parts.entry,
+                self.parts.sendspin,
                 item[CONF_CLIENT_ID],
                 offset_ms=item[CONF_OFFSET_MS],
                 rejoin=self.coordinator.connected,
@@ -226,7 +239,7 @@ class Room(RoomSatellites):
         await self._async_store_entity_members(members)
 
     async def _async_store_entity_members(self, members: list[dict[str, Any]]) -> None:
-        entry = self.box.entry
+        entry = self.parts.entry
         subentry = entry.subentries[self.room_id]
         data = {**subentry.data, CONF_ROOM_ENTITY_MEMBERS: members}
         self.config = data  # the update listener then finds nothing left to apply
@@ -266,16 +279,16 @@ class Room(RoomSatellites):
         queue = queue_ids(self.player)
         if queue != self._published_queue:
             self._published_queue = queue
-            self.box.events.publish("room_queue", {"room_id": self.room_id, "queue": queue})
+            self.parts.events.publish("room_queue", {"room_id": self.room_id, "queue": queue})
         summary = self.summary()
         if summary == self._published:
             return  # the player and the coordinator both report one command's change
         self._published = summary
-        self.box.events.publish("room", summary)
+        self.parts.events.publish("room", summary)
         member_ids = frozenset(self.coordinator.members)
         if member_ids != self._member_ids:
             self._member_ids = member_ids
-            self.box.events.fire(
+            self.parts.events.fire(
                 EVENT_ROOM_MEMBERS,
                 {"room_id": self.room_id, "members": sorted(member_ids)},
             )
@@ -285,7 +298,7 @@ class Room(RoomSatellites):
     @callback
     def _save(self) -> None:
         player = self.player
-        rooms = self.box.store.data.setdefault("rooms", {})
+        rooms = self.parts.store.data.setdefault("rooms", {})
         if not player.queue:
             rooms.pop(self.room_id, None)
         else:
@@ -300,19 +313,19 @@ class Room(RoomSatellites):
                 volume=player.volume,
                 muted=player.muted,
             )
-        self.box.store.schedule_save()
+        self.parts.store.schedule_save()
         # A changed setting or queue is written at once; the playback position keeps the delay.
         if (settled := {**rooms.get(self.room_id, {}), "position": None}) != self._settled:
             self._settled = settled
-            self.box.entry.async_create_task(
-                self.hass, self.box.store.async_flush(), f"{DOMAIN} room save"
+            self.parts.entry.async_create_task(
+                self.hass, self.parts.store.async_flush(), f"{DOMAIN} room save"
             )
 
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
         player.shuffle = stored["shuffle"]
         player.repeat = RepeatMode(stored["repeat"])
-        tracks = [self.box.catalog.track(track_id) for track_id in stored["track_ids"]]
+        tracks = [self.parts.catalog.track(track_id) for track_id in stored["track_ids"]]
         if any(track is None for track in tracks):
             _LOGGER.info("Room %s: its queue changed on disk, not restored", self.name)
             return

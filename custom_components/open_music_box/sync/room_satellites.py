@@ -23,7 +23,7 @@ from .satellite_member import SatelliteMember, Sender
 from .timeline import server_time
 
 if TYPE_CHECKING:
-    from ..box import MusicBox
+    from .room_parts import RoomParts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class RoomSatellites:
     """The satellite side of a Room."""
 
     hass: HomeAssistant
-    box: MusicBox
+    parts: RoomParts
     name: str
     coordinator: Coordinator
 
@@ -164,7 +164,7 @@ class RoomSatellites:
             return track.path
         return async_sign_path(
             self.hass,
-            self.box.media_path(track),
+            self.parts.media_path(track),
             SATELLITE_URL_LIFETIME,
             use_content_user=True,
         )
