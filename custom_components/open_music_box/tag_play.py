@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
+def link_room(link: StoredTagLink, reader_room: str | None) -> str | None:
+    """Return the room a tag plays in: the link's room, else the reader's; None: the box."""
+    target = link["target"]
+    if target == TARGET_BOX:
+        return reader_room
+    return target
+
+
 async def async_play_link(
     box: MusicBox, tag_id: str, link: StoredTagLink, reader_room: str | None = None
 ) -> None:
@@ -32,9 +40,7 @@ async def async_play_link(
     plays there.
     """
     player = box.player
-    if (target := link["target"]) == TARGET_BOX and reader_room is not None:
-        target = reader_room
-    if target != TARGET_BOX:
+    if (target := link_room(link, reader_room)) is not None:
         if (room := box.rooms.get(target)) is None:
             _LOGGER.warning("The room of tag %s was removed", redacted(tag_id))
             return

@@ -339,8 +339,8 @@ class TagManager:
         link = self._valid_link(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
-            if (reason := self.box.guard.tag_refusal(link["playlist_id"])) is not None:
-                self.box.guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+            if (reason := self.box.guard.tag_refusal(link, hearing.room_id)) is not None:
+                self.box.guard.refuse_tag(reason, tag_id, device_id, link, hearing.room_id)
                 return
             self.box.entry.async_create_task(
                 self._hass,

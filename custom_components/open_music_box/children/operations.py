@@ -16,6 +16,6 @@ async def grant_extra_minutes(call: Call) -> dict[str, Any]:
 
 async def set_bedtime_playlist(call: Call) -> dict[str, Any]:
     """Mark a playlist as one a tag may start at bedtime, or not."""
-    bedtime = call.box.bedtime
-    bedtime.set_playlist(call.data["playlist_id"], call.data["bedtime"])
-    return {"bedtime_playlists": bedtime.playlists()}
+    playlists = call.box.bedtime_playlists
+    playlists.set(call.data["playlist_id"], call.data["bedtime"])
+    return {"bedtime_playlists": playlists.playlists()}
