@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -28,10 +33,11 @@ from custom_components.open_music_box.children.const import (
     EVENT_BEDTIME,
     EVENT_TAG_REFUSED,
 )
-from custom_components.open_music_box.const import DOMAIN, SUBENTRY_ROOM
+from custom_components.open_music_box.const import DOMAIN, STORAGE_VERSION, SUBENTRY_ROOM
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.playback.player import PlayState
+from custom_components.open_music_box.storage import storage_issue_id
 
 from .children_helpers import action, box_of, reader, scan, set_options
 from .conftest import box_entry
@@ -51,6 +57,13 @@ ROOM_SONGS, ROOM_STORY, BOX_SONGS = "04-ROOM-SONGS", "04-ROOM-STORY", "04-BOX-SO
 async def house(hass: HomeAssistant, library: Path) -> MockConfigEntry:
     """A box with a room "Bedroom": songs and a story (for bedtime) linked to the room, songs
     linked to the box; night maximum 30 %, 20 minutes of sleep timer."""
+    return await make_house(hass, library)
+
+
+async def make_house(
+    hass: HomeAssistant, library: Path, entry_id: str | None = None
+) -> MockConfigEntry:
+    """Load the box of `house` (with the given entry id)."""
     hass.config.allowlist_external_dirs = {str(library.parent)}
     room = ConfigSubentryDataWithId(
         subentry_id=ROOM,
@@ -70,6 +83,7 @@ async def house(hass: HomeAssistant, library: Path) -> MockConfigEntry:
     )
     entry = MockConfigEntry(
         domain=DOMAIN,
+        **({"entry_id": entry_id} if entry_id else {}),
         title="Music Box",
         data=dict(base.data),
         options=dict(base.options),
@@ -231,3 +245,29 @@ async def test_a_rooms_bedtime_survives_a_restart(
     assert room_bedtime["active"] is True
     assert room_bedtime["end"] == "06:45:00"
     assert diagnostics["children"]["refusal_sound"] == "chime"
+
+
+async def test_a_damaged_rooms_bedtime_is_dropped_alone(
+    hass: HomeAssistant, library: Path, hass_storage: dict[str, Any]
+) -> None:
+    """A stored room bedtime with an impossible time goes; the good one stays (storage_schema)."""
+    entry_id = "roombedtime000000000000000000"
+    hass_storage[f"{DOMAIN}.{entry_id}"] = {
+        "version": STORAGE_VERSION,
+        "minor_version": 1,
+        "data": {
+            "playlists": {},
+            "room_bedtimes": {
+                ROOM: {"active": True, "since": 1.0, "start": "20:15:00"},
+                "gone": {"start": "25:99"},
+            },
+        },
+    }
+    entry = await make_house(hass, library, entry_id)
+    box = box_of(entry)
+    assert box.room_bedtimes[ROOM].active
+    assert hass.states.get(START).state == "20:15:00"  # type: ignore[union-attr]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, storage_issue_id(entry_id))
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["lost"] == "room_bedtimes: 1 of 2"
