@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.children.const import (
     CONF_BEDTIME_MAX_VOLUME,
@@ -41,6 +42,7 @@ from custom_components.open_music_box.storage import storage_issue_id
 
 from .children_helpers import action, box_of, reader, scan, set_options
 from .conftest import box_entry
+from .helpers.ws import Client
 
 ANIMALS = folder_playlist_id("Animals")
 AUDIOBOOK = folder_playlist_id("Audiobook")
@@ -149,6 +151,7 @@ async def test_a_rooms_bedtime_refuses_in_the_room_only(
     await scan(hass, ROOM_SONGS, None)
     assert room.player.state is PlayState.IDLE
     assert [(e.data["reason"], e.data["room_id"]) for e in refused] == [("bedtime", ROOM)]
+    assert box.chime.history == []  # the room has no local device; the box's is not the room's
 
     await scan(hass, BOX_SONGS, None)
     assert box.player.state is PlayState.PLAYING
@@ -271,3 +274,38 @@ async def test_a_damaged_rooms_bedtime_is_dropped_alone(
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["lost"] == "room_bedtimes: 1 of 2"
+
+
+async def test_the_panels_commands(
+    hass: HomeAssistant,
+    house: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """children/get shows the settings; children/set_room_bedtime and set_refusal_sound change
+    them (administrators only); a bad time or room gets a clear error, the socket stays open."""
+    admin = Client(await hass_ws_client(hass), house.entry_id)
+    child = Client(await hass_ws_client(hass, hass_read_only_access_token), house.entry_id)
+    settings = await child.ok("children/get")
+    assert settings["refusal_sound"] == "chime"
+    assert settings["bedtime"]["active"] is False
+    assert settings["bedtime_playlists"] == [AUDIOBOOK]
+    assert settings["room_bedtimes"][ROOM]["start"] == "19:30:00"
+
+    reply = await child.call("children/set_room_bedtime", room_id=ROOM, active=True)
+    assert reply["error"]["code"] == "unauthorized"
+    result = await admin.ok("children/set_room_bedtime", room_id=ROOM, active=True, start="20:10")
+    assert result["active"] is True
+    assert result["start"] == "20:10:00"
+    assert hass.states.get(SWITCH).state == "on"  # type: ignore[union-attr]
+    assert hass.states.get(START).state == "20:10:00"  # type: ignore[union-attr]
+    assert not (await admin.call("children/set_room_bedtime", room_id=ROOM, end="25:00"))["success"]
+    missing = await admin.call("children/set_room_bedtime", room_id="nope", active=True)
+    assert missing["error"]["translation_key"] == "room_not_found"
+
+    result = await admin.ok("children/set_refusal_sound", refusal_sound="none")
+    await hass.async_block_till_done()
+    assert result["refusal_sound"] == "none"
+    assert house.options["refusal_sound"] == "none"
+    assert not (await admin.call("children/set_refusal_sound", refusal_sound="loud"))["success"]
+    assert (await child.ok("children/get"))["room_bedtimes"][ROOM]["active"] is True

@@ -2,8 +2,9 @@
 
 The chime plays on its own short-lived libmpv instance opened on the same audio device, never
 through the box's player: the queue, the state (playing, paused) and an audiobook's resume point
-stay as they were. A device that cannot be opened twice (no sound server) plays it to mpv's null
-output. One chime at a time per box: a child scanning again and again hears one.
+stay as they were. A device that cannot be opened a second time (a bare ALSA card, no sound server)
+plays it to mpv's null output: not heard, but logged. One chime at a time per box: a child scanning
+again and again hears one.
 HA media players (a box's entity output, a room's players) and satellites get no chime: their
 play_media would replace what they play.
 """
@@ -100,6 +101,8 @@ class Chime:
                     _LOGGER.warning("Cannot play the refusal chime on %s: %s", device, err)
                     continue
                 self.history = [*self.history, played][-MAX_HISTORY:]
+                if played.ao == "null":
+                    _LOGGER.info("The refusal chime could not open %s (in use?): not heard", device)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return how many chimes played and how the last one ended."""
