@@ -124,6 +124,7 @@ async def test_room_entities_are_on_the_rooms_device(
         entity = registry.async_get(entity_id)
         assert entity is not None
         assert entity.device_id == device.id
+        assert entity.config_subentry_id == ROOM  # removed with the room
     assert hass.states.get(SWITCH).state == "off"  # type: ignore[union-attr]
     assert hass.states.get("switch.music_box_bedtime").state == "off"  # type: ignore[union-attr]
 
@@ -309,3 +310,18 @@ async def test_the_panels_commands(
     assert house.options["refusal_sound"] == "none"
     assert not (await admin.call("children/set_refusal_sound", refusal_sound="loud"))["success"]
     assert (await child.ok("children/get"))["room_bedtimes"][ROOM]["active"] is True
+
+
+async def test_a_removed_rooms_bedtime_goes_with_it(
+    hass: HomeAssistant, house: MockConfigEntry
+) -> None:
+    """Removing the room removes its bedtime's entities and stored state."""
+    await switch(hass, True)
+    assert hass.config_entries.async_remove_subentry(house, ROOM)
+    await hass.async_block_till_done()
+    box = box_of(house)
+    assert box.room_bedtimes == {}
+    assert "room_bedtimes" not in box.store.data or ROOM not in box.store.data["room_bedtimes"]
+    registry = er.async_get(hass)
+    for entity_id in (SWITCH, START, END):
+        assert registry.async_get(entity_id) is None

@@ -26,14 +26,11 @@ async def async_setup_entry(
     entry: OpenMusicBoxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add bedtime and the lock, and each room's bedtime."""
+    """Add bedtime and the lock, and each room's bedtime under the room's subentry."""
     box = entry.runtime_data
-    rooms = [
-        BedtimeSwitch(box, box.room_bedtimes[room_id], room_id)
-        for room_id in box.rooms
-        if room_id in box.room_bedtimes
-    ]
-    async_add_entities([BedtimeSwitch(box, box.bedtime), LockSwitch(box), *rooms])
+    async_add_entities([BedtimeSwitch(box, box.bedtime), LockSwitch(box)])
+    for room_id, bedtime in box.room_bedtimes.items():
+        async_add_entities([BedtimeSwitch(box, bedtime, room_id)], config_subentry_id=room_id)
 
 
 class BedtimeSwitch(MusicBoxEntity, SwitchEntity):

@@ -31,19 +31,19 @@ async def async_setup_entry(
     entry: OpenMusicBoxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the start and end of bedtime."""
+    """Add the start and end of bedtime, and each room's under the room's subentry."""
     box = entry.runtime_data
     async_add_entities(
         [
             BedtimeTime(box, "bedtime_start", CONF_BEDTIME_START, DEFAULT_BEDTIME_START),
             BedtimeTime(box, "bedtime_end", CONF_BEDTIME_END, DEFAULT_BEDTIME_END),
-            *(
-                RoomBedtimeTime(box, room_id, bedtime, key)
-                for room_id, bedtime in box.room_bedtimes.items()
-                for key in (ROOM_START, ROOM_END)
-            ),
         ]
     )
+    for room_id, bedtime in box.room_bedtimes.items():
+        async_add_entities(
+            [RoomBedtimeTime(box, room_id, bedtime, key) for key in (ROOM_START, ROOM_END)],
+            config_subentry_id=room_id,
+        )
 
 
 class BedtimeTime(MusicBoxOptionEntity, TimeEntity):
