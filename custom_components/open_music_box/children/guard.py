@@ -19,7 +19,7 @@ from ..notices import async_translate
 from ..storage import StoredTagLink
 from ..tag_play import link_room
 from .bedtime import Bedtime
-from .chime import Chime
+from .chime import Chime, ChimeTarget
 from .const import (
     CONF_REFUSAL_SOUND,
     DEFAULT_REFUSAL_SOUND,
@@ -42,8 +42,7 @@ class GuardLinks:
     fire: Callable[[str, dict[str, Any]], None]
     box_device_id: Callable[[], str | None]
     chime: Chime
-    # mpv audio devices of the box or of a room, and the volume to chime at there
-    chime_target: Callable[[str | None], tuple[list[str], float]]
+    chime_target: Callable[[str | None], ChimeTarget]  # the box's (None) or a room's
 
 
 class Guard:
@@ -112,5 +111,4 @@ class Guard:
             },
         )
         if self.refusal_sound == REFUSAL_CHIME:
-            devices, volume = self._links.chime_target(room_id)
-            await self._links.chime.async_play(devices, volume)
+            await self._links.chime.async_play(self._links.chime_target(room_id))

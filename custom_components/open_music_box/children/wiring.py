@@ -8,11 +8,13 @@ from ..const import (
     CONF_AUDIO_DEVICE,
     CONF_OUTPUT,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_TARGET_ENTITY,
     OUTPUT_MPV,
 )
-from ..playback.player import Player
+from ..playback.player import Player, PlayState
 from ..storage import StoredBedtime, StoredRoomBedtime
 from .bedtime import Bedtime, BedtimeLinks
+from .chime import ChimeTarget
 from .guard import GuardLinks
 from .room_bedtime import RoomBedtime
 from .sleep_timer import SleepTimer
@@ -75,18 +77,23 @@ def room_bedtimes(box: MusicBox) -> dict[str, RoomBedtime]:
     }
 
 
-def chime_target(box: MusicBox, room_id: str | None) -> tuple[list[str], float]:
-    """Return the mpv devices a refusal chimes on (the box's or the room's), and how loud."""
+def chime_target(box: MusicBox, room_id: str | None) -> ChimeTarget:
+    """Return where a refusal chimes (the box's output or the room's local devices), how loud."""
     room = box.rooms.get(room_id) if room_id is not None else None
+    entity_id: str | None = None
     if room is None:
         player = box.player
-        mpv = box.entry.data[CONF_OUTPUT] == OUTPUT_MPV
-        devices = [box.entry.data[CONF_AUDIO_DEVICE]] if mpv else []
+        devices: list[str] = []
+        if box.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
+            devices = [box.entry.data[CONF_AUDIO_DEVICE]]
+        elif player.state is PlayState.IDLE:
+            # Only while the box holds nothing: a paused box's output follows the target.
+            entity_id = box.entry.data[CONF_TARGET_ENTITY]
     else:
         player = room.player
         devices = [item[CONF_AUDIO_DEVICE] for item in room.config.get(CONF_ROOM_LOCAL_DEVICES, [])]
     # As loud as the box would play now (its maximum and floor applied); muted: silent.
-    return devices, 0.0 if player.muted else player.volume
+    return ChimeTarget(devices, 0.0 if player.muted else player.volume, entity_id)
 
 
 def guard_links(box: MusicBox) -> GuardLinks:
