@@ -166,6 +166,8 @@ async def test_a_rooms_bedtime_refuses_in_the_room_only(
     timer = box.room_bedtimes[ROOM].sleep_timer
     assert timer.ends_at is not None
     assert timer.ends_at >= before + timedelta(minutes=19)
+    settings = box.room_bedtimes[ROOM].diagnostics()
+    assert settings["sleep_timer_ends_at"] == timer.ends_at.isoformat()
 
     await switch(hass, False)
     await room.player.async_set_volume(0.9)

@@ -63,7 +63,7 @@ class BedtimeLinks:
     fire: Callable[[str, dict[str, Any]], None]  # an event for automations
     apply_volume: Callable[[], Coroutine[Any, Any, None]]  # the maximum follows bedtime
     is_bedtime_playlist: Callable[[str], bool]
-    event_data: Mapping[str, Any]  # added to every bedtime event (a room's id)
+    event_data: Mapping[str, Any]  # added to every bedtime event: room_id (None: the box)
 
 
 class Bedtime:
@@ -224,6 +224,7 @@ class Bedtime:
 
     def diagnostics(self) -> dict[str, Any]:
         """Return bedtime's state and settings."""
+        ends = self.sleep_timer.ends_at
         return {
             "active": self.active,
             "scheduled": self.scheduled,
@@ -231,4 +232,5 @@ class Bedtime:
             "end": self.end.isoformat(),
             "max_volume": self.max_volume,
             "sleep_minutes": self.sleep_minutes,
+            "sleep_timer_ends_at": None if ends is None else ends.isoformat(),
         }

@@ -42,7 +42,7 @@ def box_bedtime(box: MusicBox) -> Bedtime:
             fire=box.events.fire,
             apply_volume=box.async_apply_volume_limits,
             is_bedtime_playlist=box.bedtime_playlists.__contains__,
-            event_data={},
+            event_data={"room_id": None},
         ),
     )
 
