@@ -10,6 +10,7 @@ from pathlib import Path
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -133,3 +134,20 @@ async def test_a_muted_box_does_not_chime(hass: HomeAssistant, library: Path) ->
     await box.player.async_set_mute(True)
     await scan(hass, SONGS_TAG, None)
     assert box.chime.history == []
+
+
+async def test_the_options_flow_sets_the_refusal_sound(hass: HomeAssistant, library: Path) -> None:
+    """The options form offers the choice (default: the gentle sound) and stores it."""
+    entry = await add_box(hass, library, "Music Box")
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    fields = {str(key): key for key in result["data_schema"].schema}
+    assert fields[CONF_REFUSAL_SOUND].description == {"suggested_value": "chime"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"max_volume": 80, "default_volume": 30, CONF_REFUSAL_SOUND: REFUSAL_NONE},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_REFUSAL_SOUND] == REFUSAL_NONE
+    assert box_of(entry).guard.refusal_sound == REFUSAL_NONE
