@@ -63,7 +63,7 @@ async def house(hass: HomeAssistant, library: Path) -> MockConfigEntry:
 
 
 async def make_house(
-    hass: HomeAssistant, library: Path, entry_id: str | None = None
+    hass: HomeAssistant, library: Path, entry_id: str | None = None, local: str | None = None
 ) -> MockConfigEntry:
     """Load the box of `house` (with the given entry id)."""
     hass.config.allowlist_external_dirs = {str(library.parent)}
@@ -75,7 +75,7 @@ async def make_house(
         data={
             "control": "everyone",
             "control_users": [],
-            "local_devices": [],
+            "local_devices": [{"audio_device": local, "offset_ms": 0.0}] if local else [],
             "entity_members": [],
         },
     )
@@ -327,3 +327,17 @@ async def test_a_removed_rooms_bedtime_goes_with_it(
     registry = er.async_get(hass)
     for entity_id in (SWITCH, START, END):
         assert registry.async_get(entity_id) is None
+
+
+async def test_a_refusal_in_a_room_chimes_on_its_local_device(
+    hass: HomeAssistant, library: Path
+) -> None:
+    """A room with a local audio device: the refused tag for the room chimes there, once."""
+    entry = await make_house(hass, library, local="null")
+    await switch(hass, True)
+    box = box_of(entry)
+
+    await scan(hass, ROOM_SONGS, None)
+
+    assert [(play.device, play.end) for play in box.chime.history] == [("null", "eof")]
+    assert box.rooms[ROOM].player.state is PlayState.IDLE
