@@ -18,12 +18,16 @@ from .conftest import box_entry
 
 
 async def add_box(
-    hass: HomeAssistant, library: Path, title: str, **options: Any
+    hass: HomeAssistant,
+    library: Path,
+    title: str,
+    output: dict[str, str] | None = None,
+    **options: Any,
 ) -> MockConfigEntry:
     """Load a box named `title` on `library` (several boxes may share one folder)."""
     allowed = set(hass.config.allowlist_external_dirs)
     hass.config.allowlist_external_dirs = {*allowed, str(library.parent)}
-    base = box_entry(library, **options)
+    base = box_entry(library, output, **options)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=title,

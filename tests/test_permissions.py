@@ -46,6 +46,8 @@ SAMPLE: dict[str, Any] = {
     "shuffle": False,
     "repeat": "off",
     "bedtime": True,
+    "room_id": "nope",
+    "refusal_sound": "none",
 }
 
 

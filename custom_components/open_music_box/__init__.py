@@ -14,7 +14,7 @@ from .api.actions import async_setup_actions
 from .api.websocket import async_register_commands
 from .box import MusicBox, OpenMusicBoxConfigEntry
 from .const import DOMAIN, ISSUE_LIBMPV_MISSING
-from .http_view import TrackMediaView
+from .http_view import ChimeView, TrackMediaView
 from .panel import async_register_frontend
 from .playback.mpv_loader import LibmpvMissingError
 from .playback.outputs.base import OutputError
@@ -41,6 +41,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_commands(hass)
     async_register_sync_commands(hass)
     hass.http.register_view(TrackMediaView(hass))
+    hass.http.register_view(ChimeView())
     await async_register_frontend(hass)
     hass.http.register_view(SendspinView(hass))
     async_register_sendspin_commands(hass)

@@ -17,13 +17,16 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from .catalog import Catalog, validation_error
-from .children.bedtime import Bedtime
+from .children.bedtime_playlists import BedtimePlaylists
+from .children.chime import Chime
 from .children.const import CONF_MIN_VOLUME, DEFAULT_MIN_VOLUME
 from .children.daily_limit import DailyLimit
 from .children.guard import Guard
 from .children.readers import Readers
 from .children.resume import PlaylistMode, Resume
+from .children.room_bedtime import RoomBedtime
 from .children.sleep_timer import SleepTimer
+from .children.wiring import box_bedtime, guard_links, room_bedtimes
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_DEFAULT_VOLUME,
@@ -111,9 +114,12 @@ class MusicBox:
         self.sleep_timer = SleepTimer(hass, self.player)
         self.readers = Readers(hass, self)
         self.daily_limit = DailyLimit(hass, self)
-        self.bedtime = Bedtime(hass, self)
-        self.guard = Guard(hass, self, self.daily_limit, self.bedtime)
         self.events = EventLog(hass, entry, self.store)
+        self.bedtime_playlists = BedtimePlaylists(self.store, self.catalog)
+        self.bedtime = box_bedtime(self)
+        self.room_bedtimes: dict[str, RoomBedtime] = {}  # filled once the rooms exist
+        self.chime = Chime(hass)
+        self.guard = Guard(hass, guard_links(self))
         self.live = LiveState(
             hass,
             self.events,
@@ -211,7 +217,10 @@ class MusicBox:
         rooms = [room.player for room in self.rooms.values()]
         self.resume.async_start(rooms)
         self.daily_limit.async_start([self.player, *rooms])
-        self.bedtime.async_start()
+        self.room_bedtimes.update(room_bedtimes(self))
+        for bedtime in (self.bedtime, *self.room_bedtimes.values()):
+            bedtime.async_start()
+        await self.async_apply_volume_limits()  # a bedtime caught up with its schedule
 
     async def async_close(self) -> None:
         """Stop watching and publishing, write pending edits, release the output."""
@@ -223,7 +232,9 @@ class MusicBox:
             unsub()
         self._unsubs.clear()
         await self.sleep_timer.async_close()
-        self.bedtime.async_stop()
+        for bedtime in (self.bedtime, *self.room_bedtimes.values()):
+            bedtime.async_stop()
+            await bedtime.sleep_timer.async_close()
         await self.daily_limit.async_close()  # before the flush: today's minutes are written
         for room in self.rooms.values():
             await room.async_close()
@@ -264,24 +275,29 @@ class MusicBox:
         }
         return configured != self.rooms.keys()
 
-    def player_settings(self) -> PlayerSettings:
-        """Return the options' player settings, with bedtime's lower maximum when it is on."""
+    def player_settings(self, room_id: str | None = None) -> PlayerSettings:
+        """Return the options' player settings, with bedtime's lower maximum when it is on.
+
+        For a room, the room's own bedtime counts as well as the box's.
+        """
         settings = settings_from_options(self.entry)
-        if self.bedtime.active:
+        room = self.room_bedtimes.get(room_id) if room_id is not None else None
+        if self.bedtime.active or (room is not None and room.active):
             settings.max_volume = min(settings.max_volume, self.bedtime.max_volume)
         return settings
 
     async def async_apply_volume_limits(self) -> None:
         """Apply the maximum and the floor to the box and its rooms (options, bedtime)."""
-        settings = self.player_settings()
-        for player in (self.player, *(room.player for room in self.rooms.values())):
-            await player.async_apply_settings(settings)
+        await self.player.async_apply_settings(self.player_settings())
+        for room_id, room in self.rooms.items():
+            await room.player.async_apply_settings(self.player_settings(room_id))
 
     async def async_apply_options(self) -> None:
         """Options or a room changed: apply them without a reload."""
         await self.async_apply_volume_limits()
         self.daily_limit.apply_options()
-        self.bedtime.apply_options()
+        for bedtime in (self.bedtime, *self.room_bedtimes.values()):
+            bedtime.apply_options()
         for room_id, room in self.rooms.items():
             await room.async_apply_config(self.entry.subentries[room_id])
 

@@ -65,6 +65,12 @@ def _diagnostics(entry: OpenMusicBoxConfigEntry) -> dict[str, Any]:
             "readers": box.readers.diagnostics(),
             "daily_limit": box.daily_limit.as_dict(),
             "bedtime": box.bedtime.diagnostics(),
+            "bedtime_playlists": len(box.bedtime_playlists),
+            "room_bedtimes": {
+                room_id: bedtime.diagnostics() for room_id, bedtime in box.room_bedtimes.items()
+            },
+            "refusal_sound": box.guard.refusal_sound,
+            "chime": box.chime.diagnostics(),
             "locked": locked(box),
         },
         "imports": box.importer.diagnostics(),

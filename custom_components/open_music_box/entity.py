@@ -5,10 +5,20 @@ from __future__ import annotations
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from .box import MusicBox
 from .const import DOMAIN
+from .devices import MODEL_ROOM, suggested_area
+from .sync.room import Room
+
+
+def room_device_info(box: MusicBox, room: Room) -> DeviceInfo:
+    """Return a room's device as its media player describes it (the translated model)."""
+    return room.device_info | DeviceInfo(
+        model=box.models[MODEL_ROOM], suggested_area=suggested_area(box.hass, room.name)
+    )
 
 
 class MusicBoxEntity(Entity):

@@ -1,4 +1,4 @@
-"""Serve library tracks to other media players (entity output), through HA's signed URLs."""
+"""Serve library tracks (and the refusal chime) to other media players, through HA's signed URLs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from homeassistant.components.http import HomeAssistantView
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
+from .children.chime import CHIME_FILE, CHIME_URL_PATH
 from .const import DOMAIN
 
 
@@ -29,3 +30,15 @@ class TrackMediaView(HomeAssistantView):
         if track is None or track.is_url:
             raise web.HTTPNotFound
         return web.FileResponse(track.path)
+
+
+class ChimeView(HomeAssistantView):
+    """GET the refusal chime (a box playing through another media player chimes there)."""
+
+    url = CHIME_URL_PATH
+    name = f"api:{DOMAIN}:chime"
+    requires_auth = True  # a signed path (authSig) satisfies it
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        """Send the file."""
+        return web.FileResponse(CHIME_FILE)

@@ -81,6 +81,15 @@ class StoredBedtime(TypedDict):
     since: NotRequired[float]  # POSIX: a scheduled start or end after it wins at start-up
 
 
+class StoredRoomBedtime(TypedDict):
+    """A room's own bedtime (children/room_bedtime.py); keyed by the room's id."""
+
+    active: NotRequired[bool]
+    since: NotRequired[float]
+    start: NotRequired[str]  # "HH:MM:SS", local time
+    end: NotRequired[str]
+
+
 class StoredData(TypedDict):
     """Everything one box stores."""
 
@@ -94,6 +103,7 @@ class StoredData(TypedDict):
     bedtime_playlists: NotRequired[dict[str, bool]]  # playlists a tag may start at bedtime
     daily_limit: NotRequired[StoredDailyLimit]  # today's listening time
     bedtime: NotRequired[StoredBedtime]  # bedtime on or off, and why
+    room_bedtimes: NotRequired[dict[str, StoredRoomBedtime]]  # each room's own bedtime
 
 
 def empty_data() -> StoredData:

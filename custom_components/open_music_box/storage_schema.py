@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.media_player import RepeatMode
+import homeassistant.util.dt as dt_util
 import voluptuous as vol
 
 
@@ -60,6 +61,23 @@ RESUME_POINT = vol.Schema(
 READER = vol.Schema({vol.Required("last_seen"): _NUMBER}, extra=vol.ALLOW_EXTRA)
 
 BEDTIME_PLAYLIST = vol.In([True])
+
+
+def _time_of_day(value: Any) -> str:
+    if not isinstance(value, str) or dt_util.parse_time(value) is None:
+        raise vol.Invalid("expected a time HH:MM:SS")
+    return value
+
+
+ROOM_BEDTIME = vol.Schema(
+    {
+        vol.Optional("active"): bool,
+        vol.Optional("since"): _NUMBER,
+        vol.Optional("start"): _time_of_day,
+        vol.Optional("end"): _time_of_day,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
 
 # Sections that hold one mapping (not entries by id): dropped whole when damaged.
 DAILY_LIMIT = vol.Schema(
@@ -113,6 +131,7 @@ ENTRY_SECTIONS: dict[str, Callable[[Any], Any]] = {
     "rooms": ROOM,
     "readers": READER,
     "bedtime_playlists": BEDTIME_PLAYLIST,
+    "room_bedtimes": ROOM_BEDTIME,
 }
 
 # Sections holding one mapping; a damaged one starts again empty (today's count from 0).

@@ -1,4 +1,7 @@
-"""Switches of a box: bedtime (a parent, an automation or a schedule turns it on), the lock."""
+"""Switches of a box: bedtime (a parent, an automation or a schedule turns it on), the lock.
+
+Each room has its own bedtime switch too, on the room's device.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .box import MusicBox, OpenMusicBoxConfigEntry
+from .children.bedtime import Bedtime
 from .children.const import CONF_LOCK
 from .children.lock import locked
-from .entity import MusicBoxEntity, MusicBoxOptionEntity
+from .entity import MusicBoxEntity, MusicBoxOptionEntity, room_device_info
 
 PARALLEL_UPDATES = 0
 
@@ -22,17 +26,22 @@ async def async_setup_entry(
     entry: OpenMusicBoxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add bedtime and the lock."""
+    """Add bedtime and the lock, and each room's bedtime under the room's subentry."""
     box = entry.runtime_data
-    async_add_entities([BedtimeSwitch(box), LockSwitch(box)])
+    async_add_entities([BedtimeSwitch(box, box.bedtime), LockSwitch(box)])
+    for room_id, bedtime in box.room_bedtimes.items():
+        async_add_entities([BedtimeSwitch(box, bedtime, room_id)], config_subentry_id=room_id)
 
 
 class BedtimeSwitch(MusicBoxEntity, SwitchEntity):
     """On at bedtime: bedtime playlists only, the night maximum, a sleep timer with every play."""
 
-    def __init__(self, box: MusicBox) -> None:
+    def __init__(self, box: MusicBox, bedtime: Bedtime, room_id: str | None = None) -> None:
         super().__init__(box, "bedtime")
-        self._bedtime = box.bedtime
+        self._bedtime = bedtime
+        if room_id is not None:  # a room's own bedtime, on the room's device
+            self._attr_unique_id = f"{room_id}_bedtime"
+            self._attr_device_info = room_device_info(box, box.rooms[room_id])
 
     async def async_added_to_hass(self) -> None:
         """Follow bedtime, whoever changes it (the schedule, this switch)."""

@@ -16,6 +16,7 @@ import uuid
 from homeassistant.core import CALLBACK_TYPE
 
 from .catalog import validation_error
+from .storage import StoredTagLink
 
 # A state holds at most 255 characters: any accepted tag id fits in a sensor's state.
 MAX_TAG_ID_LENGTH = 255
@@ -57,11 +58,18 @@ class ReaderFilter(Protocol):
 class TagGuard(Protocol):
     """The children's rules a tag must pass before it plays (children/guard.py)."""
 
-    def tag_refusal(self, playlist_id: str) -> str | None:
-        """Return why the tag may not start the playlist now, or None."""
+    def tag_refusal(self, link: StoredTagLink, reader_room: str | None = None) -> str | None:
+        """Return why the tag may not start its playlist now (on the box, in its room), or None."""
 
-    def refuse_tag(self, reason: str, tag_id: str, device_id: str | None, playlist_id: str) -> None:
-        """Tell automations a tag did not play, and why."""
+    def refuse_tag(
+        self,
+        reason: str,
+        tag_id: str,
+        device_id: str | None,
+        link: StoredTagLink,
+        reader_room: str | None = None,
+    ) -> None:
+        """Tell automations a tag did not play, and why (with a gentle sound if set)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
+def link_room(link: StoredTagLink, reader_room: str | None) -> str | None:
+    """Return the room a tag plays in: the link's room, else the reader's; None: the box."""
+    target = link["target"]
+    if target == TARGET_BOX:
+        return reader_room
+    return target
+
+
 class PlayPlaylist(Protocol):
     """The box's way to start a playlist on one of its players (resume, shuffle, start track)."""
 
@@ -72,9 +80,7 @@ class LinkPlayer:
         plays there.
         """
         player = self._player
-        if (target := link["target"]) == TARGET_BOX and reader_room is not None:
-            target = reader_room
-        if target != TARGET_BOX:
+        if (target := link_room(link, reader_room)) is not None:
             if (room := self._rooms.get(target)) is None:
                 _LOGGER.warning("The room of tag %s was removed", redacted(tag_id))
                 return

@@ -288,8 +288,8 @@ class TagManager:
         link = self._links.valid(tag_id)
         self._record(tag_id, device_id)
         if link is not None:
-            if (reason := self._guard.tag_refusal(link["playlist_id"])) is not None:
-                self._guard.refuse_tag(reason, tag_id, device_id, link["playlist_id"])
+            if (reason := self._guard.tag_refusal(link, hearing.room_id)) is not None:
+                self._guard.refuse_tag(reason, tag_id, device_id, link, hearing.room_id)
                 return
             self._entry.async_create_task(
                 self._hass,

@@ -1,4 +1,7 @@
-"""When bedtime starts and ends (local time): the box's `time` entities, options of the box."""
+"""When bedtime starts and ends (local time): the box's `time` entities, options of the box.
+
+Each room has its own start and end too (stored with the box), on the room's device.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from .children.const import (
     DEFAULT_BEDTIME_END,
     DEFAULT_BEDTIME_START,
 )
-from .entity import MusicBoxOptionEntity
+from .children.room_bedtime import ROOM_END, ROOM_START, RoomBedtime
+from .entity import MusicBoxEntity, MusicBoxOptionEntity, room_device_info
 
 PARALLEL_UPDATES = 0
 
@@ -27,7 +31,7 @@ async def async_setup_entry(
     entry: OpenMusicBoxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the start and end of bedtime."""
+    """Add the start and end of bedtime, and each room's under the room's subentry."""
     box = entry.runtime_data
     async_add_entities(
         [
@@ -35,6 +39,11 @@ async def async_setup_entry(
             BedtimeTime(box, "bedtime_end", CONF_BEDTIME_END, DEFAULT_BEDTIME_END),
         ]
     )
+    for room_id, bedtime in box.room_bedtimes.items():
+        async_add_entities(
+            [RoomBedtimeTime(box, room_id, bedtime, key) for key in (ROOM_START, ROOM_END)],
+            config_subentry_id=room_id,
+        )
 
 
 class BedtimeTime(MusicBoxOptionEntity, TimeEntity):
@@ -57,3 +66,30 @@ class BedtimeTime(MusicBoxOptionEntity, TimeEntity):
         await self.async_check_admin()
         options = {**self._entry.options, self._option: value.replace(microsecond=0).isoformat()}
         self.hass.config_entries.async_update_entry(self._entry, options=options)
+
+
+class RoomBedtimeTime(MusicBoxEntity, TimeEntity):
+    """A time of a room's bedtime schedule (used when the box's schedule option is on)."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(self, box: MusicBox, room_id: str, bedtime: RoomBedtime, key: str) -> None:
+        super().__init__(box, f"bedtime_{key}")
+        self._attr_unique_id = f"{room_id}_bedtime_{key}"
+        self._attr_device_info = room_device_info(box, box.rooms[room_id])
+        self._bedtime = bedtime
+        self._key = key
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the room's bedtime (its times change here or through the panel)."""
+        self.async_on_remove(self._bedtime.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> time:
+        """Return the time."""
+        return self._bedtime.time_of(self._key)
+
+    async def async_set_value(self, value: time) -> None:
+        """Store the new time (the room's schedule follows it at once)."""
+        await self.async_check_admin()
+        self._bedtime.set_time(self._key, value)

@@ -15,8 +15,14 @@ from homeassistant.core import SupportsResponse
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from ..children.const import MAX_EXTRA_MINUTES
-from ..children.operations import grant_extra_minutes, set_bedtime_playlist
+from ..children.const import MAX_EXTRA_MINUTES, REFUSAL_CHIME, REFUSAL_NONE
+from ..children.operations import (
+    get_children,
+    grant_extra_minutes,
+    set_bedtime_playlist,
+    set_refusal_sound,
+    set_room_bedtime,
+)
 from ..children.resume import PlaylistMode
 from ..children.sleep_timer import MAX_MINUTES
 from ..events import track_dict
@@ -312,6 +318,26 @@ OPERATIONS: tuple[Operation, ...] = (
         {vol.Required("minutes"): vol.All(integer, vol.Range(min=0, max=MAX_EXTRA_MINUTES))},
         grant_extra_minutes,
         _OPTIONAL,
+    ),
+    Operation("children/get", None, READ, {}, get_children),
+    Operation(
+        "children/set_room_bedtime",
+        None,
+        EDIT,
+        {
+            vol.Required("room_id"): ID_SCHEMA,
+            vol.Optional("active"): boolean,
+            vol.Optional("start"): vol.All(string, cv.time),
+            vol.Optional("end"): vol.All(string, cv.time),
+        },
+        set_room_bedtime,
+    ),
+    Operation(
+        "children/set_refusal_sound",
+        None,
+        EDIT,
+        {vol.Required("refusal_sound"): vol.In([REFUSAL_CHIME, REFUSAL_NONE])},
+        set_refusal_sound,
     ),
     Operation("rescan", "rescan", EDIT, {}, _rescan),
     Operation("tags/list", "list_tags", READ, {}, _tags_list, _ONLY),

@@ -27,6 +27,10 @@ CONF_BEDTIME_MAX_VOLUME: Final = "bedtime_max_volume"  # percent
 DEFAULT_BEDTIME_MAX_VOLUME: Final = 30
 CONF_BEDTIME_SLEEP_MINUTES: Final = "bedtime_sleep_minutes"  # 0: no sleep timer at bedtime
 DEFAULT_BEDTIME_SLEEP_MINUTES: Final = 30
+CONF_REFUSAL_SOUND: Final = "refusal_sound"  # what a refused tag sounds like
+REFUSAL_CHIME: Final = "chime"  # a short soft chime (children/sounds/refused.wav)
+REFUSAL_NONE: Final = "none"
+DEFAULT_REFUSAL_SOUND: Final = REFUSAL_CHIME
 CONF_LOCK: Final = "lock"
 DEFAULT_LOCK: Final = False
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .const import CONF_REFUSAL_SOUND
+from .lock import locked
+from .room_bedtime import ROOM_END, ROOM_START
+
 if TYPE_CHECKING:
     from ..api.operations import Call
+    from ..box import MusicBox
 
 
 async def grant_extra_minutes(call: Call) -> dict[str, Any]:
@@ -16,6 +21,46 @@ async def grant_extra_minutes(call: Call) -> dict[str, Any]:
 
 async def set_bedtime_playlist(call: Call) -> dict[str, Any]:
     """Mark a playlist as one a tag may start at bedtime, or not."""
-    bedtime = call.box.bedtime
-    bedtime.set_playlist(call.data["playlist_id"], call.data["bedtime"])
-    return {"bedtime_playlists": bedtime.playlists()}
+    playlists = call.box.bedtime_playlists
+    playlists.set(call.data["playlist_id"], call.data["bedtime"])
+    return {"bedtime_playlists": playlists.playlists()}
+
+
+def children_settings(box: MusicBox) -> dict[str, Any]:
+    """Return the children's settings and state of the box (the panel's Children view)."""
+    return {
+        "refusal_sound": box.guard.refusal_sound,
+        "locked": locked(box),
+        "daily_limit": box.daily_limit.as_dict(),
+        "bedtime": box.bedtime.diagnostics(),
+        "bedtime_playlists": box.bedtime_playlists.playlists(),
+        "room_bedtimes": {
+            room_id: bedtime.diagnostics() for room_id, bedtime in box.room_bedtimes.items()
+        },
+    }
+
+
+async def get_children(call: Call) -> dict[str, Any]:
+    """Return the children's settings and state."""
+    return children_settings(call.box)
+
+
+async def set_room_bedtime(call: Call) -> dict[str, Any]:
+    """Turn a room's bedtime on or off, and/or change its start and end times."""
+    room_id = call.data["room_id"]
+    call.box.room(room_id)  # the translated room_not_found
+    bedtime = call.box.room_bedtimes[room_id]
+    for key in (ROOM_START, ROOM_END):
+        if key in call.data:
+            bedtime.set_time(key, call.data[key])
+    if "active" in call.data:
+        bedtime.set(call.data["active"], "action")
+    return bedtime.diagnostics()
+
+
+async def set_refusal_sound(call: Call) -> dict[str, Any]:
+    """Choose what a refused tag sounds like ("chime" or "none"); an option of the box."""
+    entry = call.box.entry
+    options = {**entry.options, CONF_REFUSAL_SOUND: call.data[CONF_REFUSAL_SOUND]}
+    call.box.hass.config_entries.async_update_entry(entry, options=options)
+    return children_settings(call.box)

@@ -1,4 +1,7 @@
-"""The children's fields of the box's options flow: floor, daily limit, bedtime, lock, readers."""
+"""The children's fields of the box's options flow.
+
+Floor, daily limit, bedtime, refusal sound, lock, readers.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from .const import (
     CONF_DAILY_LIMIT,
     CONF_LOCK,
     CONF_MIN_VOLUME,
+    CONF_REFUSAL_SOUND,
     DEFAULT_BEDTIME_END,
     DEFAULT_BEDTIME_MAX_VOLUME,
     DEFAULT_BEDTIME_SCHEDULE,
@@ -35,9 +39,12 @@ from .const import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_LOCK,
     DEFAULT_MIN_VOLUME,
+    DEFAULT_REFUSAL_SOUND,
     MAX_DAILY_LIMIT,
     READER_BOX,
     READER_NONE,
+    REFUSAL_CHIME,
+    REFUSAL_NONE,
 )
 from .sleep_timer import MAX_MINUTES
 
@@ -50,9 +57,11 @@ CHILDREN_DEFAULTS: dict[str, Any] = {
     CONF_BEDTIME_END: DEFAULT_BEDTIME_END,
     CONF_BEDTIME_MAX_VOLUME: DEFAULT_BEDTIME_MAX_VOLUME,
     CONF_BEDTIME_SLEEP_MINUTES: DEFAULT_BEDTIME_SLEEP_MINUTES,
+    CONF_REFUSAL_SOUND: DEFAULT_REFUSAL_SOUND,
     CONF_LOCK: DEFAULT_LOCK,
 }
 ASSIGN_KEY = "reader_assign"  # the selector's translations (strings.json: selector)
+REFUSAL_KEY = "refusal_sound"
 _WHOLE = (CONF_MIN_VOLUME, CONF_DAILY_LIMIT, CONF_BEDTIME_MAX_VOLUME, CONF_BEDTIME_SLEEP_MINUTES)
 
 
@@ -90,6 +99,13 @@ def children_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
         CONF_BEDTIME_END: TimeSelector(),
         CONF_BEDTIME_MAX_VOLUME: _number(100, "%", slider),
         CONF_BEDTIME_SLEEP_MINUTES: _number(MAX_MINUTES, "min", box),
+        CONF_REFUSAL_SOUND: SelectSelector(
+            SelectSelectorConfig(
+                options=[REFUSAL_CHIME, REFUSAL_NONE],
+                translation_key=REFUSAL_KEY,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
         CONF_LOCK: BooleanSelector(),
     }
     return {vol.Optional(key, description=shown(key)): sel for key, sel in selectors.items()}
