@@ -16,10 +16,18 @@ from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from ..children.const import MAX_EXTRA_MINUTES
-from ..children.operations import grant_extra_minutes, set_bedtime_playlist
+from ..children.operations import children_status, grant_extra_minutes, set_bedtime_playlist
 from ..children.resume import PlaylistMode
 from ..children.sleep_timer import MAX_MINUTES
+from ..const import MAX_OFFSET_MS
 from ..events import track_dict
+from ..sync.room_members import (
+    SECTIONS,
+    room_add_member,
+    room_candidates,
+    room_remove_member,
+    room_set_offset,
+)
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
 from .operation import Call, Handler, Kind, Operation, SchemaDict
@@ -204,6 +212,12 @@ _TAG_LINK: SchemaDict = {
     vol.Optional("start_track_id"): ID_SCHEMA,
     vol.Optional("shuffle"): boolean,
 }
+# Rooms (sync/room_members.py): members are named by audio device names, longer than ids.
+_ROOM: SchemaDict = {vol.Required("room_id"): ID_SCHEMA}
+_MEMBER_ID = vol.All(string, vol.Length(min=1, max=255))
+_MEMBER: SchemaDict = {**_ROOM, vol.Required("member_id"): _MEMBER_ID}
+_OFFSET = vol.All(finite, vol.Range(min=-MAX_OFFSET_MS, max=MAX_OFFSET_MS))
+_SET_OFFSET: SchemaDict = {**_MEMBER, vol.Required("offset_ms"): _OFFSET}
 _ONLY, _OPTIONAL = SupportsResponse.ONLY, SupportsResponse.OPTIONAL
 READ, CONTROL, EDIT = Kind.READ, Kind.CONTROL, Kind.EDIT
 
@@ -313,6 +327,7 @@ OPERATIONS: tuple[Operation, ...] = (
         grant_extra_minutes,
         _OPTIONAL,
     ),
+    Operation("children/status", None, READ, {}, children_status),
     Operation("rescan", "rescan", EDIT, {}, _rescan),
     Operation("tags/list", "list_tags", READ, {}, _tags_list, _ONLY),
     Operation(
@@ -361,6 +376,21 @@ OPERATIONS: tuple[Operation, ...] = (
         _OPTIONAL,
     ),
     Operation("imports/list", "list_imports", READ, {}, _imports_list, _ONLY),
+    Operation("rooms/candidates", None, READ, _ROOM, room_candidates),
+    Operation(
+        "rooms/add_member",
+        None,
+        EDIT,
+        {
+            **_ROOM,
+            vol.Required("kind"): vol.In(list(SECTIONS)),
+            vol.Required("member"): _MEMBER_ID,
+            vol.Optional("offset_ms"): _OFFSET,
+        },
+        room_add_member,
+    ),
+    Operation("rooms/remove_member", None, EDIT, _MEMBER, room_remove_member),
+    Operation("rooms/set_offset", None, EDIT, _SET_OFFSET, room_set_offset),
 )
 
 BY_COMMAND = {op.command: op for op in OPERATIONS}

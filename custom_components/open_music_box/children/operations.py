@@ -19,3 +19,13 @@ async def set_bedtime_playlist(call: Call) -> dict[str, Any]:
     bedtime = call.box.bedtime
     bedtime.set_playlist(call.data["playlist_id"], call.data["bedtime"])
     return {"bedtime_playlists": bedtime.playlists()}
+
+
+async def children_status(call: Call) -> dict[str, Any]:
+    """Return today's listening, whether it is bedtime, and the bedtime playlists (the panel)."""
+    box = call.box
+    return {
+        **box.daily_limit.as_dict(),
+        "bedtime": box.bedtime.active,
+        "bedtime_playlists": box.bedtime.playlists(),
+    }
