@@ -122,7 +122,7 @@ class Room(RoomSatellites):
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
-                self._publish_status,
+                self.publish_status,
                 timedelta(seconds=STATUS_SECONDS),
                 name=f"{DOMAIN} room {self.name} status",
             )
@@ -246,7 +246,8 @@ class Room(RoomSatellites):
         self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
         await async_flush_config_entries(self.hass)  # acknowledged means durable
         await self._async_apply_members(data)
-        self._publish()  # a changed offset alone does not change the coordinator
+        self._publish()
+        self.publish_status()  # a changed offset shows at once
 
     # Live state -----------------------------------------------------------------
 
@@ -263,7 +264,6 @@ class Room(RoomSatellites):
                     "kind": member.kind,
                     "name": member.name,
                     "available": member.available,
-                    "offset_ms": round(member.offset * 1000, 1),
                 }
                 for member in self.coordinator.members.values()
             ],
@@ -280,7 +280,8 @@ class Room(RoomSatellites):
         return {"room_id": self.room_id, "members": [m.live_status(now) for m in members]}
 
     @callback
-    def _publish_status(self, _now: datetime | None = None) -> None:
+    def publish_status(self, _now: datetime | None = None) -> None:
+        """Send the members' status to the subscribers when it changed (none: nothing to do)."""
         if not self.box.events.subscriber_count:
             self._published_status = None  # the next subscriber's snapshot has it
             return

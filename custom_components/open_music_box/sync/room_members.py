@@ -142,7 +142,7 @@ async def room_set_offset(call: Call) -> None:
     member = room.coordinator.members.get(member_id)
     if isinstance(member, SatelliteMember):
         member.offset = offset / 1000  # the corrections move it there
-        room.coordinator.notify()
+        room.publish_status()
         return
     kind, own_id = _split(room, member_id)
     section, key = SECTIONS[kind]
