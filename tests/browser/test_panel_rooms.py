@@ -21,6 +21,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 import pytest
+import pytest_socket
 
 from .harness import ROOM_ENTITY_ID, ROOT, Instance, home_assistant, step
 
@@ -36,6 +37,7 @@ SPEAKER_PACKAGE = "media_player:\n  - platform: universal\n    name: Kitchen spe
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     """Home Assistant as script/develop runs it, with one more media player."""
+    pytest_socket.enable_socket()  # set up before the first test's own socket_enabled
     config = tmp_path_factory.mktemp("ha") / "config"
     (config / "packages").mkdir(parents=True)
     (config / "packages" / "kitchen.yaml").write_text(SPEAKER_PACKAGE, encoding="utf-8")

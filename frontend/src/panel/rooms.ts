@@ -69,6 +69,13 @@ export class OmbRooms extends LitElement {
     return text === key ? kind : text;
   }
 
+  /** A media player by its friendly name (the server names it by its entity id). */
+  private memberName(member: RoomMember): string {
+    const id = member.kind === "entity" ? member.member_id.slice("entity:".length) : "";
+    const friendly = id ? this.ctx.hass.states[id]?.attributes.friendly_name : undefined;
+    return typeof friendly === "string" && friendly ? friendly : member.name;
+  }
+
   private async run(command: string, fields: Record<string, unknown>): Promise<boolean> {
     this.busy = true;
     this.error = await attempt(this.ctx, () => this.ctx.api.call(command, fields));
@@ -106,8 +113,9 @@ export class OmbRooms extends LitElement {
     const { t } = this.ctx;
     const connected = status?.connected ?? member.available;
     const offset = status?.offset_ms ?? 0;
+    const name = this.memberName(member);
     return html`<tr data-member=${member.member_id}>
-      <td data-label=${t("rooms.member")}><b>${member.name}</b><br /><span class="muted">${this.kindName(member.kind)}</span></td>
+      <td data-label=${t("rooms.member")}><b>${name}</b><br /><span class="muted">${this.kindName(member.kind)}</span></td>
       <td data-label=${t("rooms.status")}><span class=${connected ? "ok" : "error"}>${connected ? t("rooms.available") : t("rooms.unavailable")}</span></td>
       <td class="num error-ms" data-label=${t("rooms.error")}>${formatError(status?.error_ms)}</td>
       <td class="num" data-label=${t("rooms.trim")}>${formatTrim(status?.speed)}</td>
@@ -115,14 +123,14 @@ export class OmbRooms extends LitElement {
       <td data-label=${t("rooms.offset")}>
         <span class="row">
           <input class="offset" type="number" min="-1000" max="1000" step="1" .value=${String(offset)}
-            data-offset=${member.member_id} aria-label=${t("rooms.offset_of", { name: member.name })}
+            data-offset=${member.member_id} aria-label=${t("rooms.offset_of", { name })}
             @keydown=${(e: KeyboardEvent) => e.key === "Enter" && this.setOffset(room, member)} />
           <button ?disabled=${this.busy} @click=${() => this.setOffset(room, member)}
-            aria-label=${t("rooms.set_offset_of", { name: member.name })}>${t("rooms.set")}</button>
+            aria-label=${t("rooms.set_offset_of", { name })}>${t("rooms.set")}</button>
         </span>
       </td>
       <td><button class="danger" ?disabled=${this.busy} @click=${() => this.removeMember(room, member)}
-        aria-label=${t("rooms.remove_of", { name: member.name })}>${t("rooms.remove")}</button></td>
+        aria-label=${t("rooms.remove_of", { name })}>${t("rooms.remove")}</button></td>
     </tr>`;
   }
 
