@@ -78,13 +78,15 @@ CARD_PROBE = """
 
 # Deep queries through the panel's shadow roots (views are Lit elements inside Lit elements).
 DEEP = """
-window.__deep = (root, test, found = []) => {
-  for (const el of root.querySelectorAll("*")) {
-    if (test(el)) found.push(el);
-    if (el.shadowRoot) window.__deep(el.shadowRoot, test, found);
-  }
-  return found;
-};
+() => {
+  window.__deep = (root, test, found = []) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (test(el)) found.push(el);
+      if (el.shadowRoot) window.__deep(el.shadowRoot, test, found);
+    }
+    return found;
+  };
+}
 """
 
 # Click a tile, then wait for the frame after which the number of rows stays the same twice.
