@@ -38,7 +38,7 @@ from tests.browser.harness import (  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 SIZES = {"phone": (360, 740), "tablet": (1280, 800)}
 VIEWS = ("library", "tags", "rooms", "children")
-DASHBOARD = "kids"
+DASHBOARD = "kids-box"
 TIMEOUT_MS = 60_000
 
 

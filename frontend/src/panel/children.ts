@@ -172,7 +172,7 @@ export class OmbChildren extends LitElement {
     return html`<div class="card" data-section="limit">
       <h2>${t("children.daily_limit")}</h2>
       ${status
-        ? html`<p><span class="big" id="listened">${t("children.listened_today", { minutes: status.listened_minutes })}</span>
+        ? html`<p><span class="big" id="listened">${t("children.listened_today", { minutes: Math.round(status.listened_minutes) })}</span>
             ${status.limit_minutes
               ? html`<span class="muted">· ${t("children.limit_of", { minutes: status.limit_minutes + status.extra_minutes })}</span>`
               : html`<span class="muted">· ${t("children.no_limit")}</span>`}

@@ -59,6 +59,7 @@ export class OmbRooms extends LitElement {
         tr { display: block; padding: 8px 0; border-bottom: 1px solid var(--divider-color, rgba(127,127,127,0.2)); }
         td { display: flex; justify-content: space-between; gap: 8px; border: none; padding: 4px 0; }
         td::before { content: attr(data-label); color: var(--secondary-text-color); }
+        td > span { text-align: right; }
       }
     `,
   ];
@@ -115,7 +116,7 @@ export class OmbRooms extends LitElement {
     const offset = status?.offset_ms ?? 0;
     const name = this.memberName(member);
     return html`<tr data-member=${member.member_id}>
-      <td data-label=${t("rooms.member")}><b>${name}</b><br /><span class="muted">${this.kindName(member.kind)}</span></td>
+      <td data-label=${t("rooms.member")}><span><b>${name}</b><br /><span class="muted">${this.kindName(member.kind)}</span></span></td>
       <td data-label=${t("rooms.status")}><span class=${connected ? "ok" : "error"}>${connected ? t("rooms.available") : t("rooms.unavailable")}</span></td>
       <td class="num error-ms" data-label=${t("rooms.error")}>${formatError(status?.error_ms)}</td>
       <td class="num" data-label=${t("rooms.trim")}>${formatTrim(status?.speed)}</td>
