@@ -35,6 +35,14 @@ from .helpers.rooms import (  # noqa: F401 (fixtures)
     sync_library,
     until,
 )
+from .helpers.satellites import (  # noqa: F401 (fixtures)
+    SatelliteFactory,
+    base_url,
+    room_entry,
+    satellite_member,
+    satellites,
+    start,
+)
 from .helpers.ws import Client
 from .target_player import TARGET_ID, TargetPlayer
 
@@ -130,3 +138,33 @@ async def test_live_status_on_the_subscription(
 
     while not measured():
         await admin.read()
+
+
+async def test_satellites_and_local_devices(
+    hass: HomeAssistant,
+    room_entry: MockConfigEntry,
+    start: SatelliteFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A satellite's offset moves at once and it is dropped when removed; a device is added."""
+    admin = Client(await hass_ws_client(hass), room_entry.entry_id)
+    room = room_of(room_entry)
+    satellite = await start()
+    member = satellite_member(room, satellite)
+    await admin.ok("rooms/set_offset", room_id=ROOM_ID, member_id=member.member_id, offset_ms=-20)
+    assert member.offset == pytest.approx(-0.02)
+    assert stored(room_entry)[CONF_ROOM_LOCAL_DEVICES] == [
+        {CONF_AUDIO_DEVICE: "null", CONF_OFFSET_MS: 0.0}
+    ]
+    await admin.ok("rooms/remove_member", room_id=ROOM_ID, member_id=member.member_id)
+    await until(lambda: member.member_id not in room.coordinator.members)
+    await until(lambda: any(e.get("reason") == "removed" for e in satellite.received))
+
+    await admin.ok("rooms/add_member", room_id=ROOM_ID, kind="local", member="auto", offset_ms=5)
+    assert stored(room_entry)[CONF_ROOM_LOCAL_DEVICES][-1] == {
+        CONF_AUDIO_DEVICE: "auto",
+        CONF_OFFSET_MS: 5.0,
+    }
+    assert "local:auto" in room.coordinator.members
+    unknown = {"kind": "sendspin", "member": "no-such-player"}
+    await admin.error("rooms/add_member", "room_member_unknown", room_id=ROOM_ID, **unknown)
