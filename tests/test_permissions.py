@@ -48,6 +48,10 @@ SAMPLE: dict[str, Any] = {
     "bedtime": True,
     "room_id": "nope",
     "refusal_sound": "none",
+    "member_id": "local:nope",
+    "kind": "entity",
+    "member": "media_player.nope",
+    "offset_ms": 0,
 }
 
 
@@ -116,6 +120,12 @@ def test_the_rule() -> None:
         )
     }
     assert not {c for c in admin_only if c.startswith("player/")}
+    # The panel's Rooms view changes a room's settings; listing what may join is a read.
+    assert {c for c in admin_only if c.startswith("rooms/")} == {
+        "rooms/add_member",
+        "rooms/remove_member",
+        "rooms/set_offset",
+    }
     assert not {op.command for op in OPERATIONS if op.admin_only and op.kind.value != "edit"}
 
 

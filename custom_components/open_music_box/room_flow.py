@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
-from homeassistant.core import split_entity_id
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -46,7 +45,7 @@ from .const import (
     ROOM_CONTROL_USERS,
     SUBENTRY_ROOM,
 )
-from .devices import own_media_players
+from .devices import check_entity_member, own_media_players
 from .playback import mpv_loader
 from .storage import async_flush_config_entries
 
@@ -220,12 +219,9 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         kept = self._current_settings()[CONF_ROOM_ENTITY_MEMBERS]
         members: list[str] = []
         for raw in user_input.get(CONF_ROOM_ENTITY_MEMBERS, []):
-            # The selector also accepts registry ids (UUIDs) and does not check those.
-            entity_id = er.async_resolve_entity_id(registry, raw)
-            if entity_id in own_entities:
-                errors[CONF_ROOM_ENTITY_MEMBERS] = "entity_is_music_box"
-            elif entity_id is None or not (entity_id in kept or self._exists(entity_id, registry)):
-                errors[CONF_ROOM_ENTITY_MEMBERS] = "entity_not_found"
+            entity_id, problem = check_entity_member(self.hass, registry, raw, own_entities, kept)
+            if problem is not None:
+                errors[CONF_ROOM_ENTITY_MEMBERS] = problem
             elif entity_id not in members:
                 members.append(entity_id)
         self._entity_members = members
@@ -247,12 +243,6 @@ class RoomSubentryFlow(ConfigSubentryFlow):
 
     def _players(self) -> list[str]:
         return list(self._current_settings()[CONF_ROOM_SENDSPIN_PLAYERS])
-
-    def _exists(self, entity_id: str, registry: er.EntityRegistry) -> bool:
-        """Return True for a media player known to HA (a room keeps its members that vanished)."""
-        return split_entity_id(entity_id)[0] == MEDIA_PLAYER_DOMAIN and (
-            self.hass.states.get(entity_id) is not None or entity_id in registry.entities
-        )
 
     def _name_taken(self, name: str) -> bool:
         """Return True when another room of this box already has this name (any case)."""

@@ -45,3 +45,17 @@ test("an association session follows tag_association events; unknown events chan
   assert.equal(state.session?.state, "waiting");
   assert.equal(reduce(state, { type: "import_progress", data: {} }), state);
 });
+
+test("room_status sets a room's live status; a later room event keeps it", () => {
+  const status = {
+    room_id: "a",
+    members: [{ member_id: "s1", connected: true, error_ms: 1.5, speed: 1.0001, offset_ms: 0, realignments: 2 }],
+  };
+  let state = reduce(EMPTY, { type: "room", data: { room_id: "a", name: "Attic", player, members: [] } });
+  state = reduce(state, { type: "room_status", data: status });
+  assert.equal(state.rooms[0].status?.members[0].error_ms, 1.5);
+  state = reduce(state, { type: "room", data: { room_id: "a", name: "Attic", player, members: [] } });
+  assert.equal(state.rooms[0].status?.members[0].realignments, 2);
+  state = reduce(state, { type: "room_status", data: { room_id: "other", members: [] } });
+  assert.equal(state.rooms[0].status?.members.length, 1);
+});

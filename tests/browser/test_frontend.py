@@ -289,9 +289,9 @@ def test_rooms_view(instance: Instance, page: Page) -> None:
         panel.get_by_role("tab", name="Rooms").click()
         room = panel.locator(".card", has_text="Living room")
         expect(room).to_contain_text("Idle")
-        expect(room.locator("ul.list li")).to_have_count(1)
-        expect(room.locator("ul.list li")).to_contain_text("audio output of this host")
-        expect(room.locator("ul.list li")).to_contain_text("connected")
+        expect(room.locator("tbody tr")).to_have_count(1)
+        expect(room.locator("tbody tr")).to_contain_text("audio output of this host")
+        expect(room.locator("tbody tr")).to_contain_text("connected")
 
     step(page, instance, "rooms_view", lists_the_room)
 

@@ -64,3 +64,13 @@ async def set_refusal_sound(call: Call) -> dict[str, Any]:
     options = {**entry.options, CONF_REFUSAL_SOUND: call.data[CONF_REFUSAL_SOUND]}
     call.box.hass.config_entries.async_update_entry(entry, options=options)
     return children_settings(call.box)
+
+
+async def children_status(call: Call) -> dict[str, Any]:
+    """Return today's listening, whether it is bedtime, and the bedtime playlists (the panel)."""
+    box = call.box
+    return {
+        **box.daily_limit.as_dict(),
+        "bedtime": box.bedtime.active,
+        "bedtime_playlists": box.bedtime_playlists.playlists(),
+    }

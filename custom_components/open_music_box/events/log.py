@@ -48,6 +48,10 @@ class Publisher(Protocol):
     def device_id(self) -> str | None:
         """Return the id of the box's device."""
 
+    @property
+    def subscriber_count(self) -> int:
+        """Return how many subscriptions are open (live-only events need someone to hear)."""
+
 
 class Subscriber(NamedTuple):
     """How to reach one subscription: each event, and the end when the box goes away."""

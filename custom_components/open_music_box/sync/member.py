@@ -12,6 +12,7 @@ from .controller import RateController
 from .timeline import Timeline
 
 ERRORS_KEPT = 3000  # about ten minutes of corrections, for diagnostics and the benchmark
+ERROR_FRESH_SECONDS = 2.0  # an older measurement no longer tells where the member is
 
 
 class MemberNotReady(Exception):
@@ -87,6 +88,19 @@ class Member(ABC):
     @abstractmethod
     def measure(self, now: float) -> tuple[float, float] | None:
         """Return (server time, position) measured recently, None while it is not known."""
+
+    def live_status(self, now: float) -> dict[str, Any]:
+        """Return what the panel shows live: connection, error, speed trim, offset, seeks."""
+        last = self.errors[-1] if self.errors else None
+        fresh = last is not None and now - last[0] < ERROR_FRESH_SECONDS
+        return {
+            "member_id": self.member_id,
+            "connected": self.available,
+            "error_ms": round(last[1] * 1000, 1) if last is not None and fresh else None,
+            "speed": round(self.controller.speed, 5),
+            "offset_ms": round(self.offset * 1000, 1),
+            "realignments": self.seeks,
+        }
 
     def diagnostics(self) -> dict[str, Any]:
         """Return what diagnostics show about the member."""

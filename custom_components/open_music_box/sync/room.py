@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from .room_output import RoomOutput
 from .room_satellites import RoomSatellites, room_error
 from .satellite_member import SatelliteMember
 from .sendspin_member import SendspinMember
+from .timeline import server_time
 
 if TYPE_CHECKING:
     from .room_parts import RoomParts
@@ -57,6 +58,9 @@ __all__ = ["EVENT_ROOM_MEMBERS", "SWEEP_SECONDS", "Room", "require_room", "room_
 
 EVENT_ROOM_MEMBERS = f"{DOMAIN}_room_members"
 SWEEP_SECONDS = 5.0
+# The members' live status goes to the box's subscribers (never the bus) at most this often,
+# and only when it changed: the coordinator measures every 250 ms.
+STATUS_SECONDS = 1.0
 
 
 def require_room[R](rooms: Mapping[str, R], room_id: str) -> R:
@@ -88,6 +92,7 @@ class Room(RoomSatellites):
         self._member_ids: frozenset[str] = frozenset()
         self._published: dict[str, Any] | None = None
         self._published_queue: list[str] = []
+        self._published_status: dict[str, Any] | None = None
         self._settled: dict[str, Any] | None = None  # the stored room but its position
         self._members_lock = asyncio.Lock()
 
@@ -125,6 +130,14 @@ class Room(RoomSatellites):
                 self._sweep,
                 timedelta(seconds=SWEEP_SECONDS),
                 name=f"{DOMAIN} room {self.name} zombie sweep",
+            )
+        )
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self.publish_status,
+                timedelta(seconds=STATUS_SECONDS),
+                name=f"{DOMAIN} room {self.name} status",
             )
         )
 
@@ -227,7 +240,7 @@ class Room(RoomSatellites):
         if len(self.coordinator.members) + len(added) > MAX_ROOM_MEMBERS:
             raise room_error("room_full", room=self.name, limit=str(MAX_ROOM_MEMBERS))
         members += [{CONF_ENTITY_ID: eid, CONF_OFFSET_MS: 0.0} for eid in added]
-        await self._async_store_entity_members(members)
+        await self.async_store_config({**self.config, CONF_ROOM_ENTITY_MEMBERS: members})
 
     async def async_unjoin(self, entity_ids: list[str] | None = None) -> None:
         """Remove media players (all of them when none are named)."""
@@ -236,16 +249,18 @@ class Room(RoomSatellites):
             for item in self.config.get(CONF_ROOM_ENTITY_MEMBERS, [])
             if entity_ids is not None and item[CONF_ENTITY_ID] not in entity_ids
         ]
-        await self._async_store_entity_members(members)
+        await self.async_store_config({**self.config, CONF_ROOM_ENTITY_MEMBERS: members})
 
-    async def _async_store_entity_members(self, members: list[dict[str, Any]]) -> None:
+    async def async_store_config(self, data: dict[str, Any]) -> None:
+        """Store changed members or offsets in the room's subentry and apply them."""
         entry = self.parts.entry
         subentry = entry.subentries[self.room_id]
-        data = {**subentry.data, CONF_ROOM_ENTITY_MEMBERS: members}
         self.config = data  # the update listener then finds nothing left to apply
         self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
         await async_flush_config_entries(self.hass)  # acknowledged means durable
         await self._async_apply_members(data)
+        self._publish()
+        self.publish_status()  # a changed offset shows at once
 
     # Live state -----------------------------------------------------------------
 
@@ -268,8 +283,25 @@ class Room(RoomSatellites):
         }
 
     def snapshot(self) -> dict[str, Any]:
-        """Return the room with its queue, for a subscriber's snapshot."""
-        return {**self.summary(), "queue": queue_ids(self.player)}
+        """Return the room with its queue and its members' status, for a subscriber's snapshot."""
+        return {**self.summary(), "queue": queue_ids(self.player), "status": self.status()}
+
+    def status(self) -> dict[str, Any]:
+        """Return each member's live status (error, speed trim, offset, realignments)."""
+        now = server_time()
+        members = self.coordinator.members.values()
+        return {"room_id": self.room_id, "members": [m.live_status(now) for m in members]}
+
+    @callback
+    def publish_status(self, _now: datetime | None = None) -> None:
+        """Send the members' status to the subscribers when it changed (none: nothing to do)."""
+        if not self.parts.events.subscriber_count:
+            self._published_status = None  # the next subscriber's snapshot has it
+            return
+        status = self.status()
+        if status != self._published_status:
+            self._published_status = status
+            self.parts.events.publish("room_status", status)
 
     @callback
     def _publish(self) -> None:

@@ -6,6 +6,7 @@ import type {
   PlaylistSummary,
   PositionData,
   Room,
+  RoomStatus,
   Snapshot,
   TagLink,
 } from "./types";
@@ -32,8 +33,15 @@ export const EMPTY: LiveState = {
 };
 
 function upsertRoom(rooms: Room[], room: Room): Room[] {
-  const others = rooms.filter((known) => known.room_id !== room.room_id);
-  return [...others, room].sort((a, b) => a.name.localeCompare(b.name));
+  const known = rooms.find((r) => r.room_id === room.room_id);
+  const others = rooms.filter((r) => r.room_id !== room.room_id);
+  // A room event carries no status: the last room_status stays until the next one.
+  const merged = room.status || !known?.status ? room : { ...room, status: known.status };
+  return [...others, merged].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function withStatus(rooms: Room[], status: RoomStatus): Room[] {
+  return rooms.map((room) => (room.room_id === status.room_id ? { ...room, status } : room));
 }
 
 export function reduce(state: LiveState, event: Envelope): LiveState {
@@ -61,6 +69,8 @@ export function reduce(state: LiveState, event: Envelope): LiveState {
       return { ...state, session: data as unknown as AssociationSession };
     case "room":
       return { ...state, rooms: upsertRoom(state.rooms, data as unknown as Room) };
+    case "room_status":
+      return { ...state, rooms: withStatus(state.rooms, data as unknown as RoomStatus) };
     default:
       return state;
   }

@@ -62,11 +62,27 @@ export interface RoomMember {
   available: boolean;
 }
 
+/** A member's live sync status (room_status events, at most once a second). */
+export interface MemberStatus {
+  member_id: string;
+  connected: boolean;
+  error_ms: number | null;
+  speed: number;
+  offset_ms: number;
+  realignments: number;
+}
+
+export interface RoomStatus {
+  room_id: string;
+  members: MemberStatus[];
+}
+
 export interface Room {
   room_id: string;
   name: string;
   player: PlayerState;
   members: RoomMember[];
+  status?: RoomStatus;
 }
 
 export interface PositionData {
