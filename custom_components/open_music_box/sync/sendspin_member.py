@@ -195,6 +195,8 @@ class SendspinMember(Member):
 
     async def async_set_volume(self, volume: float, muted: bool) -> None:
         """Set the player's own volume and mute (when it connects, if it is away)."""
+        if self.temporary:
+            return  # a browser listening has its own volume (the card's slider)
         self._volume = (volume, muted)
         self._apply_volume(volume, muted)
 
