@@ -24,8 +24,7 @@ from .helpers.rooms import (
     setup_room_entry,
     until,
 )
-from .sendspin_player import write_steps
-from .test_sendspin import play_steps
+from .sendspin_player import play_steps, write_steps
 
 BROWSER_ID = "omb-browser-test"
 HELLO = {

@@ -25,8 +25,7 @@ from bench._pulse_rig import RATE, PulseRig, tool_missing
 from custom_components.open_music_box.sync.timeline import server_time
 
 from .helpers.rooms import ROOM_ENTITY, ROOM_ID, room_of, room_subentry, setup_room_entry, until
-from .sendspin_player import STEP_HZ, write_steps
-from .test_sendspin import play_steps
+from .sendspin_player import STEP_HZ, play_steps, write_steps
 
 SENDSPIN = Path(sys.executable).with_name("sendspin")
 NAME = "Sendspin daemon"

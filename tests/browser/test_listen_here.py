@@ -15,11 +15,12 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 import pytest
 
 from .harness import CHROMIUM, CHROMIUM_ARGS, ROOM_ENTITY_ID, Instance, step
-from .test_frontend import CARD, show_dashboard
 
 pytestmark = pytest.mark.browser
 
 BROWSER_MEMBER = "sendspin:omb-browser-"
+CARD = "custom:open-music-box-card"
+DASHBOARD = "listen-here"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,25 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
+
+
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send a WebSocket command through the page's own `hass` (the logged-in user)."""
+    page.wait_for_function("() => document.querySelector('home-assistant')?.hass?.states")
+    return page.evaluate(
+        "message => document.querySelector('home-assistant').hass.callWS(message)", message
+    )
+
+
+def show_card(page: Page, instance: Instance, card: dict[str, Any]) -> None:
+    """Save a dashboard of its own holding `card` and open it."""
+    dashboards = call_ws(page, {"type": "lovelace/dashboards/list"})
+    if not any(board["url_path"] == DASHBOARD for board in dashboards):
+        call_ws(page, {"type": "lovelace/dashboards/create", "url_path": DASHBOARD, "title": "Hi"})
+    config = {"views": [{"title": "Listen", "path": "listen", "cards": [card]}]}
+    call_ws(page, {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": config})
+    page.goto(f"{instance.url}/{DASHBOARD}/listen")
+    page.reload()  # the dashboard reads the saved config
 
 
 def browser_members(instance: Instance) -> list[dict[str, Any]]:
@@ -52,7 +72,7 @@ def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
     """Listen here connects the tab, the room lists it; stop (or leaving the page) removes it."""
 
     def joins() -> None:
-        show_dashboard(page, instance, {"type": CARD, "entity": ROOM_ENTITY_ID})
+        show_card(page, instance, {"type": CARD, "entity": ROOM_ENTITY_ID})
         card = page.locator("open-music-box-card")
         card.get_by_role("button", name="Listen here").click()
         expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
