@@ -1,14 +1,18 @@
 """A box whose output is a Sendspin player (a host without libmpv): aiosendspin's own client."""
+# ruff: noqa: F811  (the config_dir fixture of tests/helpers is imported, then requested by name)
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentry
+from homeassistant.const import CONF_NAME, CONF_URL
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,11 +20,14 @@ from custom_components.open_music_box.const import (
     CONF_CLIENT_ID,
     CONF_LIBRARY_PATH,
     CONF_OUTPUT,
+    DOMAIN,
     OUTPUT_SENDSPIN,
+    SUBENTRY_SENDSPIN_PLAYER,
 )
 from custom_components.open_music_box.sync.timeline import server_time
 
 from .conftest import ENTITY_ID, box_entry
+from .helpers.config_flow import config_dir  # noqa: F401 (a fixture)
 from .helpers.player import playlist_id
 from .helpers.rooms import call, until
 from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
@@ -260,3 +267,44 @@ async def test_reconfigure_offers_the_boxs_sendspin_players(
         assert entry.runtime_data.player.output.client_id == other.client_id
     finally:
         await other.disconnect()
+
+
+async def test_new_box_plays_on_the_first_player_added(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """A box set up with a Sendspin output has no player yet: it takes the first one added."""
+    (config_dir / "media" / "kids").mkdir(parents=True)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Radio", CONF_LIBRARY_PATH: "media/kids", CONF_OUTPUT: OUTPUT_SENDSPIN},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_LIBRARY_PATH: str((config_dir / "media" / "kids").resolve()),
+        CONF_OUTPUT: OUTPUT_SENDSPIN,
+    }
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_get_entry(result["result"].entry_id)
+    assert entry is not None
+    assert entry.state is ConfigEntryState.LOADED
+    output = entry.runtime_data.player.output
+    assert output.client_id is None
+    assert hass.states.get("media_player.radio").state == "unavailable"  # type: ignore[union-attr]
+
+    speaker = SendspinTestPlayer(name="Kitchen speaker")
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType(
+                {CONF_CLIENT_ID: speaker.client_id, CONF_URL: "ws://127.0.0.1:9/sendspin"}
+            ),
+            subentry_type=SUBENTRY_SENDSPIN_PLAYER,
+            title="Kitchen speaker",
+            unique_id=speaker.client_id,
+        ),
+    )
+    await hass.async_block_till_done()
+    assert output.client_id == speaker.client_id
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
