@@ -107,6 +107,10 @@ async def test_plain_browser_player_joins_a_room(
     url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
     audio: list[bytes] = []
     commands: list[dict[str, Any]] = []
+    server = room.box.sendspin.server
+    # What the player's events start (rejoins, streams, dials) is outside its inbound leave.
+    seen: list[bool] = []
+    room.box.sendspin.listen(BROWSER_ID, lambda _up: seen.append(server.allow_unencrypted))
     session, player, reader = await _plain_player(url, audio, commands)
     try:
         await until(lambda: BROWSER_ID in room.box.sendspin.players())
@@ -132,6 +136,7 @@ async def test_plain_browser_player_joins_a_room(
         await session.close()
         await reader
     await until(lambda: f"sendspin:{BROWSER_ID}" not in room.coordinator.members)
+    assert seen == [False, False]  # connected, then gone
 
 
 async def test_dialed_players_still_need_noise(

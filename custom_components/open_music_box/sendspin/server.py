@@ -197,6 +197,16 @@ class SendspinHub:
 
     @callback
     def _on_event(self, _server: SendspinServer, event: SendspinEvent) -> None:
+        # Events may come from inside an inbound connection: what they start (tasks, streams,
+        # dials to other players) must not inherit its leave to accept a plain hello.
+        token = _AUTHENTICATED_INBOUND.set(False)
+        try:
+            self._handle_event(event)
+        finally:
+            _AUTHENTICATED_INBOUND.reset(token)
+
+    @callback
+    def _handle_event(self, event: SendspinEvent) -> None:
         if isinstance(event, ClientConnectedEvent):
             # The transport is up; the player is ready for audio once its first state arrived.
             self.entry.async_create_background_task(
