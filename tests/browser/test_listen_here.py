@@ -14,7 +14,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 import pytest
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, ROOM_ENTITY_ID, Instance, step
+from .harness import CHROMIUM, CHROMIUM_ARGS, ENTITY_ID, ROOM_ENTITY_ID, Instance, step
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +70,12 @@ def wait_until(check: Any, timeout: float = 30) -> None:
 
 def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
     """Listen here connects the tab, the room lists it; stop (or leaving the page) removes it."""
+
+    def not_on_a_box() -> None:
+        show_card(page, instance, {"type": CARD, "entity": ENTITY_ID})
+        card = page.locator("open-music-box-card")
+        expect(card.get_by_role("button", name="Next track")).to_be_visible()
+        expect(card.get_by_role("button", name="Listen here")).to_have_count(0)
 
     def joins() -> None:
         show_card(page, instance, {"type": CARD, "entity": ROOM_ENTITY_ID})
@@ -129,6 +135,7 @@ def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
         page.goto(f"{instance.url}/profile")
         wait_until(lambda: not browser_members(instance))
 
+    step(page, instance, "listen_not_on_a_box", not_on_a_box)
     step(page, instance, "listen_joins", joins)
     step(page, instance, "listen_plays", plays)
     step(page, instance, "listen_stops", stops)
