@@ -22,6 +22,8 @@ async function bundle(entry) {
     target: "es2021",
     minify: true,
     legalComments: "none",
+    // sendspin-js loads its Opus decoder on demand; the card asks for PCM only, never Opus.
+    external: ["opus-encdec/*"],
     write: false,
     logLevel: "warning",
   });

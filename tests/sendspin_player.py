@@ -17,7 +17,12 @@ from aiosendspin.models.metadata import SessionUpdateMetadata
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
 from aiosendspin.models.types import AudioCodec, PlayerCommand, Roles
 from aiosendspin.noise import Identity, InMemoryClientPairingStore
+from homeassistant.core import HomeAssistant
 import numpy as np
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .helpers.player import playlist_id
+from .helpers.rooms import call
 
 RATE = 48_000
 STEP_HZ = (300, 500, 700, 900, 1100, 1300, 1500, 1700, 1900, 2100)  # one per second
@@ -34,6 +39,18 @@ def write_steps(path: Path, freqs: tuple[int, ...] = STEP_HZ) -> Path:
         out.setframerate(RATE)
         out.writeframes(samples.astype("<i2").tobytes())
     return path
+
+
+async def play_steps(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Play the "Steps" playlist in the room (tests/helpers/rooms.py's room)."""
+    await call(
+        hass,
+        "play_media",
+        {
+            "media_content_id": f"playlist:{playlist_id(entry, 'Steps')}",
+            "media_content_type": "music",
+        },
+    )
 
 
 def dominant_hz(pcm: bytes) -> float:

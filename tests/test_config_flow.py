@@ -33,6 +33,7 @@ from custom_components.open_music_box.const import (
     DOMAIN,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
+    OUTPUT_SENDSPIN,
 )
 
 from .helpers.config_flow import (  # noqa: F401 (fixtures)
@@ -65,7 +66,7 @@ async def test_user_flow_default_folder_mpv(hass: HomeAssistant, config_dir: Pat
     assert _schema_default(result, CONF_NAME) == DEFAULT_NAME
     assert _schema_default(result, CONF_LIBRARY_PATH) == str(default_folder)
     assert _schema_default(result, CONF_OUTPUT) == OUTPUT_MPV
-    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_MPV, OUTPUT_ENTITY]
+    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_MPV, OUTPUT_ENTITY, OUTPUT_SENDSPIN]
     assert not default_folder.exists()
 
     result = await hass.config_entries.flow.async_configure(
@@ -266,7 +267,7 @@ async def test_user_flow_libmpv_missing(
     """Without libmpv the form says why and offers only another media player."""
     result = await _start_user(hass)
     assert result["errors"] == {"base": "libmpv_missing"}
-    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_ENTITY]
+    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_ENTITY, OUTPUT_SENDSPIN]
     assert _schema_default(result, CONF_OUTPUT) == OUTPUT_ENTITY
 
     user_input = {CONF_NAME: "Box", CONF_LIBRARY_PATH: str(tmp_path / "music")}
@@ -585,7 +586,7 @@ async def test_reconfigure_libmpv_missing(
     entry = _add_entry(hass, tmp_path / "music")
     result = await entry.start_reconfigure_flow(hass)
     assert result["errors"] == {"base": "libmpv_missing"}
-    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_ENTITY]
+    assert _option_values(result, CONF_OUTPUT) == [OUTPUT_ENTITY, OUTPUT_SENDSPIN]
     assert _schema_default(result, CONF_OUTPUT) == OUTPUT_ENTITY
 
 

@@ -29,6 +29,7 @@ from .children.sleep_timer import SleepTimer
 from .children.wiring import box_bedtime, guard_links, room_bedtimes
 from .const import (
     CONF_AUDIO_DEVICE,
+    CONF_CLIENT_ID,
     CONF_DEFAULT_VOLUME,
     CONF_LIBRARY_PATH,
     CONF_MAX_VOLUME,
@@ -40,6 +41,7 @@ from .const import (
     DEFAULT_VOLUME,
     DOMAIN,
     OUTPUT_MPV,
+    OUTPUT_SENDSPIN,
     PLAYLIST_PREFIX,
     SUBENTRY_ROOM,
     TRACK_PREFIX,
@@ -58,6 +60,7 @@ from .models import Track
 from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
+from .playback.outputs.sendspin import SendspinOutput
 from .playback.player import Player, PlayerSettings
 from .sendspin.server import SendspinHub
 from .storage import BoxStore
@@ -107,6 +110,7 @@ class MusicBox:
         self.entry = entry
         self.store = BoxStore(hass, entry.entry_id, entry.title)
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
+        self.sendspin = SendspinHub(hass, entry)  # before the player: it may be its output
         self.player = Player(
             hass, self._make_output, settings_from_options(entry), require=self.require_media
         )
@@ -147,7 +151,6 @@ class MusicBox:
         self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
         self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
         self.watch = self.folder.watch
-        self.sendspin = SendspinHub(hass, entry)
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
         self._closed = False
@@ -155,7 +158,15 @@ class MusicBox:
     def _make_output(self) -> Output:
         if self.entry.data[CONF_OUTPUT] == OUTPUT_MPV:
             return MpvOutput(self.hass, self.entry.data[CONF_AUDIO_DEVICE])
+        if self.entry.data[CONF_OUTPUT] == OUTPUT_SENDSPIN:
+            return SendspinOutput(self.hass, self.entry, self.sendspin, self.output_player)
         return EntityOutput(self.hass, self.entry.data[CONF_TARGET_ENTITY], self.url_for)
+
+    def output_player(self) -> str | None:
+        """Return the Sendspin player the box plays on: the chosen one, else the first added."""
+        if chosen := self.entry.data.get(CONF_CLIENT_ID):
+            return str(chosen)
+        return next(iter(self.sendspin.configured()), None)
 
     def url_for(self, track: Track) -> str:
         """Return a URL the target media player can fetch (signed when it points at HA)."""
@@ -192,6 +203,7 @@ class MusicBox:
         await self.importer.async_start()  # before the scan: leftovers of a restart go first
         await self.catalog.async_rescan()
         self.folder.sync_issue()
+        await self.sendspin.async_start()  # before the player: its output may be a player of it
         await self.player.async_start()
         await self.player.async_apply_settings(self.player_settings())  # bedtime is stored
         await self.events.async_start()
@@ -199,7 +211,6 @@ class MusicBox:
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
         await self.folder.async_start()
         self.tags.async_start()
-        await self.sendspin.async_start()  # before the rooms: their Sendspin members need it
         parts = RoomParts(
             entry=self.entry,
             store=self.store,

@@ -30,6 +30,7 @@ import voluptuous as vol
 from .const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
+    CONF_CLIENT_ID,
     CONF_LIBRARY_PATH,
     CONF_OUTPUT,
     CONF_TARGET_ENTITY,
@@ -38,6 +39,7 @@ from .const import (
     DOMAIN,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
+    OUTPUT_SENDSPIN,
     SUBENTRY_ROOM,
     SUBENTRY_SENDSPIN_PLAYER,
 )
@@ -111,7 +113,9 @@ def free_default_folder(hass: HomeAssistant, used: set[str]) -> str:
 
 def _output_selector(libmpv_missing: bool) -> SelectSelector:
     """Offer mpv only where libmpv loads."""
-    options = [OUTPUT_ENTITY] if libmpv_missing else [OUTPUT_MPV, OUTPUT_ENTITY]
+    options = [OUTPUT_ENTITY, OUTPUT_SENDSPIN]
+    if not libmpv_missing:
+        options.insert(0, OUTPUT_MPV)
     return SelectSelector(
         SelectSelectorConfig(
             options=options, translation_key=CONF_OUTPUT, mode=SelectSelectorMode.LIST
@@ -316,7 +320,43 @@ class OpenMusicBoxConfigFlow(SendspinDiscoveryFlow, domain=DOMAIN):
         self._output = output
         if output == OUTPUT_MPV:
             return await self.async_step_mpv()
+        if output == OUTPUT_SENDSPIN:
+            return await self.async_step_sendspin()
         return await self.async_step_entity()
+
+    async def async_step_sendspin(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick one of the box's Sendspin players; a new box plays on the first one added."""
+        players = self._sendspin_players()
+        if not players:
+            return self._async_finish({})
+        if user_input is not None:
+            if user_input[CONF_CLIENT_ID] in players:
+                return self._async_finish({CONF_CLIENT_ID: user_input[CONF_CLIENT_ID]})
+        current = self._current_data().get(CONF_CLIENT_ID)
+        options = [SelectOptionDict(value=key, label=name) for key, name in players.items()]
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_CLIENT_ID, default=current if current in players else options[0]["value"]
+                ): SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+                )
+            }
+        )
+        return self.async_show_form(step_id="sendspin", data_schema=schema)
+
+    @callback
+    def _sendspin_players(self) -> dict[str, str]:
+        """Return the Sendspin players of the box being reconfigured (a new box has none)."""
+        if self.source != SOURCE_RECONFIGURE:
+            return {}
+        entry = self._get_reconfigure_entry()
+        if (box := getattr(entry, "runtime_data", None)) is None:
+            return {}
+        players: dict[str, str] = box.sendspin.players()
+        return players
 
     @callback
     def _used_folders(self) -> set[str]:

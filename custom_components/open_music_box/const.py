@@ -14,6 +14,7 @@ CONF_TARGET_ENTITY: Final = "target_entity"
 
 OUTPUT_MPV: Final = "mpv"
 OUTPUT_ENTITY: Final = "entity"
+OUTPUT_SENDSPIN: Final = "sendspin"
 AUDIO_DEVICE_AUTO: Final = "auto"
 
 # Options

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+from contextvars import ContextVar
 from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiosendspin.noise import (
     FileServerPairingStore,
     Identity,
@@ -44,6 +46,7 @@ STORAGE_VERSION = 1
 ANNOUNCE_TIMEOUT_SECONDS = 10.0  # a player that never sends its first state is not announced
 ANNOUNCE_POLL_SECONDS = 0.05
 VIEW_PATH = f"/api/{DOMAIN}/sendspin/{{entry_id}}"
+PUBLIC_KEY_BYTES = 32
 
 
 class RoomClock:
@@ -62,8 +65,40 @@ class HomeAssistantPairingStore(FileServerPairingStore):
     """
 
     async def trusted_unpaired(self, client_id: str) -> TrustedUnpairedClient | None:
-        """Trust a client that reached the server (see the class docstring)."""
-        return await super().trusted_unpaired(client_id) or TrustedUnpairedClient(client_id)
+        """Trust a Noise player that reached the server (see the class docstring).
+
+        Only ids that are public keys: a browser's plain hello (another kind of id) is then
+        admitted, while a plain hello claiming a key, i.e. a Noise player, is refused.
+        """
+        if (trusted := await super().trusted_unpaired(client_id)) is not None:
+            return trusted
+        return TrustedUnpairedClient(client_id) if _is_public_key(client_id) else None
+
+
+# Set while an inbound connection (it passed Home Assistant's authentication) is handled.
+_AUTHENTICATED_INBOUND: ContextVar[bool] = ContextVar("sendspin_inbound", default=False)
+
+
+class HomeAssistantSendspinServer(SendspinServer):
+    """A server that accepts unencrypted players on the authenticated endpoint only.
+
+    Browsers (`@sendspin/sendspin-js`) speak no Noise: on Home Assistant's own HTTP(S), once
+    Home Assistant has authenticated them, they may use the plain hello. Players the box
+    dials must still run the Noise handshake.
+    """
+
+    @property
+    def allow_unencrypted(self) -> bool:
+        """Return True only inside the handling of an authenticated inbound connection."""
+        return _AUTHENTICATED_INBOUND.get()
+
+    async def on_client_connect(self, request: web.Request) -> web.StreamResponse:
+        """Handle a connection that came through SendspinView (authenticated)."""
+        token = _AUTHENTICATED_INBOUND.set(True)
+        try:
+            return await super().on_client_connect(request)
+        finally:
+            _AUTHENTICATED_INBOUND.reset(token)
 
 
 class SendspinHub:
@@ -91,7 +126,7 @@ class SendspinHub:
         pairing_store = await HomeAssistantPairingStore.open(
             _pairings_path(self.hass, self.entry.entry_id)
         )
-        self.server = SendspinServer(
+        self.server = HomeAssistantSendspinServer(
             self.hass.loop,
             identity,
             self.entry.title,
@@ -162,6 +197,16 @@ class SendspinHub:
 
     @callback
     def _on_event(self, _server: SendspinServer, event: SendspinEvent) -> None:
+        # Events may come from inside an inbound connection: what they start (tasks, streams,
+        # dials to other players) must not inherit its leave to accept a plain hello.
+        token = _AUTHENTICATED_INBOUND.set(False)
+        try:
+            self._handle_event(event)
+        finally:
+            _AUTHENTICATED_INBOUND.reset(token)
+
+    @callback
+    def _handle_event(self, event: SendspinEvent) -> None:
         if isinstance(event, ClientConnectedEvent):
             # The transport is up; the player is ready for audio once its first state arrived.
             self.entry.async_create_background_task(
@@ -182,6 +227,14 @@ class SendspinHub:
         _LOGGER.debug("Sendspin player %s connected: %s", client_id, connected)
         for listener in list(self._listeners.get(client_id, [])):
             listener(connected)
+
+
+def _is_public_key(client_id: str) -> bool:
+    """Return True for a Noise peer id (a base64url X25519 public key)."""
+    try:
+        return len(b64url_decode(client_id)) == PUBLIC_KEY_BYTES
+    except ValueError:
+        return False
 
 
 def _identity_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

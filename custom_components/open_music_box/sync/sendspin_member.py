@@ -11,28 +11,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiosendspin.server import AudioFormat, SendspinClient
+from aiosendspin.server import SendspinClient
 from aiosendspin.server.push_stream import PushStream
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..sendspin.decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
 from ..sendspin.metadata import publish_track
+from ..sendspin.stream import LATE_LEAD_SECONDS, apply_volume, async_feed, async_open_decoder
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
 
 if TYPE_CHECKING:
     from ..sendspin.server import SendspinHub
 
-LATE_LEAD_SECONDS = 0.25  # a late start is stamped this far ahead (Sendspin's own initial delay)
 MIN_LEAD_SECONDS = 0.05  # a barrier's start closer than this is taken as late
-CHUNK_FRAMES = RATE // 10  # 100 ms per commit
-BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
-PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
 
 
 class SendspinMember(Member):
@@ -126,9 +121,7 @@ class SendspinMember(Member):
         self._stream, self._fed = client.group.start_stream(), False
         self._track = track
         try:
-            decoder = await self._hass.async_add_executor_job(
-                PcmDecoder, Path(track.path), max(0.0, position)
-            )
+            decoder = await async_open_decoder(self._hass, track, position)
         except (OSError, ValueError) as err:
             raise MemberNotReady(f"cannot decode {track.path}: {err}") from err
         await self._hass.async_add_executor_job(decoder.close)
@@ -162,21 +155,13 @@ class SendspinMember(Member):
     async def _async_feed(
         self, stream: PushStream, track: Track, position: float, start: float
     ) -> None:
-        decoder = await self._hass.async_add_executor_job(
-            PcmDecoder, Path(track.path), max(0.0, position)
-        )
+        decoder = await async_open_decoder(self._hass, track, position)
         # A start before the track's beginning (a negative offset) is stamped as it falls.
-        start_us = int((start + max(0.0, -position)) * 1_000_000)
-        frames = 0
-        try:
-            while pcm := await self._hass.async_add_executor_job(decoder.read, CHUNK_FRAMES):
-                stream.prepare_audio(pcm, PCM)
-                await stream.commit_audio(play_start_us=start_us + frames * 1_000_000 // RATE)
-                frames += len(pcm) // BYTES_PER_FRAME
-                self.chunks += 1
-                await stream.sleep_to_limit_buffer(BUFFER_US)
-        finally:
-            await self._hass.async_add_executor_job(decoder.close)
+        await async_feed(self._hass, stream, decoder, start + max(0.0, -position), self._count)
+
+    @callback
+    def _count(self) -> None:
+        self.chunks += 1
 
     async def _async_cancel_feed(self) -> None:
         if (feed := self._feed) is not None:
@@ -210,15 +195,14 @@ class SendspinMember(Member):
 
     async def async_set_volume(self, volume: float, muted: bool) -> None:
         """Set the player's own volume and mute (when it connects, if it is away)."""
+        if self.temporary:
+            return  # a browser listening has its own volume (the card's slider)
         self._volume = (volume, muted)
         self._apply_volume(volume, muted)
 
     def _apply_volume(self, volume: float, muted: bool) -> None:
-        if (client := self._client()) is None:
-            return
-        for role in client.roles_by_family("player"):
-            role.set_volume(round(max(0.0, min(1.0, volume)) * 100))  # type: ignore[attr-defined]
-            role.set_mute(muted)  # type: ignore[attr-defined]
+        if (client := self._client()) is not None:
+            apply_volume(client, volume, muted)
 
     def measure(self, now: float) -> tuple[float, float] | None:
         """Return None: a Sendspin player keeps itself on the timestamps."""

@@ -14,6 +14,7 @@ import { LiveController } from "../shared/live-controller";
 import { anchorOfPlayer, type Anchor } from "../shared/progress";
 import { checkConfig, shownPlaylists, type CardConfig } from "./config";
 import { cardStyles } from "./styles";
+import "./listen";
 import "./progress-bar";
 import "./volume";
 
@@ -24,6 +25,7 @@ export class OpenMusicBoxCard extends LitElement {
   @state() private covers = new Map<string, string>();
   @state() private anchor: Anchor | null = null;
   @state() private problem = "";
+  @state() private entryId = "";
   private resolved = "";
   private live = new LiveController(this, () => this.hass, (event, live) => this.onEvent(event, live));
 
@@ -80,11 +82,13 @@ export class OpenMusicBoxCard extends LitElement {
 
   private async resolve(entity: string): Promise<void> {
     if (!entity) {
+      this.entryId = "";
       this.live.setEntry(null);
       return;
     }
     try {
       const entryId = await entryOfEntity(this.hass, entity);
+      this.entryId = entryId ?? "";
       this.live.setEntry(entryId);
       this.covers = await loadCovers(this.hass, entity);
     } catch (err) {
@@ -149,6 +153,9 @@ export class OpenMusicBoxCard extends LitElement {
       ${player
         ? html`<omb-volume .volume=${player.volume} .max=${player.max_volume} label=${t("card.volume")}
             maxLabel=${t("card.volume_max")} @volume-change=${(e: CustomEvent<number>) => this.service("volume_set", { volume_level: e.detail })}></omb-volume>`
+        : nothing}
+      ${this.roomId && this.entryId
+        ? html`<omb-listen .hass=${this.hass} .entryId=${this.entryId} .roomId=${this.roomId}></omb-listen>`
         : nothing}
     `;
   }

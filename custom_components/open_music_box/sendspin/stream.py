@@ -1,0 +1,60 @@
+"""Feed a track to a Sendspin stream, each chunk stamped at the server time it must be heard.
+
+Shared by the room's Sendspin members and the box's Sendspin output: both decode in the
+executor, send 48 kHz s16 stereo PCM ahead of its time, and set the player's own volume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from aiosendspin.server import AudioFormat, SendspinClient
+from aiosendspin.server.push_stream import PushStream
+from homeassistant.core import HomeAssistant
+
+from ..models import Track
+from .decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
+
+LATE_LEAD_SECONDS = 0.25  # a late start is stamped this far ahead (Sendspin's own initial delay)
+CHUNK_FRAMES = RATE // 10  # 100 ms per commit
+BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
+PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
+
+
+async def async_open_decoder(hass: HomeAssistant, track: Track, position: float) -> PcmDecoder:
+    """Open `track` at `position` in the executor; raise OSError/ValueError when it cannot."""
+    return await hass.async_add_executor_job(PcmDecoder, Path(track.path), max(0.0, position))
+
+
+async def async_feed(
+    hass: HomeAssistant,
+    stream: PushStream,
+    decoder: PcmDecoder,
+    start: float,
+    on_chunk: Callable[[], None] | None = None,
+) -> float:
+    """Send what `decoder` gives, its first frame heard at server time `start`; return the end.
+
+    Closes the decoder. Returns the server time at which the audio sent ends.
+    """
+    start_us = int(start * 1_000_000)
+    frames = 0
+    try:
+        while pcm := await hass.async_add_executor_job(decoder.read, CHUNK_FRAMES):
+            stream.prepare_audio(pcm, PCM)
+            await stream.commit_audio(play_start_us=start_us + frames * 1_000_000 // RATE)
+            frames += len(pcm) // BYTES_PER_FRAME
+            if on_chunk is not None:
+                on_chunk()
+            await stream.sleep_to_limit_buffer(BUFFER_US)
+    finally:
+        await hass.async_add_executor_job(decoder.close)
+    return start + frames / RATE
+
+
+def apply_volume(client: SendspinClient, volume: float, muted: bool) -> None:
+    """Set a player's own volume (0..1) and mute."""
+    for role in client.roles_by_family("player"):
+        role.set_volume(round(max(0.0, min(1.0, volume)) * 100))  # type: ignore[attr-defined]
+        role.set_mute(muted)  # type: ignore[attr-defined]

@@ -1,0 +1,142 @@
+// "Listen here": this browser tab joins the card's room as a Sendspin player (sendspin-js),
+// with its own volume. Leaving the page (or the card) closes the connection: the server then
+// removes the member, nothing is stored.
+import { SendspinPlayer } from "@sendspin/sendspin-js";
+import { LitElement, css, html, nothing } from "lit";
+import { property, state } from "lit/decorators.js";
+import { DOMAIN } from "../api/box";
+import type { HomeAssistant } from "../api/hass";
+import { translator } from "../i18n";
+import { errorText } from "../shared/errors";
+import { element } from "../shared/element";
+import { icon } from "../shared/icons";
+import "./volume";
+
+const mdiHeadphones =
+  "M12,1C7,1 3,5 3,10V17A3,3 0 0,0 6,20H9V12H5V10A7,7 0 0,1 12,3A7,7 0 0,1 19,10V12H15V20H18A3,3 0 0,0 21,17V10C21,5 16.97,1 12,1Z";
+const JOIN_TRIES = 25; // the server knows the player once its first state arrived
+const JOIN_RETRY_MS = 200;
+
+type Status = "off" | "connecting" | "on";
+
+/** A Sendspin id that is not a public key: the server admits it without Noise (browsers). */
+function browserId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return "omb-browser-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+@element("omb-listen")
+export class OmbListen extends LitElement {
+  @property({ attribute: false }) hass!: HomeAssistant;
+  @property() entryId = "";
+  @property() roomId = "";
+  @state() private status: Status = "off";
+  @state() private volume = 0.8;
+  @state() private problem = "";
+  private player: SendspinPlayer | null = null;
+  private readonly onPageHide = () => this.leave();
+
+  static styles = css`
+    :host { display: block; margin-bottom: 12px; }
+    button { display: flex; align-items: center; gap: 8px; width: 100%; justify-content: center; min-height: 48px;
+      border-radius: 24px; border: 2px solid var(--primary-color, #03a9f4); cursor: pointer; font: inherit;
+      background: none; color: var(--primary-text-color); }
+    button[aria-pressed="true"] { background: var(--primary-color, #03a9f4); color: var(--text-primary-color, #fff); }
+    button:focus-visible { outline: 3px solid var(--accent-color, #ff9800); outline-offset: 2px; }
+    svg { width: 24px; height: 24px; fill: currentColor; }
+    omb-volume { margin-top: 8px; }
+    .error { color: var(--error-color, #db4437); padding-top: 8px; }
+  `;
+
+  private get t() {
+    return translator(this.hass?.language);
+  }
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener("pagehide", this.onPageHide);
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener("pagehide", this.onPageHide);
+    this.leave();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.status !== "off") return;
+    this.status = "connecting";
+    this.problem = "";
+    try {
+      const { path } = await this.hass.callWS<{ path: string }>({
+        type: `${DOMAIN}/sendspin/listen_url`,
+        config_entry_id: this.entryId,
+      });
+      const url = new URL(path, window.location.href);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      const socket = new WebSocket(url.href);
+      const playerId = browserId();
+      const player = (this.player = new SendspinPlayer({
+        playerId,
+        clientName: this.t("card.listener_name", { user: this.hass.user?.name ?? "" }),
+        webSocket: socket,
+        codecs: ["pcm"], // a LAN stream: no decoder to load
+      }));
+      socket.addEventListener("close", () => {
+        if (this.player === player) this.leave();
+      });
+      // Still within the click's activation: the browser lets the audio start.
+      await player.unlock();
+      await player.connect();
+      player.setVolume(Math.round(this.volume * 100));
+      await this.join(playerId);
+      if (this.player === player) this.status = "on";
+    } catch (err) {
+      this.leave();
+      this.problem = await errorText(this.hass, this.t, err);
+    }
+  }
+
+  private async join(clientId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.hass.callWS({ type: `${DOMAIN}/sendspin/join`, room_id: this.roomId, client_id: clientId });
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== "member_not_found" || attempt >= JOIN_TRIES || !this.player) throw err;
+        await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+      }
+    }
+  }
+
+  /** Close the connection: the server removes the member. */
+  leave(): void {
+    const player = this.player;
+    this.player = null;
+    this.status = "off";
+    player?.disconnect("user_request");
+  }
+
+  private setVolume(volume: number): void {
+    this.volume = volume;
+    this.player?.setVolume(Math.round(volume * 100));
+  }
+
+  render() {
+    const t = this.t;
+    const on = this.status !== "off";
+    return html`
+      <button aria-pressed=${on ? "true" : "false"} ?disabled=${this.status === "connecting"}
+        @click=${() => (on ? this.leave() : void this.listen())}>
+        ${icon(mdiHeadphones)}
+        <span>${this.status === "connecting" ? t("card.listen_connecting") : on ? t("card.listen_stop") : t("card.listen")}</span>
+      </button>
+      ${this.status === "on"
+        ? html`<omb-volume .volume=${this.volume} .max=${1} label=${t("card.listen_volume")}
+            @volume-change=${(e: CustomEvent<number>) => this.setVolume(e.detail)}></omb-volume>`
+        : nothing}
+      ${this.problem ? html`<div class="error" role="alert">${this.problem}</div>` : nothing}
+    `;
+  }
+}

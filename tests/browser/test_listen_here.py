@@ -1,0 +1,142 @@
+"""The card's "Listen here" in a real browser: the tab joins the room as a Sendspin player.
+
+Chromium plays without a user gesture (--autoplay-policy) and without a sound card (headless
+output); the room lists the browser as a member while it listens, and not after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+import time
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+import pytest
+
+from .harness import CHROMIUM, CHROMIUM_ARGS, ENTITY_ID, ROOM_ENTITY_ID, Instance, step
+
+pytestmark = pytest.mark.browser
+
+BROWSER_MEMBER = "sendspin:omb-browser-"
+CARD = "custom:open-music-box-card"
+DASHBOARD = "listen-here"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, allowed to start audio by itself (no user gesture in a test)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: script/bootstrap installs it (apt package chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield launched
+        launched.close()
+
+
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send a WebSocket command through the page's own `hass` (the logged-in user)."""
+    page.wait_for_function("() => document.querySelector('home-assistant')?.hass?.states")
+    return page.evaluate(
+        "message => document.querySelector('home-assistant').hass.callWS(message)", message
+    )
+
+
+def show_card(page: Page, instance: Instance, card: dict[str, Any]) -> None:
+    """Save a dashboard of its own holding `card` and open it."""
+    dashboards = call_ws(page, {"type": "lovelace/dashboards/list"})
+    if not any(board["url_path"] == DASHBOARD for board in dashboards):
+        call_ws(page, {"type": "lovelace/dashboards/create", "url_path": DASHBOARD, "title": "Hi"})
+    config = {"views": [{"title": "Listen", "path": "listen", "cards": [card]}]}
+    call_ws(page, {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": config})
+    page.goto(f"{instance.url}/{DASHBOARD}/listen")
+    page.reload()  # the dashboard reads the saved config
+
+
+def browser_members(instance: Instance) -> list[dict[str, Any]]:
+    state = instance.api.ok("GET", f"/api/states/{ROOM_ENTITY_ID}")
+    return [m for m in state["attributes"]["members"] if m["member_id"].startswith(BROWSER_MEMBER)]
+
+
+def wait_until(check: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+
+
+def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
+    """Listen here connects the tab, the room lists it; stop (or leaving the page) removes it."""
+
+    def not_on_a_box() -> None:
+        show_card(page, instance, {"type": CARD, "entity": ENTITY_ID})
+        card = page.locator("open-music-box-card")
+        expect(card.get_by_role("button", name="Next track")).to_be_visible()
+        expect(card.get_by_role("button", name="Listen here")).to_have_count(0)
+
+    def joins() -> None:
+        show_card(page, instance, {"type": CARD, "entity": ROOM_ENTITY_ID})
+        card = page.locator("open-music-box-card")
+        card.get_by_role("button", name="Listen here").click()
+        expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
+        expect(card.get_by_label("Volume here")).to_be_visible()
+        wait_until(lambda: len(browser_members(instance)) == 1)
+        (member,) = browser_members(instance)
+        assert member | {"member_id": ""} == {
+            "member_id": "",
+            "kind": "sendspin",
+            "name": "Dev's browser",
+            "available": True,
+        }
+
+    def plays() -> None:
+        favourites = next(
+            p["id"]
+            for p in instance.service("list_playlists")["playlists"]
+            if p["name"] == "Favourites"
+        )
+        instance.api.ok(
+            "POST",
+            "/api/services/media_player/play_media",
+            body={
+                "entity_id": ROOM_ENTITY_ID,
+                "media_content_id": f"playlist:{favourites}",
+                "media_content_type": "playlist",
+            },
+        )
+        # sendspin-js in the tab is playing the room's stream.
+        page.wait_for_function(
+            """() => (function find(root) {
+                for (const el of root.querySelectorAll('*')) {
+                  if (el.tagName === 'OMB-LISTEN') return el.player?.isPlaying === true;
+                  if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return true; }
+                }
+                return false;
+              })(document)"""
+        )
+        instance.api.ok(
+            "POST", "/api/services/media_player/media_stop", body={"entity_id": ROOM_ENTITY_ID}
+        )
+
+    def stops() -> None:
+        card = page.locator("open-music-box-card")
+        card.get_by_role("button", name="Stop listening here").click()
+        expect(card.get_by_role("button", name="Listen here")).to_be_visible()
+        wait_until(lambda: not browser_members(instance))
+
+    def leaving_the_page_leaves() -> None:
+        card = page.locator("open-music-box-card")
+        card.get_by_role("button", name="Listen here").click()
+        expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
+        wait_until(lambda: len(browser_members(instance)) == 1)
+        page.goto(f"{instance.url}/profile")
+        wait_until(lambda: not browser_members(instance))
+
+    step(page, instance, "listen_not_on_a_box", not_on_a_box)
+    step(page, instance, "listen_joins", joins)
+    step(page, instance, "listen_plays", plays)
+    step(page, instance, "listen_stops", stops)
+    step(page, instance, "listen_leaves_with_the_page", leaving_the_page_leaves)
