@@ -107,13 +107,13 @@ async def test_plain_browser_player_joins_a_room(
     url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
     audio: list[bytes] = []
     commands: list[dict[str, Any]] = []
-    server = room.box.sendspin.server
+    server = room.parts.sendspin.server
     # What the player's events start (rejoins, streams, dials) is outside its inbound leave.
     seen: list[bool] = []
-    room.box.sendspin.listen(BROWSER_ID, lambda _up: seen.append(server.allow_unencrypted))
+    room.parts.sendspin.listen(BROWSER_ID, lambda _up: seen.append(server.allow_unencrypted))
     session, player, reader = await _plain_player(url, audio, commands)
     try:
-        await until(lambda: BROWSER_ID in room.box.sendspin.players())
+        await until(lambda: BROWSER_ID in room.parts.sendspin.players())
         await ws.send_json(
             {
                 "id": 2,
@@ -143,6 +143,6 @@ async def test_dialed_players_still_need_noise(
     hass: HomeAssistant, room_entry: MockConfigEntry
 ) -> None:
     """Plain Sendspin is allowed only inside an authenticated inbound connection."""
-    server = room_of(room_entry).box.sendspin.server
+    server = room_of(room_entry).parts.sendspin.server
     assert server is not None
     assert server.allow_unencrypted is False

@@ -68,7 +68,7 @@ async def test_sendspin_daemon_plays_the_room(
     """The daemon connects on a signed path, joins, and what it plays is where the room is."""
     tmp_path = rig.folder.parent
     room = room_of(room_entry)
-    server = room.box.sendspin.server
+    server = room.parts.sendspin.server
     assert server is not None
     ws = await hass_ws_client(hass)
     await ws.send_json(
