@@ -125,6 +125,22 @@ async def test_plain_browser_player_joins_a_room(
         assert (await ws.receive_json())["result"] == {"member_id": f"sendspin:{BROWSER_ID}"}
         members = lambda: hass.states.get(ROOM_ENTITY).attributes["members"]  # noqa: E731
         await until(lambda: f"sendspin:{BROWSER_ID}" in [m["member_id"] for m in members()])
+        # Its static offset (the output bench's calibration): set for this connection only.
+        stored = dict(room.config)
+        await ws.send_json(
+            {
+                "id": 3,
+                "type": "open_music_box/rooms/set_offset",
+                "entry_id": room_entry.entry_id,
+                "room_id": ROOM_ID,
+                "member_id": f"sendspin:{BROWSER_ID}",
+                "offset_ms": 40.0,
+            }
+        )
+        reply = await ws.receive_json()
+        assert reply["success"], reply
+        assert room.coordinator.members[f"sendspin:{BROWSER_ID}"].offset == pytest.approx(0.04)
+        assert room.config == stored
         await play_steps(hass, room_entry)
         await until(lambda: len(audio) >= 5)  # the room's audio reaches it
         await call(hass, "volume_set", {"volume_level": 0.2})

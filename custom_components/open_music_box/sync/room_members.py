@@ -26,6 +26,7 @@ from ..devices import check_entity_member, own_media_players
 from ..playback import mpv_loader
 from .room_satellites import room_error
 from .satellite_member import SatelliteMember
+from .sendspin_member import SendspinMember
 
 if TYPE_CHECKING:
     from ..api.operation import Call
@@ -142,6 +143,10 @@ async def room_set_offset(call: Call) -> None:
     member = room.coordinator.members.get(member_id)
     if isinstance(member, SatelliteMember):
         member.offset = offset / 1000  # the corrections move it there
+        room.publish_status()
+        return
+    if isinstance(member, SendspinMember) and member.temporary:  # joined for itself: not stored
+        member.offset = offset / 1000  # used from the room's next start or seek
         room.publish_status()
         return
     kind, own_id = _split(room, member_id)
