@@ -185,6 +185,7 @@ def report(
     where: dict[str, Any],
     jitter: bool,
     internal: dict[str, float],
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Print the conditions and figures; the last line is RESULT {json}."""
     print("\nconditions:", json.dumps(where))
@@ -230,5 +231,6 @@ def report(
         if result["pair_p95_ms"] and result["snapcast_pair_p95_ms"]:
             result["ratio_p95"] = result["pair_p95_ms"] / result["snapcast_pair_p95_ms"]
     print("internal: final speeds", json.dumps(internal))
+    result.update(extra or {})  # the Sendspin members' (bench/_sendspin_figures.py)
     result = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
     print("RESULT " + json.dumps(result))

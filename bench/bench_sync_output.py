@@ -39,6 +39,8 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
     parser.add_argument("--no-jitter", action="store_true", help="no namespace satellite")
     parser.add_argument("--no-snapcast", action="store_true", help="skip Snapcast")
     parser.add_argument("--keep", default="", help="save the room's recording here (.npz)")
+    parser.add_argument("--no-sendspin", action="store_true", help="no sendspin daemon member")
+    parser.add_argument("--no-browser", action="store_true", help="no browser (Listen here)")
     args = parser.parse_args()
     run_under_pytest(
         __file__,
@@ -48,6 +50,8 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
             "BENCH_JITTER": "0" if args.no_jitter else "1",
             "BENCH_SNAPCAST": "0" if args.no_snapcast else "1",
             "BENCH_KEEP": args.keep,
+            "BENCH_SENDSPIN": "0" if args.no_sendspin else "1",
+            "BENCH_BROWSER": "0" if args.no_browser else "1",
         },
     )
 
@@ -71,6 +75,7 @@ from bench._output_figures import (
     report,
 )
 from bench._pulse_rig import PulseRig, noise, tone, tool_missing, write_wav
+from bench._sendspin_members import SendspinMembers, add_members, member_figures
 from bench._snapcast import Snapcast, missing as snapcast_missing
 from custom_components.open_music_box.sync.local_member import LocalMember
 from custom_components.open_music_box.sync.room import Room
@@ -199,6 +204,13 @@ async def test_sync_output(
             print(f"\nno network namespace ({err}): the jitter satellite is left out")
             jitter = False
     names = ["local0", "local1", "satellite"] + (["jitter-sat"] if jitter else [])
+    base = len(names)  # then the Sendspin members (bench/_sendspin_members.py)
+    sendspin = SendspinMembers(
+        tmp_path / "sendspin",
+        daemon=os.environ.get("BENCH_SENDSPIN", "1") == "1",
+        browser=os.environ.get("BENCH_BROWSER", "1") == "1",
+    )
+    names += sendspin.names
     rig = PulseRig(tmp_path / "pulse", channels=len(names))
     loop = asyncio.get_running_loop()
     load_before = os.getloadavg()
@@ -218,6 +230,7 @@ async def test_sync_output(
         entry = await setup_room_entry(hass, library, subentry)
         room: Room = entry.runtime_data.rooms[ROOM_ID]
         track_id = entry.runtime_data.catalog.playlists()[0].track_ids[0]
+        await sendspin.register(hass)
         server = await aiohttp_client(hass.http.app)
         url = str(server.make_url("/")).rstrip("/")
         processes.append(await start_satellite(url, hass_access_token, "m2", tmp_path / "sat"))
@@ -237,6 +250,7 @@ async def test_sync_output(
             )
             await joined(room, 2)
             await asyncio.sleep(5)  # the clock filter's first estimates through the jitter
+        await add_members(hass, sendspin, url, hass_access_token, room, track_id, rig, signal_, names)
         rig.start_recording(tmp_path / "room.raw")
         await asyncio.sleep(0.5)
         run = await play_room(hass, room, track_id, processes[0].pid)
@@ -247,12 +261,14 @@ async def test_sync_output(
         internal = {m.name: m.controller.speed for m in room.coordinator.members.values()}
         for process in processes:
             await stop_process(process)
+        await sendspin.stop()
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
         snap: dict[str, Any] | None = None
         if SNAPCAST and snapcast_missing() is None:
             snap = await loop.run_in_executor(None, snapcast_run, rig, tmp_path, signal_)
     finally:
+        await sendspin.stop()
         for process in processes:
             await stop_process(process)
         if relay is not None:
@@ -271,8 +287,9 @@ async def test_sync_output(
             stall=np.array(run.stall),
         )
     room_figures = await loop.run_in_executor(
-        None, analyse_room, room_started, room_data, signal_, run, names
+        None, analyse_room, room_started, room_data[:, :base], signal_, run, names[:base]
     )
+    extra = await member_figures(sendspin, room_started, room_data, signal_, run, names)
     snap_figures = None
     if snap is not None:
         snap_figures = await loop.run_in_executor(None, analyse_snapcast, snap, signal_, names[:3])
@@ -282,6 +299,7 @@ async def test_sync_output(
         conditions(load_before[0], jitter, PLAY, STALL_SECONDS),
         jitter,
         internal,
+        extra,
     )
 
 

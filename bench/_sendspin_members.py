@@ -1,0 +1,382 @@
+"""bench_sync_output.py's Sendspin members: the `sendspin` daemon and a browser's Listen here.
+
+Each plays to its own remap sink of the bench's PulseAudio (bench/_pulse_rig.py): the daemon
+through PortAudio → ALSA's pulse plugin (PULSE_SINK), headless Chromium through its own pulse
+output (PULSE_SERVER / PULSE_SINK). The browser opens a page served by the bench's Home Assistant
+that holds the card's `omb-listen` element (the card's bundle) with a minimal `hass` (callWS
+over HA's WebSocket with the bench's token), and Playwright clicks *Listen here*.
+Both join the room as temporary Sendspin members; their static offset is set with the
+`rooms/set_offset` WebSocket command after a calibration phase measured from the recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+import itertools
+import os
+from pathlib import Path
+import re
+import signal
+import sys
+from typing import Any
+
+import aiohttp
+import numpy as np
+from homeassistant.components.http import StaticPathConfig
+from homeassistant.core import HomeAssistant
+
+from custom_components.open_music_box.panel import FRONTEND_DIR
+
+CHROMIUM = "/usr/bin/chromium"
+SENDSPIN = Path(sys.executable).with_name("sendspin")
+DAEMON_NAME = "Sendspin daemon"
+BROWSER_PREFIX = "sendspin:omb-browser-"
+PAGE_URL = "/omb_bench_page"
+BUNDLE_URL = "/omb_bench_frontend"
+JOIN_TIMEOUT_SECONDS = 60.0
+CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.2 s windows
+
+PAGE = (
+    """<!doctype html><html><body><script type="module">
+import "%s/card.js";
+const args = new URLSearchParams(location.hash.slice(1));
+let next = 1;
+const pending = new Map();
+const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/websocket");
+const ready = new Promise((resolve) => {
+  ws.onmessage = (event) => {
+    const m = JSON.parse(event.data);
+    if (m.type === "auth_required") ws.send(JSON.stringify({type: "auth", access_token: args.get("token")}));
+    else if (m.type === "auth_ok") resolve();
+    else if (m.type === "result" && pending.has(m.id)) {
+      const [ok, fail] = pending.get(m.id);
+      pending.delete(m.id);
+      m.success ? ok(m.result) : fail(m.error);
+    }
+  };
+});
+const hass = {
+  language: "en",
+  user: {name: "Bench"},
+  callWS: async (message) => {
+    await ready;
+    const id = next++;
+    return new Promise((ok, fail) => { pending.set(id, [ok, fail]); ws.send(JSON.stringify({...message, id})); });
+  },
+};
+const listen = document.createElement("omb-listen");
+listen.hass = hass;
+listen.entryId = args.get("entry");
+listen.roomId = args.get("room");
+document.body.append(listen);
+</script></body></html>
+"""
+    % BUNDLE_URL
+)
+
+
+class HubSocket:
+    """Home Assistant's WebSocket API with the bench's token: the commands the panel sends."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self._url, self._token = url, token
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ids = itertools.count(1)
+
+    async def call(self, message: dict[str, Any]) -> Any:
+        """Send one command; return its result (a failure raises)."""
+        if self._ws is None:
+            self._session = aiohttp.ClientSession()
+            self._ws = await self._session.ws_connect(f"{self._url}/api/websocket")
+            await self._ws.receive_json()  # auth_required
+            await self._ws.send_json({"type": "auth", "access_token": self._token})
+            assert (await self._ws.receive_json())["type"] == "auth_ok"
+        message_id = next(self._ids)
+        await self._ws.send_json({**message, "id": message_id})
+        while (reply := await self._ws.receive_json())["id"] != message_id:
+            pass
+        if not reply["success"]:
+            raise RuntimeError(f"{message['type']}: {reply['error']}")
+        return reply["result"]
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._session is not None:
+            await self._session.close()
+        self._ws = self._session = None
+
+
+@dataclass
+class SendspinMembers:
+    """Which Sendspin members the bench adds, their processes, and their member ids."""
+
+    folder: Path
+    daemon: bool = True
+    browser: bool = True
+    member_ids: dict[str, str] = field(default_factory=dict)  # channel name -> member id
+    process: asyncio.subprocess.Process | None = None
+    _playwright: Any = None
+    _chromium: Any = None
+    _socket: HubSocket | None = None
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)  # calibration phase
+    applied: dict[str, float] = field(default_factory=dict)  # the static offsets set (ms)
+
+    @property
+    def names(self) -> list[str]:
+        """Their channel names, in the order their sinks follow the other members'."""
+        return (["sendspin"] if self.daemon else []) + (["browser"] if self.browser else [])
+
+    async def register(self, hass: HomeAssistant) -> None:
+        """Serve the page and the card's bundle (before the test server starts the app)."""
+        if not self.browser:
+            return
+        page = self.folder / "page"
+        page.mkdir(parents=True, exist_ok=True)
+        (page / "listen.html").write_text(PAGE, "utf-8")
+        await hass.http.async_register_static_paths(
+            [
+                StaticPathConfig(PAGE_URL, str(page), cache_headers=False),
+                StaticPathConfig(BUNDLE_URL, str(FRONTEND_DIR), cache_headers=False),
+            ]
+        )
+
+    async def start(
+        self,
+        url: str,
+        token: str,
+        entry_id: str,
+        room: Any,
+        pulse_env: dict[str, str],
+        sinks: dict[str, str],
+    ) -> None:
+        """Start each member on its sink and wait until it is in the room."""
+        self._socket = HubSocket(url, token)
+        if self.daemon:
+            await self._start_daemon(url, entry_id, room, pulse_env, sinks["sendspin"])
+        if self.browser:
+            await self._start_browser(url, token, entry_id, room, pulse_env, sinks["browser"])
+
+    async def _start_daemon(
+        self, url: str, entry_id: str, room: Any, pulse_env: dict[str, str], sink: str
+    ) -> None:
+        assert self._socket is not None
+        if not SENDSPIN.exists():
+            raise RuntimeError(f"{SENDSPIN} is missing: run script/bootstrap")
+        signed = await self._socket.call(
+            {"type": "open_music_box/sendspin/listen_url", "config_entry_id": entry_id}
+        )
+        home = self.folder / "daemon"
+        home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **pulse_env, "PULSE_SINK": sink, "HOME": str(home)}
+        with (self.folder / "daemon.log").open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                str(SENDSPIN),
+                "daemon",
+                *("--url", url.replace("http://", "ws://") + signed["path"]),
+                *("--name", DAEMON_NAME, "--settings-dir", str(home / "settings")),
+                *("--audio-device", "pulse", "--hardware-volume", "false", "--disable-mpris"),
+                env=env,
+                stdout=log,
+                stderr=log,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,  # stopped with its children, by its process group
+            )
+        server = room.parts.sendspin.server
+
+        def connected() -> str | None:
+            return next(
+                (c.client_id for c in server.clients if c.name == DAEMON_NAME and c.is_connected),
+                None,
+            )
+
+        client_id = await _wait_for(connected, "the sendspin daemon did not connect")
+        joined = await self._socket.call(
+            {
+                "type": "open_music_box/sendspin/join",
+                "room_id": room.room_id,
+                "client_id": client_id,
+            }
+        )
+        self.member_ids["sendspin"] = joined["member_id"]
+
+    async def _start_browser(
+        self,
+        url: str,
+        token: str,
+        entry_id: str,
+        room: Any,
+        pulse_env: dict[str, str],
+        sink: str,
+    ) -> None:
+        from playwright.async_api import async_playwright  # noqa: PLC0415 (only when used)
+
+        if not Path(CHROMIUM).exists():
+            raise RuntimeError(f"{CHROMIUM} is missing: script/bootstrap installs it")
+        self._playwright = await async_playwright().start()
+        self._chromium = await self._playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
+            ignore_default_args=["--mute-audio"],  # Playwright mutes headless browsers
+            env={**os.environ, **pulse_env, "PULSE_SINK": sink},
+        )
+        page = await self._chromium.new_page()
+        page.on("console", lambda m: print(f"browser console: {m.text}"[:300]))
+        await page.goto(
+            f"{url}{PAGE_URL}/listen.html#token={token}&entry={entry_id}&room={room.room_id}"
+        )
+        await page.get_by_role("button", name="Listen here").click()
+
+        def joined() -> str | None:
+            return next((m for m in room.coordinator.members if m.startswith(BROWSER_PREFIX)), None)
+
+        self.member_ids["browser"] = await _wait_for(joined, "the browser did not join the room")
+
+    async def set_offsets(self, entry_id: str, room_id: str, offsets_ms: dict[str, float]) -> None:
+        """Each member's static offset, through the room's WebSocket command."""
+        assert self._socket is not None
+        for name, offset in offsets_ms.items():
+            await self._socket.call(
+                {
+                    "type": "open_music_box/rooms/set_offset",
+                    "entry_id": entry_id,
+                    "room_id": room_id,
+                    "member_id": self.member_ids[name],
+                    "offset_ms": round(offset, 2),
+                }
+            )
+
+    def reported_latency_ms(self) -> float | None:
+        """The output latency the daemon reports (PortAudio's, through ALSA's pulse plugin)."""
+        log = self.folder / "daemon.log"
+        found = re.findall(r"output_latency=([\d.]+) ms", log.read_text("utf-8", "replace"))
+        return float(found[-1]) if found else None
+
+    async def stop(self) -> None:
+        """Stop the browser and the daemon (its whole process group); close the socket."""
+        if self._chromium is not None:
+            with contextlib.suppress(Exception):
+                await self._chromium.close()
+            self._chromium = None
+        if self._playwright is not None:
+            with contextlib.suppress(Exception):
+                await self._playwright.stop()
+            self._playwright = None
+        if (process := self.process) is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                async with asyncio.timeout(10):
+                    await process.wait()
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None
+
+
+async def _wait_for(found: Any, problem: str) -> Any:
+    """Poll found() until it answers something; fail with `problem` after the timeout."""
+    try:
+        async with asyncio.timeout(JOIN_TIMEOUT_SECONDS):
+            while (value := found()) is None:
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise RuntimeError(problem) from None
+    return value
+
+
+async def calibrate(
+    hass: HomeAssistant,
+    room: Any,
+    track_id: str,
+    rig: Any,
+    track: Any,
+    names: list[str],
+    members: SendspinMembers,
+    seconds: float,
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """Play with offset 0, measure each Sendspin member against the local ones, set its offset.
+
+    Returns the phase's figures and the offsets applied (ms); the next barrier uses them.
+    """
+    from bench._output_figures import Run  # noqa: PLC0415 (numpy side, imported when used)
+    from bench._sendspin_figures import calibration, corrections_ms  # noqa: PLC0415
+
+    run = Run()
+    entity = "media_player.living_room"
+    rig.start_recording(members.folder / "calibration.raw")
+    await asyncio.sleep(0.5)
+    await hass.services.async_call(
+        "media_player", "volume_set", {"entity_id": entity, "volume_level": 1.0}, blocking=True
+    )
+    await hass.services.async_call(
+        "media_player",
+        "play_media",
+        {
+            "entity_id": entity,
+            "media_content_id": f"track:{track_id}",
+            "media_content_type": "music",
+        },
+        blocking=True,
+    )
+    timeline = room.coordinator.timeline
+    run.barriers.append(("calibration", timeline.server_time, timeline.position))
+    await asyncio.sleep(seconds)
+    await hass.services.async_call(
+        "media_player", "media_stop", {"entity_id": entity}, blocking=True
+    )
+    data = await hass.async_add_executor_job(rig.stop_recording)
+    if keep := os.environ.get("BENCH_KEEP"):  # for a look afterwards
+        np.savez(
+            f"{keep}.calibration.npz",
+            data=data,
+            started=rig.record_started,
+            barriers=np.array([(t0, p) for _, t0, p in run.barriers]),
+        )
+    before = await hass.async_add_executor_job(
+        calibration, data, names, rig.record_started, track, run, members.names
+    )
+    offsets = corrections_ms(before, {})
+    await members.set_offsets(room.parts.entry.entry_id, room.room_id, offsets)
+    return before, offsets
+
+
+async def add_members(
+    hass: HomeAssistant,
+    members: SendspinMembers,
+    url: str,
+    token: str,
+    room: Any,
+    track_id: str,
+    rig: Any,
+    track: Any,
+    names: list[str],
+) -> None:
+    """Start the Sendspin members on their sinks, then calibrate their offsets (bench hook)."""
+    if not members.names:
+        return
+    sinks = {n: rig.sink(names.index(n)) for n in members.names}
+    await members.start(url, token, room.parts.entry.entry_id, room, rig.env, sinks)
+    await asyncio.sleep(2.0)  # the players' clock sync settles
+    members.before, members.applied = await calibrate(
+        hass, room, track_id, rig, track, names, members, CALIBRATION_SECONDS
+    )
+
+
+async def member_figures(
+    members: SendspinMembers, started: float, data: Any, track: Any, run: Any, names: list[str]
+) -> dict[str, Any]:
+    """The RESULT's Sendspin fields, printed with before/after (none without members)."""
+    if not members.names:
+        return {}
+    from bench._sendspin_figures import analyse_members, report_members  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    after = await loop.run_in_executor(None, analyse_members, started, data, track, run, names)
+    return report_members(members.before, members.applied, after, members.reported_latency_ms())
