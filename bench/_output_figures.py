@@ -185,6 +185,7 @@ def report(
     where: dict[str, Any],
     jitter: bool,
     internal: dict[str, float],
+    *,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Print the conditions and figures; the last line is RESULT {json}."""

@@ -42,6 +42,7 @@ def signed_offsets(
     started: float,
     track: np.ndarray,
     run: Run,
+    *,
     t_from: float,
     members: list[str],
 ) -> dict[str, list[float]]:
@@ -72,12 +73,15 @@ def calibration(
     started: float,
     track: np.ndarray,
     run: Run,
+    *,
     members: list[str],
 ) -> dict[str, dict[str, Any]]:
     """Each member's offset in the calibration phase (median, p95 of |offset|), ms."""
     t_from = run.barriers[0][1] - started + CALIBRATION_SKIP_SECONDS
     figures = {}
-    for name, offsets in signed_offsets(data, names, started, track, run, t_from, members).items():
+    for name, offsets in signed_offsets(
+        data, names, started, track, run, t_from=t_from, members=members
+    ).items():
         if not offsets:
             figures[name] = {"n": 0}
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+import functools
 import itertools
 import os
 from pathlib import Path
@@ -23,9 +24,9 @@ import sys
 from typing import Any
 
 import aiohttp
-import numpy as np
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
+import numpy as np
 
 from custom_components.open_music_box.panel import FRONTEND_DIR
 
@@ -36,11 +37,10 @@ BROWSER_PREFIX = "sendspin:omb-browser-"
 PAGE_URL = "/omb_bench_page"
 BUNDLE_URL = "/omb_bench_frontend"
 JOIN_TIMEOUT_SECONDS = 60.0
-CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.2 s windows
+CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.1 s windows
 
-PAGE = (
-    """<!doctype html><html><body><script type="module">
-import "%s/card.js";
+PAGE = """<!doctype html><html><body><script type="module">
+import "BUNDLE/card.js";
 const args = new URLSearchParams(location.hash.slice(1));
 let next = 1;
 const pending = new Map();
@@ -48,7 +48,8 @@ const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/websocke
 const ready = new Promise((resolve) => {
   ws.onmessage = (event) => {
     const m = JSON.parse(event.data);
-    if (m.type === "auth_required") ws.send(JSON.stringify({type: "auth", access_token: args.get("token")}));
+    const auth = {type: "auth", access_token: args.get("token")};
+    if (m.type === "auth_required") ws.send(JSON.stringify(auth));
     else if (m.type === "auth_ok") resolve();
     else if (m.type === "result" && pending.has(m.id)) {
       const [ok, fail] = pending.get(m.id);
@@ -63,7 +64,10 @@ const hass = {
   callWS: async (message) => {
     await ready;
     const id = next++;
-    return new Promise((ok, fail) => { pending.set(id, [ok, fail]); ws.send(JSON.stringify({...message, id})); });
+    return new Promise((ok, fail) => {
+      pending.set(id, [ok, fail]);
+      ws.send(JSON.stringify({...message, id}));
+    });
   },
 };
 const listen = document.createElement("omb-listen");
@@ -72,9 +76,7 @@ listen.entryId = args.get("entry");
 listen.roomId = args.get("room");
 document.body.append(listen);
 </script></body></html>
-"""
-    % BUNDLE_URL
-)
+""".replace("BUNDLE", BUNDLE_URL)
 
 
 class HubSocket:
@@ -148,17 +150,20 @@ class SendspinMembers:
         self,
         url: str,
         token: str,
-        entry_id: str,
         room: Any,
+        *,
         pulse_env: dict[str, str],
         sinks: dict[str, str],
     ) -> None:
         """Start each member on its sink and wait until it is in the room."""
         self._socket = HubSocket(url, token)
+        entry_id = room.parts.entry.entry_id
         if self.daemon:
             await self._start_daemon(url, entry_id, room, pulse_env, sinks["sendspin"])
         if self.browser:
-            await self._start_browser(url, token, entry_id, room, pulse_env, sinks["browser"])
+            await self._start_browser(
+                (url, token, entry_id), room, pulse_env=pulse_env, sink=sinks["browser"]
+            )
 
     async def _start_daemon(
         self, url: str, entry_id: str, room: Any, pulse_env: dict[str, str], sink: str
@@ -204,17 +209,12 @@ class SendspinMembers:
         self.member_ids["sendspin"] = joined["member_id"]
 
     async def _start_browser(
-        self,
-        url: str,
-        token: str,
-        entry_id: str,
-        room: Any,
-        pulse_env: dict[str, str],
-        sink: str,
+        self, where: tuple[str, str, str], room: Any, *, pulse_env: dict[str, str], sink: str
     ) -> None:
+        url, token, entry_id = where
         from playwright.async_api import async_playwright  # noqa: PLC0415 (only when used)
 
-        if not Path(CHROMIUM).exists():
+        if not await asyncio.to_thread(Path(CHROMIUM).exists):
             raise RuntimeError(f"{CHROMIUM} is missing: script/bootstrap installs it")
         self._playwright = await async_playwright().start()
         self._chromium = await self._playwright.chromium.launch(
@@ -284,7 +284,9 @@ async def _wait_for(found: Any, problem: str) -> Any:
     """Poll found() until it answers something; fail with `problem` after the timeout."""
     try:
         async with asyncio.timeout(JOIN_TIMEOUT_SECONDS):
-            while (value := found()) is None:
+            while True:
+                if (value := found()) is not None:
+                    break
                 await asyncio.sleep(0.1)
     except TimeoutError:
         raise RuntimeError(problem) from None
@@ -296,10 +298,10 @@ async def calibrate(
     room: Any,
     track_id: str,
     rig: Any,
-    track: Any,
+    *,
     names: list[str],
     members: SendspinMembers,
-    seconds: float,
+    track: Any,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
     """Play with offset 0, measure each Sendspin member against the local ones, set its offset.
 
@@ -327,7 +329,7 @@ async def calibrate(
     )
     timeline = room.coordinator.timeline
     run.barriers.append(("calibration", timeline.server_time, timeline.position))
-    await asyncio.sleep(seconds)
+    await asyncio.sleep(CALIBRATION_SECONDS)
     await hass.services.async_call(
         "media_player", "media_stop", {"entity_id": entity}, blocking=True
     )
@@ -340,7 +342,9 @@ async def calibrate(
             barriers=np.array([(t0, p) for _, t0, p in run.barriers]),
         )
     before = await hass.async_add_executor_job(
-        calibration, data, names, rig.record_started, track, run, members.names
+        functools.partial(
+            calibration, data, names, rig.record_started, track, run, members=members.names
+        )
     )
     offsets = corrections_ms(before, {})
     await members.set_offsets(room.parts.entry.entry_id, room.room_id, offsets)
@@ -350,27 +354,27 @@ async def calibrate(
 async def add_members(
     hass: HomeAssistant,
     members: SendspinMembers,
-    url: str,
-    token: str,
+    hub: tuple[str, str],
     room: Any,
     track_id: str,
+    *,
     rig: Any,
-    track: Any,
     names: list[str],
+    track: Any,
 ) -> None:
     """Start the Sendspin members on their sinks, then calibrate their offsets (bench hook)."""
     if not members.names:
         return
     sinks = {n: rig.sink(names.index(n)) for n in members.names}
-    await members.start(url, token, room.parts.entry.entry_id, room, rig.env, sinks)
+    await members.start(*hub, room, pulse_env=rig.env, sinks=sinks)
     await asyncio.sleep(2.0)  # the players' clock sync settles
     members.before, members.applied = await calibrate(
-        hass, room, track_id, rig, track, names, members, CALIBRATION_SECONDS
+        hass, room, track_id, rig, names=names, members=members, track=track
     )
 
 
 async def member_figures(
-    members: SendspinMembers, started: float, data: Any, track: Any, run: Any, names: list[str]
+    members: SendspinMembers, recording: tuple[float, Any], track: Any, run: Any, names: list[str]
 ) -> dict[str, Any]:
     """The RESULT's Sendspin fields, printed with before/after (none without members)."""
     if not members.names:
@@ -378,5 +382,5 @@ async def member_figures(
     from bench._sendspin_figures import analyse_members, report_members  # noqa: PLC0415
 
     loop = asyncio.get_running_loop()
-    after = await loop.run_in_executor(None, analyse_members, started, data, track, run, names)
+    after = await loop.run_in_executor(None, analyse_members, *recording, track, run, names)
     return report_members(members.before, members.applied, after, members.reported_latency_ms())

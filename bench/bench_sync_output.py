@@ -250,7 +250,8 @@ async def test_sync_output(
             )
             await joined(room, 2)
             await asyncio.sleep(5)  # the clock filter's first estimates through the jitter
-        await add_members(hass, sendspin, url, hass_access_token, room, track_id, rig, signal_, names)
+        hub = (url, hass_access_token)
+        await add_members(hass, sendspin, hub, room, track_id, rig=rig, names=names, track=signal_)
         rig.start_recording(tmp_path / "room.raw")
         await asyncio.sleep(0.5)
         run = await play_room(hass, room, track_id, processes[0].pid)
@@ -289,7 +290,7 @@ async def test_sync_output(
     room_figures = await loop.run_in_executor(
         None, analyse_room, room_started, room_data[:, :base], signal_, run, names[:base]
     )
-    extra = await member_figures(sendspin, room_started, room_data, signal_, run, names)
+    extra = await member_figures(sendspin, (room_started, room_data), signal_, run, names)
     snap_figures = None
     if snap is not None:
         snap_figures = await loop.run_in_executor(None, analyse_snapcast, snap, signal_, names[:3])
@@ -299,7 +300,7 @@ async def test_sync_output(
         conditions(load_before[0], jitter, PLAY, STALL_SECONDS),
         jitter,
         internal,
-        extra,
+        extra=extra,
     )
 
 
