@@ -22,6 +22,7 @@ from bench._sendspin_members import CHROMIUM, SENDSPIN, SendspinMembers
 from .helpers.rooms import room_of, room_subentry, setup_room_entry, until
 from .sendspin_player import write_steps
 
+HAS_CHROMIUM = Path(CHROMIUM).exists()
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("socket_enabled")]
 
 
@@ -38,7 +39,7 @@ async def room_entry(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[Mock
 async def rig(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[PulseRig]:
     if (missing := tool_missing()) is not None or not SENDSPIN.exists():
         pytest.fail(f"{missing or SENDSPIN} is missing: run script/bootstrap")
-    if not Path(CHROMIUM).exists():
+    if not HAS_CHROMIUM:
         pytest.fail(f"{CHROMIUM} is missing: script/bootstrap installs it")
     rig = PulseRig(tmp_path / "pulse", channels=2)
     await hass.async_add_executor_job(rig.start)
@@ -61,10 +62,10 @@ async def test_members_join_take_offsets_and_leave_nothing(
     hass_access_token: str,
     room_entry: MockConfigEntry,
     rig: PulseRig,
-    tmp_path: Path,
 ) -> None:
+    """Both join; their offsets are set; stop() ends both processes; they leave the room."""
     room = room_of(room_entry)
-    members = SendspinMembers(tmp_path / "sendspin")
+    members = SendspinMembers(rig.folder.parent / "sendspin")
     assert members.names == ["sendspin", "browser"]
     await members.register(hass)
     server = await aiohttp_client(hass.http.app)
