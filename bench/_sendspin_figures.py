@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
+import re
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,34 @@ def start_offsets_ms(
     return out
 
 
+def settled_ms(
+    series: dict[str, list[tuple[float, float]]], members: list[str], run: Run, started: float
+) -> dict[str, dict[str, float | None]]:
+    """Per phase and member: its median offset in the phase's last 3 s (where it converged to)."""
+    ends = sorted(
+        [t0 for _, t0, _ in run.barriers[1:]]
+        + [a for a, _ in run.quiet]
+        + ([run.stall[0]] if run.stall else [])
+    )
+    located = {n: dict(points) for n, points in series.items()}
+    out: dict[str, dict[str, float | None]] = {}
+    for label, t0, _ in run.barriers:
+        end = next((e for e in ends if e > t0 + 0.5), None)
+        if end is None:
+            end = started + max(t for t, _ in series[LOCALS[0]]) if series[LOCALS[0]] else t0
+        a, b = end - started - 3.0, end - started - 0.2
+        row: dict[str, float | None] = {}
+        for name in members:
+            offsets = [
+                p - float(np.mean([located[n][t] for n in LOCALS]))
+                for t, p in located[name].items()
+                if a <= t <= b and all(t in located[n] for n in LOCALS)
+            ]
+            row[name] = round(float(np.median(offsets)) * 1000, 2) if offsets else None
+        out[label] = row
+    return out
+
+
 def analyse_members(
     started: float, data: np.ndarray, track: np.ndarray, run: Run, names: list[str]
 ) -> dict[str, Any]:
@@ -170,6 +199,7 @@ def analyse_members(
         }
     local_pair = ear.stats_ms(o for _, o in steady.get(LOCALS, []))
     figures["local_pair_p95_ms"] = local_pair.get("p95")
+    figures["settled_ms"] = settled_ms(series, members, run, started)
     figures["start_offsets_ms"] = start_offsets_ms(
         data[:, [names.index(n) for n in picked]], picked, started, track, run
     )
@@ -187,9 +217,11 @@ def report_members(
     print(f"  daemon's reported output latency (PortAudio via ALSA pulse): {reported_latency_ms}")
     print(f"  calibration phase (offset 0): {before}")
     print(f"  static offsets applied: {offsets_ms}")
-    print(f"  after, whole run: { {k: v for k, v in after.items() if k != 'start_offsets_ms'} }")
-    print("  (0.2 s windows; the local pair's p95 on the same windows is local_pair_p95_ms)")
+    whole = {k: v for k, v in after.items() if k not in {"start_offsets_ms", "settled_ms"}}
+    print(f"  after, whole run: {whole}")
+    print("  (0.1 s windows; the local pair's p95 on the same windows is local_pair_p95_ms)")
     print(f"  start offsets per barrier (+ late): {after['start_offsets_ms']}")
+    print(f"  where each phase ended (median of its last 3 s, + early): {after['settled_ms']}")
     result: dict[str, Any] = {
         "sendspin_daemon_reported_latency_ms": reported_latency_ms,
         "local_pair_p95_ms_02s": after["local_pair_p95_ms"],
@@ -204,3 +236,46 @@ def report_members(
         result[f"{key}_before_median_ms"] = before.get(name, {}).get("median_ms")
         result[f"{key}_offset_applied_ms"] = offsets_ms.get(name)
     return result
+
+
+# What the players believe (their logs) ----------------------------------------------------
+
+
+def reported_latency_ms(log: str) -> float | None:
+    """The output latency the daemon reports (PortAudio's, through ALSA's pulse plugin)."""
+    found = re.findall(r"output_latency=([\d.]+) ms", log)
+    return float(found[-1]) if found else None
+
+
+def daemon_view(log: str) -> dict[str, Any]:
+    """The daemon's filtered sync error (against its DAC time, i.e. the delay PortAudio reports
+    through ALSA's pulse plugin) and its speed, once a second in its debug log."""
+    found = re.findall(r"Sync error: (-?[\d.]+) ms, buffer: [\d.]+ s, speed: ([\d.]+)%", log)
+    if not found:
+        return {}
+    errors = [float(e) for e, _ in found]
+    speeds = [float(v) for _, v in found]
+    return {
+        "seconds": len(found),
+        "sync_error_median_ms": round(float(np.median(errors)), 2),
+        "abs_sync_error_p95_ms": round(float(np.percentile(np.abs(errors), 95)), 2),
+        "at_max_speed_share": round(sum(abs(v - 100) >= 0.19 for v in speeds) / len(speeds), 2),
+        "reanchors": log.count("scheduling reanchor") + log.count("requesting re-anchor"),
+    }
+
+
+def browser_view(lines: list[str]) -> dict[str, Any]:
+    """sendspin-js's own sync error and the output latency it assumes (its console)."""
+    found = [
+        (float(m[1]), float(m[2]))
+        for line in lines
+        if (m := re.search(r"sync=([+-]?[\d.]+)ms.* lat=([\d.]+)ms", line))
+    ]
+    if not found:
+        return {}
+    return {
+        "reports": len(found),
+        "sync_median_ms": round(float(np.median([f[0] for f in found])), 2),
+        "output_latency_ms": sorted({f[1] for f in found}),
+        "corrections": sorted({c for line in lines for c in re.findall(r"corr=(\S+)", line)}),
+    }

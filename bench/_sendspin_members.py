@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-import functools
 import itertools
 import os
 from pathlib import Path
-import re
 import signal
 import sys
 from typing import Any
@@ -26,7 +24,6 @@ from typing import Any
 import aiohttp
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
-import numpy as np
 
 from custom_components.open_music_box.panel import FRONTEND_DIR
 
@@ -37,7 +34,6 @@ BROWSER_PREFIX = "sendspin:omb-browser-"
 PAGE_URL = "/omb_bench_page"
 BUNDLE_URL = "/omb_bench_frontend"
 JOIN_TIMEOUT_SECONDS = 60.0
-CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.1 s windows
 
 PAGE = """<!doctype html><html><body><script type="module">
 import "BUNDLE/card.js";
@@ -126,6 +122,7 @@ class SendspinMembers:
     _socket: HubSocket | None = None
     before: dict[str, dict[str, Any]] = field(default_factory=dict)  # calibration phase
     applied: dict[str, float] = field(default_factory=dict)  # the static offsets set (ms)
+    browser_log: list[str] = field(default_factory=list)  # sendspin-js's status lines
 
     @property
     def names(self) -> list[str]:
@@ -184,6 +181,7 @@ class SendspinMembers:
                 *("--url", url.replace("http://", "ws://") + signed["path"]),
                 *("--name", DAEMON_NAME, "--settings-dir", str(home / "settings")),
                 *("--audio-device", "pulse", "--hardware-volume", "false", "--disable-mpris"),
+                *("--log-level", "DEBUG"),  # its own sync error, once a second
                 env=env,
                 stdout=log,
                 stderr=log,
@@ -224,7 +222,7 @@ class SendspinMembers:
             env={**os.environ, **pulse_env, "PULSE_SINK": sink},
         )
         page = await self._chromium.new_page()
-        page.on("console", lambda m: print(f"browser console: {m.text}"[:300]))
+        page.on("console", self._console)
         await page.goto(
             f"{url}{PAGE_URL}/listen.html#token={token}&entry={entry_id}&room={room.room_id}"
         )
@@ -249,11 +247,18 @@ class SendspinMembers:
                 }
             )
 
-    def reported_latency_ms(self) -> float | None:
-        """The output latency the daemon reports (PortAudio's, through ALSA's pulse plugin)."""
-        log = self.folder / "daemon.log"
-        found = re.findall(r"output_latency=([\d.]+) ms", log.read_text("utf-8", "replace"))
-        return float(found[-1]) if found else None
+    def daemon_log(self) -> str:
+        """The daemon's log so far."""
+        path = self.folder / "daemon.log"
+        return path.read_text("utf-8", "replace") if path.exists() else ""
+
+    def _console(self, message: Any) -> None:
+        """Keep sendspin-js's periodic status (its sync error, its output latency)."""
+        text = str(message.text)
+        if "sync=" in text:
+            self.browser_log.append(text)
+        elif "error" in text.lower():
+            print(f"browser console: {text[:300]}")
 
     async def stop(self) -> None:
         """Stop the browser and the daemon (its whole process group); close the socket."""
@@ -291,96 +296,3 @@ async def _wait_for(found: Any, problem: str) -> Any:
     except TimeoutError:
         raise RuntimeError(problem) from None
     return value
-
-
-async def calibrate(
-    hass: HomeAssistant,
-    room: Any,
-    track_id: str,
-    rig: Any,
-    *,
-    names: list[str],
-    members: SendspinMembers,
-    track: Any,
-) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-    """Play with offset 0, measure each Sendspin member against the local ones, set its offset.
-
-    Returns the phase's figures and the offsets applied (ms); the next barrier uses them.
-    """
-    from bench._output_figures import Run  # noqa: PLC0415 (numpy side, imported when used)
-    from bench._sendspin_figures import calibration, corrections_ms  # noqa: PLC0415
-
-    run = Run()
-    entity = "media_player.living_room"
-    rig.start_recording(members.folder / "calibration.raw")
-    await asyncio.sleep(0.5)
-    await hass.services.async_call(
-        "media_player", "volume_set", {"entity_id": entity, "volume_level": 1.0}, blocking=True
-    )
-    await hass.services.async_call(
-        "media_player",
-        "play_media",
-        {
-            "entity_id": entity,
-            "media_content_id": f"track:{track_id}",
-            "media_content_type": "music",
-        },
-        blocking=True,
-    )
-    timeline = room.coordinator.timeline
-    run.barriers.append(("calibration", timeline.server_time, timeline.position))
-    await asyncio.sleep(CALIBRATION_SECONDS)
-    await hass.services.async_call(
-        "media_player", "media_stop", {"entity_id": entity}, blocking=True
-    )
-    data = await hass.async_add_executor_job(rig.stop_recording)
-    if keep := os.environ.get("BENCH_KEEP"):  # for a look afterwards
-        np.savez(
-            f"{keep}.calibration.npz",
-            data=data,
-            started=rig.record_started,
-            barriers=np.array([(t0, p) for _, t0, p in run.barriers]),
-        )
-    before = await hass.async_add_executor_job(
-        functools.partial(
-            calibration, data, names, rig.record_started, track, run, members=members.names
-        )
-    )
-    offsets = corrections_ms(before, {})
-    await members.set_offsets(room.parts.entry.entry_id, room.room_id, offsets)
-    return before, offsets
-
-
-async def add_members(
-    hass: HomeAssistant,
-    members: SendspinMembers,
-    hub: tuple[str, str],
-    room: Any,
-    track_id: str,
-    *,
-    rig: Any,
-    names: list[str],
-    track: Any,
-) -> None:
-    """Start the Sendspin members on their sinks, then calibrate their offsets (bench hook)."""
-    if not members.names:
-        return
-    sinks = {n: rig.sink(names.index(n)) for n in members.names}
-    await members.start(*hub, room, pulse_env=rig.env, sinks=sinks)
-    await asyncio.sleep(2.0)  # the players' clock sync settles
-    members.before, members.applied = await calibrate(
-        hass, room, track_id, rig, names=names, members=members, track=track
-    )
-
-
-async def member_figures(
-    members: SendspinMembers, recording: tuple[float, Any], track: Any, run: Any, names: list[str]
-) -> dict[str, Any]:
-    """The RESULT's Sendspin fields, printed with before/after (none without members)."""
-    if not members.names:
-        return {}
-    from bench._sendspin_figures import analyse_members, report_members  # noqa: PLC0415
-
-    loop = asyncio.get_running_loop()
-    after = await loop.run_in_executor(None, analyse_members, *recording, track, run, names)
-    return report_members(members.before, members.applied, after, members.reported_latency_ms())

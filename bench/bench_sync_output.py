@@ -75,7 +75,8 @@ from bench._output_figures import (
     report,
 )
 from bench._pulse_rig import PulseRig, noise, tone, tool_missing, write_wav
-from bench._sendspin_members import SendspinMembers, add_members, member_figures
+from bench._sendspin_members import SendspinMembers
+from bench._sendspin_phases import add_members, member_figures
 from bench._snapcast import Snapcast, missing as snapcast_missing
 from custom_components.open_music_box.sync.local_member import LocalMember
 from custom_components.open_music_box.sync.room import Room
