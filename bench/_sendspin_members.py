@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 import itertools
 import os
 from pathlib import Path
@@ -28,7 +29,9 @@ from homeassistant.core import HomeAssistant
 from custom_components.open_music_box.panel import FRONTEND_DIR
 
 CHROMIUM = "/usr/bin/chromium"
-SENDSPIN = Path(sys.executable).with_name("sendspin")
+# The package's entry point, run by this interpreter (the console script's shebang names the
+# venv that installed it, which may be another checkout's).
+SENDSPIN = ("-c", "import sys; from sendspin.cli import main; sys.argv[0] = 'sendspin'; main()")
 DAEMON_NAME = "Sendspin daemon"
 BROWSER_PREFIX = "sendspin:omb-browser-"
 PAGE_URL = "/omb_bench_page"
@@ -166,8 +169,8 @@ class SendspinMembers:
         self, url: str, entry_id: str, room: Any, pulse_env: dict[str, str], sink: str
     ) -> None:
         assert self._socket is not None
-        if not SENDSPIN.exists():
-            raise RuntimeError(f"{SENDSPIN} is missing: run script/bootstrap")
+        if find_spec("sendspin") is None:
+            raise RuntimeError("the sendspin package is missing: run script/bootstrap")
         signed = await self._socket.call(
             {"type": "open_music_box/sendspin/listen_url", "config_entry_id": entry_id}
         )
@@ -176,7 +179,8 @@ class SendspinMembers:
         env = {**os.environ, **pulse_env, "PULSE_SINK": sink, "HOME": str(home)}
         with (self.folder / "daemon.log").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                str(SENDSPIN),
+                sys.executable,
+                *SENDSPIN,
                 "daemon",
                 *("--url", url.replace("http://", "ws://") + signed["path"]),
                 *("--name", DAEMON_NAME, "--settings-dir", str(home / "settings")),

@@ -8,6 +8,7 @@ set through `rooms/set_offset`; stop() ends both processes and they leave the ro
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from importlib.util import find_spec
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bench._pulse_rig import PulseRig, tool_missing
-from bench._sendspin_members import CHROMIUM, SENDSPIN, SendspinMembers
+from bench._sendspin_members import CHROMIUM, SendspinMembers
 
 from .helpers.rooms import room_of, room_subentry, setup_room_entry, until
 from .sendspin_player import write_steps
@@ -37,8 +38,8 @@ async def room_entry(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[Mock
 
 @pytest.fixture
 async def rig(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[PulseRig]:
-    if (missing := tool_missing()) is not None or not SENDSPIN.exists():
-        pytest.fail(f"{missing or SENDSPIN} is missing: run script/bootstrap")
+    if (missing := tool_missing()) is not None or find_spec("sendspin") is None:
+        pytest.fail(f"{missing or 'sendspin'} is missing: run script/bootstrap")
     if not HAS_CHROMIUM:
         pytest.fail(f"{CHROMIUM} is missing: script/bootstrap installs it")
     rig = PulseRig(tmp_path / "pulse", channels=2)
