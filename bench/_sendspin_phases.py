@@ -28,6 +28,7 @@ from bench._sendspin_figures import (
 from bench._sendspin_members import SendspinMembers
 
 CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.1 s windows
+WARM_UP_SECONDS = 4.0
 ROOM_ENTITY = "media_player.living_room"
 
 
@@ -41,28 +42,41 @@ async def calibrate(
     members: SendspinMembers,
     track: Any,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-    """Play with offset 0, measure each Sendspin member against the local ones, set its offset.
+    """Play with offset 0 (after a first play), measure each Sendspin member against the local
+    ones from the recording, set its static offset.
 
     Returns the phase's figures and the offsets applied (ms); the next barrier uses them.
     """
 
     run = Run()
     entity = ROOM_ENTITY
-    rig.start_recording(members.folder / "calibration.raw")
-    await asyncio.sleep(0.5)
+
+    async def play() -> None:
+        await hass.services.async_call(
+            "media_player",
+            "play_media",
+            {
+                "entity_id": entity,
+                "media_content_id": f"track:{track_id}",
+                "media_content_type": "music",
+            },
+            blocking=True,
+        )
+
     await hass.services.async_call(
         "media_player", "volume_set", {"entity_id": entity, "volume_level": 1.0}, blocking=True
     )
+    # A first play, not measured: a browser's first stream after it connected starts with an
+    # error of tens of ms that its later streams do not have (its audio context warming up).
+    await play()
+    await asyncio.sleep(WARM_UP_SECONDS)
     await hass.services.async_call(
-        "media_player",
-        "play_media",
-        {
-            "entity_id": entity,
-            "media_content_id": f"track:{track_id}",
-            "media_content_type": "music",
-        },
-        blocking=True,
+        "media_player", "media_stop", {"entity_id": entity}, blocking=True
     )
+    await asyncio.sleep(1.0)
+    rig.start_recording(members.folder / "calibration.raw")
+    await asyncio.sleep(0.5)
+    await play()
     timeline = room.coordinator.timeline
     run.barriers.append(("calibration", timeline.server_time, timeline.position))
     await asyncio.sleep(CALIBRATION_SECONDS)
