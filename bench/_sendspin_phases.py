@@ -67,7 +67,7 @@ async def calibrate(
         "media_player", "volume_set", {"entity_id": entity, "volume_level": 1.0}, blocking=True
     )
     # A first play, not measured: a browser's first stream after it connected starts with an
-    # error of tens of ms that its later streams do not have (its audio context warming up).
+    # error of tens of ms that its later streams did not have (seen in two runs).
     await play()
     await asyncio.sleep(WARM_UP_SECONDS)
     await hass.services.async_call(
