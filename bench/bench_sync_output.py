@@ -18,7 +18,12 @@ start/seek/resume the onset spread, the audio missing (first sample against the 
 position), the largest offset between members in the first 100 ms, and the time until all
 pairs stay within 1 ms (and 0.5 ms); the disturbed member's time back within 5 ms and 1 ms.
 
+With Sendspin members (bench/_sendspin_members.py, _sendspin_phases.py, _sendspin_figures.py):
+the `sendspin` daemon and a headless Chromium's Listen here on sinks of their own, calibrated
+(their static offsets measured in a phase of their own and set), then measured in the room's run.
+
 Run:  script/bench bench/bench_sync_output.py [--play SECONDS] [--stall-ms MS] [--no-jitter]
+      [--no-snapcast] [--no-sendspin] [--no-browser]
 (about 2.5 min by default; script/bench installs PulseAudio and Snapcast first).
 Last line: RESULT {json}. The load average is printed with the figures: other work on the
 machine makes them noisier.
