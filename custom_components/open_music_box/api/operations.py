@@ -22,6 +22,7 @@ from ..children.sleep_timer import MAX_MINUTES
 from ..events import track_dict
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
+from .library_listing import list_library
 from .operation import Call, Handler, Kind, Operation, SchemaDict
 from .resolve import ATTR_ROOM_ENTITY_ID
 from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
@@ -314,6 +315,7 @@ OPERATIONS: tuple[Operation, ...] = (
         _OPTIONAL,
     ),
     Operation("rescan", "rescan", EDIT, {}, _rescan),
+    Operation("library/tracks", None, READ, {}, list_library),  # the panel's track picker
     Operation("tags/list", "list_tags", READ, {}, _tags_list, _ONLY),
     Operation(
         "tags/link",
