@@ -12,11 +12,11 @@ from pathlib import Path
 import time
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 import pytest
 
 from ..audio import write_wav
-from .harness import Instance, step
+from .harness import Instance, log_in, step
 
 pytestmark = pytest.mark.browser
 
@@ -164,6 +164,15 @@ def test_upload(instance: Instance, page: Page, tmp_path: Path) -> None:
             "notes.txt is not an audio file the box plays"
         )
         assert not (library_folder(instance) / "Animal Songs" / hen.name).exists()
+        # Home Assistant's upload would replace a file of the same name: refused before.
+        owl.write_bytes(b"not the owl")
+        panel.locator("#upload").set_input_files(owl)
+        expect(panel.get_by_role("alert")).to_contain_text(
+            "06 - Owl.wav is already in the library folder"
+        )
+        assert (
+            library_folder(instance) / "Animal Songs" / owl.name
+        ).read_bytes() != owl.read_bytes()
         expect(panel.locator(ROWS)).to_have_count(6)
 
     def into_a_playlist_of_ones_own() -> None:
@@ -212,3 +221,28 @@ def test_long_playlist(instance: Instance, page: Page) -> None:
 
     step(page, instance, "long_window", renders_a_window)
     step(page, instance, "long_drag", drags_in_a_long_list)
+
+
+def test_in_french(instance: Instance, browser: Browser) -> None:
+    """The new parts of the view speak French to a French-speaking user."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, instance)
+        page.evaluate("() => localStorage.setItem('selectedLanguage', JSON.stringify('fr'))")
+
+        def in_french() -> None:
+            instance.service("create_playlist", name="Mienne")
+            page.goto(f"{instance.url}/open-music-box")
+            panel = page.locator("open-music-box-panel")
+            panel.get_by_role("button", name="Ouvrir Mienne").click()
+            expect(
+                panel.get_by_label("Livre audio : reprend là où il s'était arrêté")
+            ).to_be_visible()
+            panel.get_by_role("button", name="Ajouter des pistes").click()
+            expect(panel.get_by_label("Chercher dans la bibliothèque")).to_be_visible()
+            expect(panel.get_by_text("Envoyer des fichiers")).to_be_visible()
+
+        step(page, instance, "library_french", in_french)
+    finally:
+        context.close()

@@ -64,6 +64,7 @@ export const en = {
   "library.upload_failed": "{name} could not be uploaded (HTTP {status}).",
   "library.upload_unavailable": "The library folder is not in Home Assistant's media folders: uploads cannot reach it.",
   "library.upload_unreadable": "{name} was uploaded but the box cannot read it.",
+  "library.upload_exists": "{name} is already in the library folder: rename the file to upload it. Nothing was uploaded.",
   "tags.link_title": "Link a tag",
   "tags.pick": "Pick the playlist the tag will start:",
   "tags.scan_now": "Scan the tag now",

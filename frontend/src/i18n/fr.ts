@@ -66,6 +66,7 @@ export const fr: Record<StringKey, string> = {
   "library.upload_failed": "{name} n'a pas pu être envoyé (HTTP {status}).",
   "library.upload_unavailable": "Le dossier de la bibliothèque n'est pas dans les dossiers multimédias de Home Assistant : les envois ne peuvent pas l'atteindre.",
   "library.upload_unreadable": "{name} a été envoyé mais la boîte ne peut pas le lire.",
+  "library.upload_exists": "{name} est déjà dans le dossier de la bibliothèque : renommez le fichier pour l'envoyer. Rien n'a été envoyé.",
   "tags.link_title": "Associer un tag",
   "tags.pick": "Choisissez la playlist que le tag lancera :",
   "tags.scan_now": "Scanner le tag maintenant",

@@ -35,6 +35,10 @@ export async function uploadToPlaylist(
         ? UPLOADS_FOLDER
         : undefined;
   if (!listing.upload_root || folder === undefined) return { errors: [t("library.upload_unavailable")], done: "" };
+  // Home Assistant's upload would replace a file of the same name without a word.
+  const present = new Set(listing.tracks.map((track) => track.path));
+  const taken = files.filter((file) => present.has(folder ? `${folder}/${file.name}` : file.name));
+  if (taken.length) return { errors: taken.map((file) => t("library.upload_exists", { name: file.name })), done: "" };
   const target = folderTarget(listing.upload_root, folder);
   const errors: string[] = [];
   const uploaded: string[] = [];
