@@ -5,11 +5,15 @@ import { property, state } from "lit/decorators.js";
 import { element } from "../shared/element";
 import type { PlaylistDetail } from "../api/types";
 import { formatDuration } from "../shared/format";
+import { icon } from "../shared/icons";
 import { attempt, type PanelContext } from "./context";
 import { byPath, loadLibrary, type LibraryFolder, type LibraryTrack } from "./library-data";
 import { indexTracks, normalize, search, type Searchable } from "./search";
 import { panelStyles } from "./styles";
 import "./virtual-list";
+
+// Material Design Icons' folder (Apache 2.0).
+const mdiFolder = "M10,4H4C2.89,4 2,4.89 2,6V18A2,2 0 0,0 4,20H20A2,2 0 0,0 22,18V8C22,6.89 21.1,6 20,6H12L10,4Z";
 
 type Row = { folder: LibraryFolder; name: string } | { track: LibraryTrack };
 
@@ -72,7 +76,7 @@ export class OmbTrackPicker extends LitElement {
   private renderRow(row: Row) {
     const t = this.ctx.t;
     if ("folder" in row) {
-      return html`<li class="folder"><span class="grow">📁 ${row.name}</span>
+      return html`<li class="folder"><span class="icon">${icon(mdiFolder)}</span><span class="grow">${row.name}</span>
         <button aria-label=${t("library.add_folder", { name: row.name })} @click=${() => this.addFolder(row)}>
           + ${t("library.add_all")}</button></li>`;
     }

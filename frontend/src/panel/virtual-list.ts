@@ -1,6 +1,7 @@
 // A long list that renders only the rows in view (and a few around them): every row has the
 // same height, the rows above the first rendered one are an empty padding. The rows keep their
-// own markup (an <li> each), so drag and drop and buttons work as in a plain list.
+// own markup (an <li> each), so drag and drop and buttons work as in a plain list. They are
+// drawn in this element's shadow root: their styles are here.
 import { LitElement, css, html, type PropertyValues, type TemplateResult } from "lit";
 import { property, state } from "lit/decorators.js";
 import { element } from "../shared/element";
@@ -25,6 +26,8 @@ export class OmbVirtualList extends LitElement {
     css`
       .scroller { overflow-y: auto; max-height: min(70vh, 720px); overscroll-behavior: contain; contain: strict; }
       ul.list li { box-sizing: border-box; white-space: nowrap; height: var(--row); }
+      .icon svg { width: 20px; fill: var(--secondary-text-color); }
+      @media (max-width: 500px) { ul.list li { gap: 6px; } button.move { padding: 4px 7px; } }
     `,
   ];
 
