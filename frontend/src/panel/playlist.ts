@@ -24,6 +24,7 @@ export class OmbPlaylist extends LitElement {
   @state() private renaming = false;
   @state() private picking = false;
   @state() private moving: { index: number; trackId: string; title: string } | null = null;
+  @state() private pendingMode: "album" | "audiobook" | null = null;
   @state() private error = "";
   @state() private status = "";
   @state() private dragFrom = -1;
@@ -76,8 +77,15 @@ export class OmbPlaylist extends LitElement {
 
   private async setMode(event: Event): Promise<void> {
     const mode = (event.target as HTMLInputElement).checked ? "audiobook" : "album";
+    // Shown as asked while the box answers; then as the box says (its `playlists` event).
+    this.pendingMode = mode;
     this.error = await attempt(this.ctx, () => this.ctx.api.call("playlists/set_mode", { playlist_id: this.playlistId, mode }));
-    if (!this.error && this.detail) this.detail = { ...this.detail, mode };
+    this.pendingMode = null;
+  }
+
+  private get mode(): string {
+    const summary = this.ctx.live.playlists.find((playlist) => playlist.id === this.playlistId);
+    return this.pendingMode ?? summary?.mode ?? this.detail?.mode ?? "album";
   }
 
   private close(): void {
@@ -183,7 +191,7 @@ export class OmbPlaylist extends LitElement {
     const t = this.ctx.t;
     const uploadable = detail.kind === "folder" || detail.kind === "user";
     return html`<div class="row">
-      <label class="row"><input id="audiobook" type="checkbox" .checked=${live(detail.mode === "audiobook")}
+      <label class="row"><input id="audiobook" type="checkbox" .checked=${live(this.mode === "audiobook")}
         @change=${this.setMode} />${t("library.audiobook")}</label>
       <span style="flex:1"></span>
       ${detail.read_only ? nothing : html`<button @click=${() => (this.picking = !this.picking)}>+ ${t("library.add_tracks")}</button>`}

@@ -2,7 +2,7 @@
 // same height, the rows above the first rendered one are an empty padding. The rows keep their
 // own markup (an <li> each), so drag and drop and buttons work as in a plain list. They are
 // drawn in this element's shadow root: their styles are here.
-import { LitElement, css, html, type PropertyValues, type TemplateResult } from "lit";
+import { LitElement, css, html, type TemplateResult } from "lit";
 import { property, state } from "lit/decorators.js";
 import { element } from "../shared/element";
 import { panelStyles } from "./styles";
@@ -33,9 +33,14 @@ export class OmbVirtualList extends LitElement {
 
   connectedCallback(): void {
     super.connectedCallback();
+    // Observed again after each reconnection (the panel moves views in and out of the page).
     this.resize = new ResizeObserver(() => {
       const scroller = this.scroller;
-      if (scroller) this.viewport = scroller.clientHeight;
+      if (scroller) this.viewport = scroller.clientHeight || this.viewport;
+    });
+    void this.updateComplete.then(() => {
+      const scroller = this.scroller;
+      if (scroller && this.isConnected) this.resize?.observe(scroller);
     });
   }
 
@@ -45,22 +50,8 @@ export class OmbVirtualList extends LitElement {
     cancelAnimationFrame(this.frame);
   }
 
-  protected firstUpdated(_changed: PropertyValues): void {
-    const scroller = this.scroller;
-    if (scroller) {
-      this.resize?.observe(scroller);
-      this.viewport = scroller.clientHeight || this.viewport;
-    }
-  }
-
   private get scroller(): HTMLElement | null {
     return this.renderRoot.querySelector<HTMLElement>(".scroller");
-  }
-
-  /** Scroll so that row `index` is in view. */
-  scrollToRow(index: number): void {
-    const scroller = this.scroller;
-    if (scroller) scroller.scrollTop = Math.max(0, index * this.rowHeight - scroller.clientHeight / 2);
   }
 
   private onScroll(): void {
