@@ -35,6 +35,7 @@ from ..sync.room_members import (
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
 from . import handlers as h
+from .library_listing import list_library
 from .operation import Call, Kind, Operation, SchemaDict
 from .resolve import ATTR_ROOM_ENTITY_ID
 from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
@@ -194,6 +195,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("children/status", None, READ, {}, children_status),
     Operation("rescan", "rescan", EDIT, {}, h.rescan),
     Operation("tags/list", "list_tags", READ, {}, h.tags_list, _ONLY),
+    Operation("library/tracks", None, READ, {}, list_library),  # the panel's track picker
     Operation(
         "tags/link",
         "link_tag",
