@@ -12,6 +12,7 @@ import wave
 from aiohttp import ClientSession
 from aiosendspin.client import ClientListener, PairingSupport, SendspinClient
 from aiosendspin.client.models import AudioFormat
+from aiosendspin.models.artwork import ArtworkChannel
 from aiosendspin.models.core import ServerCommandPayload, ServerStatePayload
 from aiosendspin.models.metadata import SessionUpdateMetadata
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
@@ -85,6 +86,8 @@ class SendspinTestPlayer:
     metadata: list[SessionUpdateMetadata] = field(default_factory=list)  # as they became current
     muted: bool | None = None
     codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    artwork: ArtworkChannel | None = None  # a screen: the artwork role with this one channel
+    images: list[bytes] = field(default_factory=list)  # channel 0's, as shown (b"": cleared)
 
     @property
     def client_id(self) -> str:
@@ -95,7 +98,7 @@ class SendspinTestPlayer:
         client = self.client = SendspinClient(
             self.identity,
             self.name,
-            [Roles.PLAYER, Roles.METADATA],
+            [Roles.PLAYER, Roles.METADATA, *([Roles.ARTWORK] if self.artwork else [])],
             pairing_store=InMemoryClientPairingStore(),
             session=self.session,
             player_support=ClientHelloPlayerSupport(
@@ -108,7 +111,9 @@ class SendspinTestPlayer:
             ),
             pairing_support=pairing,
             state_supported_commands=[PlayerCommand.VOLUME, PlayerCommand.MUTE],
+            artwork_channels=[self.artwork] if self.artwork else None,
         )
+        client.add_artwork_listener(self._on_artwork)
         client.add_server_command_listener(self._on_command)
         client.add_metadata_listener(self._on_metadata)
         client.add_audio_chunk_listener(self._on_chunk)
@@ -152,6 +157,10 @@ class SendspinTestPlayer:
     def _on_metadata(self, payload: ServerStatePayload | None) -> None:
         if payload is not None and isinstance(payload.metadata, SessionUpdateMetadata):
             self.metadata.append(payload.metadata)
+
+    def _on_artwork(self, channel: int, image: bytes) -> None:
+        if channel == 0:
+            self.images.append(image)
 
     def _on_command(self, payload: ServerCommandPayload) -> None:
         if (command := payload.player) is not None:

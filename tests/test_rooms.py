@@ -116,6 +116,7 @@ async def test_seek_brings_members_together_at_the_new_position(
     await settled_spread(room, 0.5)
     generation = room.coordinator.timeline.generation
 
+    sought_at = server_time()
     await call(hass, "media_seek", {"seek_position": 12})
     timeline = room.coordinator.timeline
     assert timeline.generation > generation
@@ -127,7 +128,8 @@ async def test_seek_brings_members_together_at_the_new_position(
     for member in local_members(room):
         measured = member.measure(now)
         assert measured is not None
-        assert 12.0 < measured[1] < 15.0  # on the new line, not the old one
+        # On the new line, not the old one (however long a loaded machine took to settle).
+        assert 12.0 < measured[1] < 12.0 + (now - sought_at) + 0.5
         assert member.seeks == 0  # a barrier, not a catch-up
 
 

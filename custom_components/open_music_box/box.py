@@ -26,7 +26,7 @@ from .children.readers import Readers
 from .children.resume import PlaylistMode, Resume
 from .children.room_bedtime import RoomBedtime
 from .children.sleep_timer import SleepTimer
-from .children.wiring import box_bedtime, guard_links, room_bedtimes
+from .children.wiring import box_bedtime, daily_limit_links, guard_links, room_bedtimes
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_CLIENT_ID,
@@ -116,9 +116,10 @@ class MusicBox:
         )
         self.resume = Resume(hass, self.store, self.catalog, self.player)
         self.sleep_timer = SleepTimer(hass, self.player)
-        self.readers = Readers(hass, self)
-        self.daily_limit = DailyLimit(hass, self)
         self.events = EventLog(hass, entry, self.store)
+        self.rooms: dict[str, Room] = {}  # filled at setup (the readers see it filled)
+        self.readers = Readers(hass, self.store, entry, self.rooms)
+        self.daily_limit = DailyLimit(hass, daily_limit_links(self))
         self.bedtime_playlists = BedtimePlaylists(self.store, self.catalog)
         self.bedtime = box_bedtime(self)
         self.room_bedtimes: dict[str, RoomBedtime] = {}  # filled once the rooms exist
@@ -132,7 +133,6 @@ class MusicBox:
             mode=self.resume.mode,
             sleep_ends_at=lambda: self.sleep_timer.ends_at,
         )
-        self.rooms: dict[str, Room] = {}
         self.tags = TagManager(
             hass,
             entry,

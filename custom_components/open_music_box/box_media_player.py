@@ -256,7 +256,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_media_seek(self, position: float) -> None:
         """Seek."""
         self._check_control()
-        await async_check_lock(self._box, self._context, "player/seek")
+        await async_check_lock(self.hass, self._box.entry, self._context, "player/seek")
         await self._player.async_seek(position)
 
     async def async_set_volume_level(self, volume: float) -> None:
@@ -272,19 +272,19 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     async def async_set_shuffle(self, shuffle: bool) -> None:
         """Shuffle."""
         self._check_control()
-        await async_check_lock(self._box, self._context, "player/shuffle")
+        await async_check_lock(self.hass, self._box.entry, self._context, "player/shuffle")
         await self._player.async_set_shuffle(shuffle)
 
     async def async_set_repeat(self, repeat: RepeatMode) -> None:
         """Repeat."""
         self._check_control()
-        await async_check_lock(self._box, self._context, "player/repeat")
+        await async_check_lock(self.hass, self._box.entry, self._context, "player/repeat")
         await self._player.async_set_repeat(repeat)
 
     async def async_clear_playlist(self) -> None:
         """Empty the queue."""
         self._check_control()
-        await async_check_lock(self._box, self._context, "player/clear")
+        await async_check_lock(self.hass, self._box.entry, self._context, "player/clear")
         await self._player.async_clear()
 
     async def async_play_media(
@@ -296,7 +296,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     ) -> None:
         """Play our playlist/track ids, media-source ids or http(s) URLs."""
         self._check_control()
-        await async_check_lock(self._box, self._context, "player/play_media")
+        await async_check_lock(self.hass, self._box.entry, self._context, "player/play_media")
         mode = enqueue or MediaPlayerEnqueue.REPLACE
         if mode is MediaPlayerEnqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
             # Like every other way in (tags, voice, WebSocket): resume and links apply.

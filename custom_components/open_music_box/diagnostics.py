@@ -71,7 +71,7 @@ def _diagnostics(entry: OpenMusicBoxConfigEntry) -> dict[str, Any]:
             },
             "refusal_sound": box.guard.refusal_sound,
             "chime": box.chime.diagnostics(),
-            "locked": locked(box),
+            "locked": locked(box.entry),
         },
         "imports": box.importer.diagnostics(),
         "rooms": [room.diagnostics() for room in box.rooms.values()],

@@ -74,7 +74,7 @@ class LockSwitch(MusicBoxOptionEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Return True when the box is locked."""
-        return locked(self._box)
+        return locked(self._box.entry)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Lock the box."""

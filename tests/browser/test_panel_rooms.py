@@ -3,8 +3,8 @@
 A real reference satellite (`omb-satellite`, mpv's null output) joins the demo room: its live
 error shows in the room's member list. A media player of another integration (HA's `universal`,
 from a YAML package) is added to the room and removed, and an offset set, from the panel; the
-children's limits set from the panel land in the box. On failure the screenshot and HA's log go
-to tests/screenshots/.
+children's limits and a tag reader's room set from the panel land in the box. On failure the
+screenshot and HA's log go to tests/screenshots/.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .harness import ROOM_ENTITY_ID, ROOT, Instance, home_assistant, step
 pytestmark = pytest.mark.browser
 
 SPEAKER = "media_player.kitchen_speaker"
+READER = "hall-reader-01"  # a tag reader's device id (not in the device registry: named by it)
 SATELLITE = "Kitchen satellite"
 # A package of the config dir (script/dev_config.py keeps packages/*.yaml): a media player of
 # another integration, with no network.
@@ -85,6 +86,14 @@ def subentry(instance: Instance, room_id: str) -> dict[str, Any]:
     entry = next(e for e in stored["data"]["entries"] if e["entry_id"] == instance.entry_id)
     found: dict[str, Any] = next(s for s in entry["subentries"] if s["subentry_id"] == room_id)
     return found
+
+
+def stored_options(instance: Instance) -> dict[str, Any]:
+    """The box's options, read from Home Assistant's storage."""
+    stored = json.loads((instance.log.parent / ".storage" / "core.config_entries").read_text())
+    entry = next(e for e in stored["data"]["entries"] if e["entry_id"] == instance.entry_id)
+    options: dict[str, Any] = entry["options"]
+    return options
 
 
 def open_view(page: Page, instance: Instance, tab: str) -> Any:
@@ -217,6 +226,30 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
             page.wait_for_timeout(200)
         panel.locator("#lock").uncheck()
 
+    def readers() -> None:
+        # A scan on a reader the box has not heard yet (a device id): the box lists it.
+        instance.api.ok(
+            "POST", "/api/events/tag_scanned", body={"tag_id": "04-B1", "device_id": READER}
+        )
+        room_id = instance.api.ok("GET", f"/api/states/{ROOM_ENTITY_ID}")["attributes"]["room_id"]
+        open_view(page, instance, "children")
+        choice = panel.get_by_role("combobox", name=f"Where {READER} plays")
+        expect(choice).to_have_value("none")
+        choice.select_option(label="Living room")
+        expect(panel.get_by_role("status")).to_have_text("Saved.")
+        # In the box's options, as the options flow stores it (HA writes its entries at once).
+        deadline = time.monotonic() + 30
+        while stored_options(instance).get("readers") != {READER: room_id}:
+            assert time.monotonic() < deadline, "the reader's room did not land in the box"
+            page.wait_for_timeout(200)
+        found = call_ws(
+            page, {"type": "open_music_box/children/readers", "entry_id": instance.entry_id}
+        )
+        assert found["readers"] == [{"device_id": READER, "name": READER, "assignment": room_id}]
+        page.reload()
+        expect(panel.get_by_role("combobox", name=f"Where {READER} plays")).to_have_value(room_id)
+
     step(page, instance, "children_daily_limit", daily_limit)
     step(page, instance, "children_bedtime", bedtime)
     step(page, instance, "children_lock", lock)
+    step(page, instance, "children_readers", readers)

@@ -30,7 +30,7 @@ async def _sleep_timer(entity: Entity, call: ServiceCall) -> None:
     entry = entity.platform.config_entry
     assert entry is not None  # entities of our platform always come from a config entry
     box: MusicBox = entry.runtime_data
-    await async_check_lock(box, call.context, "player/sleep_timer")
+    await async_check_lock(box.hass, box.entry, call.context, "player/sleep_timer")
     await box.sleep_timer.async_set(call.data[ATTR_MINUTES])
 
 

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     READ = "read"  # anyone; no de-duplication
     CONTROL = "control"  # anyone (playback); de-duplicated by client_op_id
     EDIT = "edit"  # administrators (and automations); de-duplicated; flushed to disk
+    SETTINGS = "settings"  # administrators (and automations): reads of what only they set
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,4 +51,4 @@ class Operation:
     @property
     def admin_only(self) -> bool:
         """Return True when only administrators (and automations) may call it."""
-        return self.kind is Kind.EDIT
+        return self.kind in (Kind.EDIT, Kind.SETTINGS)

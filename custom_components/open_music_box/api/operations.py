@@ -3,7 +3,8 @@
 Each operation has one field schema, one permission and one handler whose result is the same
 dict for an action's response and a command's result (the command adds `seq`). The rule for
 permissions: an EDIT (library, playlists, tags, imports, modes) is for administrators only;
-reading and playback control are for every user. Automations and scripts (no user) may edit.
+reading and playback control are for every user, but SETTINGS (what only administrators set, such
+as the tag readers) are read by administrators only. Automations and scripts (no user) may edit.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import voluptuous as vol
 
 from ..children.const import MAX_EXTRA_MINUTES, REFUSAL_CHIME, REFUSAL_NONE
 from ..children.operations import (
+    assign_reader,
     children_status,
     get_children,
     grant_extra_minutes,
+    list_readers,
     set_bedtime_playlist,
     set_refusal_sound,
     set_room_bedtime,
@@ -35,6 +38,7 @@ from ..sync.room_members import (
 from ..tag_model import redact_tags
 from ..tags import DEFAULT_ASSOCIATION_TIMEOUT
 from . import handlers as h
+from .library_listing import list_library
 from .operation import Call, Kind, Operation, SchemaDict
 from .resolve import ATTR_ROOM_ENTITY_ID
 from .validation import ID_SCHEMA, IDS, NAME, PLAYLIST, POSITION, boolean, finite, integer, string
@@ -63,7 +67,7 @@ _MEMBER: SchemaDict = {**_ROOM, vol.Required("member_id"): _MEMBER_ID}
 _OFFSET = vol.All(finite, vol.Range(min=-MAX_OFFSET_MS, max=MAX_OFFSET_MS))
 _SET_OFFSET: SchemaDict = {**_MEMBER, vol.Required("offset_ms"): _OFFSET}
 _ONLY, _OPTIONAL = SupportsResponse.ONLY, SupportsResponse.OPTIONAL
-READ, CONTROL, EDIT = Kind.READ, Kind.CONTROL, Kind.EDIT
+READ, CONTROL, EDIT, SETTINGS = Kind.READ, Kind.CONTROL, Kind.EDIT, Kind.SETTINGS
 
 OPERATIONS: tuple[Operation, ...] = (
     *(
@@ -192,8 +196,18 @@ OPERATIONS: tuple[Operation, ...] = (
         set_refusal_sound,
     ),
     Operation("children/status", None, READ, {}, children_status),
+    # Tag readers: assigned here as in the options flow (children/readers.py).
+    Operation("children/readers", None, SETTINGS, {}, list_readers),
+    Operation(
+        "children/assign_reader",
+        None,
+        EDIT,
+        {vol.Required("device_id"): ID_SCHEMA, vol.Required("assignment"): ID_SCHEMA},
+        assign_reader,
+    ),
     Operation("rescan", "rescan", EDIT, {}, h.rescan),
     Operation("tags/list", "list_tags", READ, {}, h.tags_list, _ONLY),
+    Operation("library/tracks", None, READ, {}, list_library),  # the panel's track picker
     Operation(
         "tags/link",
         "link_tag",

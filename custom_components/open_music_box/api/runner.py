@@ -47,7 +47,7 @@ async def async_run(
 ) -> dict[str, Any] | None:
     """Run the operation; an edit is on disk before the caller hears it was done."""
     if op.kind is Kind.CONTROL:
-        check_lock(box, op.command, admin)  # a locked box: the simple buttons only
+        check_lock(box.entry, op.command, admin)  # a locked box: the simple buttons only
     result = await op.handler(Call(box, resolve_fields(box, data), admin))
     if op.kind is Kind.EDIT:
         await box.store.async_flush()

@@ -156,7 +156,8 @@ def refuse(connection: ActiveConnection, msg_id: int) -> None:
 
 def _command(op: Operation) -> websocket_api.const.WebSocketCommandHandler:
     """Build one command: permission, rate limit, entry, de-duplication, result with seq."""
-    validate = validator({**(_BASE if op.kind is Kind.READ else _DEDUPLICATED), **op.fields})
+    plain = op.kind in (Kind.READ, Kind.SETTINGS)  # reads: no client_op_id
+    validate = validator({**(_BASE if plain else _DEDUPLICATED), **op.fields})
 
     @websocket_api.websocket_command(passthrough(op.command))
     @websocket_api.async_response

@@ -9,10 +9,12 @@ or until a parent grants extra minutes (action `grant_extra_minutes`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -25,12 +27,9 @@ from ..const import DOMAIN
 from ..listeners import Listeners
 from ..notices import async_translate
 from ..playback.player import Player, PlayState
-from ..storage import StoredDailyLimit
+from ..storage import BoxStore, StoredDailyLimit
 from .const import CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT, EVENT_LIMIT_REACHED
 from .sleep_timer import SleepTimer
-
-if TYPE_CHECKING:
-    from ..box import MusicBox
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,16 +38,29 @@ _TOLERANCE = 1.0  # seconds: the fade's pause may come a moment before the exact
 _SAME_END = timedelta(seconds=2)
 
 
+@dataclass(frozen=True, slots=True)
+class DailyLimitLinks:
+    """What the daily limit works with, not the whole box."""
+
+    entry: ConfigEntry  # the limit option, the box's name, the tasks' owner
+    store: BoxStore  # today's listening ("daily_limit")
+    player: Player  # the box's own player: the one that fades out
+    fire: Callable[[str, dict[str, Any]], None]  # the box's events (limit reached)
+
+
 class DailyLimit:
     """One box's listening time today and its limit."""
 
-    def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
+    def __init__(self, hass: HomeAssistant, links: DailyLimitLinks) -> None:
         self._hass = hass
-        self._box = box
+        self._entry = links.entry
+        self._store = links.store
+        self._player = links.player
+        self._fire = links.fire
         self._players: list[Player] = []
         self._since: datetime | None = None  # playing since (counted up to here)
         self._reach_unsub: CALLBACK_TYPE | None = None
-        self._fader = SleepTimer(hass, box.player)
+        self._fader = SleepTimer(hass, links.player)
         self._unsubs: list[Callable[[], None]] = []
         self._listeners = Listeners[[]]()
 
@@ -56,17 +68,17 @@ class DailyLimit:
 
     @property
     def _data(self) -> StoredDailyLimit:
-        data = self._box.store.data.get("daily_limit")
+        data = self._store.data.get("daily_limit")
         today = dt_util.now().date().isoformat()
         if data is None or data["date"] != today:
             data = {"date": today, "seconds": 0.0, "extra_minutes": 0, "reached": False}
-            self._box.store.data["daily_limit"] = data
+            self._store.data["daily_limit"] = data
         return data
 
     @property
     def minutes(self) -> int:
         """Return the limit set in the options (0: none)."""
-        return int(self._box.entry.options.get(CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT))
+        return int(self._entry.options.get(CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT))
 
     @property
     def limit_seconds(self) -> float | None:
@@ -130,7 +142,7 @@ class DailyLimit:
         now = dt_util.utcnow()
         self._data["seconds"] = round(self.listened_seconds(), 1)
         self._since = now
-        self._box.store.schedule_save()
+        self._store.schedule_save()
 
     @callback
     def _on_player(self) -> None:
@@ -157,7 +169,7 @@ class DailyLimit:
         if self._since is not None:
             self._since = dt_util.utcnow()  # the minutes before midnight were yesterday's
         self._data  # noqa: B018 -- rolls the day over
-        self._box.store.schedule_save()
+        self._store.schedule_save()
         self._check()
         self._listeners.notify()
 
@@ -193,7 +205,7 @@ class DailyLimit:
             return
         at = dt_util.utcnow() + timedelta(seconds=left)
         self._reach_unsub = async_track_point_in_utc_time(self._hass, self._on_reach_time, at)
-        self._fade_until(at if self._box.player.state is PlayState.PLAYING else None)
+        self._fade_until(at if self._player.state is PlayState.PLAYING else None)
 
     @callback
     def _fade_until(self, at: datetime | None) -> None:
@@ -203,7 +215,7 @@ class DailyLimit:
         ):
             return  # already planned (the minute's recount must not restart a running fade)
         coro = fader.async_cancel(notify=False) if at is None else fader.async_set_until(at)
-        self._box.entry.async_create_task(self._hass, coro, f"{DOMAIN} daily limit fade")
+        self._entry.async_create_task(self._hass, coro, f"{DOMAIN} daily limit fade")
 
     @callback
     def _cancel_reach(self) -> None:
@@ -220,11 +232,9 @@ class DailyLimit:
     @callback
     def _reach(self) -> None:
         self._data["reached"] = True
-        self._box.store.schedule_save()
-        _LOGGER.info(
-            "%s reached its daily limit of %s minutes", self._box.entry.title, self.minutes
-        )
-        self._box.entry.async_create_task(
+        self._store.schedule_save()
+        _LOGGER.info("%s reached its daily limit of %s minutes", self._entry.title, self.minutes)
+        self._entry.async_create_task(
             self._hass, self._async_fire_reached(), f"{DOMAIN} daily limit reached"
         )
         self._pause_all()
@@ -232,9 +242,9 @@ class DailyLimit:
 
     async def _async_fire_reached(self) -> None:
         message = await async_translate(
-            self._hass, "limit_reached", name=self._box.entry.title, minutes=str(self.minutes)
+            self._hass, "limit_reached", name=self._entry.title, minutes=str(self.minutes)
         )
-        self._box.events.fire(
+        self._fire(
             EVENT_LIMIT_REACHED,
             {
                 "minutes": self.minutes,
@@ -248,7 +258,7 @@ class DailyLimit:
     def _pause_all(self) -> None:
         for player in self._players:
             if player.state is PlayState.PLAYING:
-                self._box.entry.async_create_task(
+                self._entry.async_create_task(
                     self._hass, player.async_pause(), f"{DOMAIN} daily limit pause"
                 )
 
@@ -260,7 +270,7 @@ class DailyLimit:
         limit = self.limit_seconds
         if limit is not None and self.listened_seconds() < limit - _TOLERANCE:
             self._data["reached"] = False
-        self._box.store.schedule_save()
+        self._store.schedule_save()
         self._check()
         self._listeners.notify()
 

@@ -8,16 +8,12 @@ are never limited.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from homeassistant.core import Context
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from ..const import DOMAIN
 from .const import CONF_LOCK, DEFAULT_LOCK
-
-if TYPE_CHECKING:
-    from ..box import MusicBox
 
 # Operations (api/operations.py commands) a locked box still takes from everyone.
 ALLOWED_WHEN_LOCKED = frozenset(
@@ -26,26 +22,28 @@ ALLOWED_WHEN_LOCKED = frozenset(
 )
 
 
-def locked(box: MusicBox) -> bool:
-    """Return True when the box's lock option is on."""
-    return bool(box.entry.options.get(CONF_LOCK, DEFAULT_LOCK))
+def locked(entry: ConfigEntry) -> bool:
+    """Return True when the box's lock option is on (the box's config entry)."""
+    return bool(entry.options.get(CONF_LOCK, DEFAULT_LOCK))
 
 
-def check_lock(box: MusicBox, command: str, admin: bool) -> None:
+def check_lock(entry: ConfigEntry, command: str, admin: bool) -> None:
     """Raise the translated box_locked error for a command a locked box refuses this caller."""
-    if admin or command in ALLOWED_WHEN_LOCKED or not locked(box):
+    if admin or command in ALLOWED_WHEN_LOCKED or not locked(entry):
         return
     raise HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="box_locked",
-        translation_placeholders={"name": box.entry.title},
+        translation_placeholders={"name": entry.title},
     )
 
 
-async def async_check_lock(box: MusicBox, context: Context | None, command: str) -> None:
+async def async_check_lock(
+    hass: HomeAssistant, entry: ConfigEntry, context: Context | None, command: str
+) -> None:
     """Check the lock for a call with a Home Assistant context (the media player's actions)."""
-    if not locked(box) or command in ALLOWED_WHEN_LOCKED:
+    if not locked(entry) or command in ALLOWED_WHEN_LOCKED:
         return
     user_id = context.user_id if context is not None else None
-    user = await box.hass.auth.async_get_user(user_id) if user_id else None
-    check_lock(box, command, user_id is None or (user is not None and user.is_admin))
+    user = await hass.auth.async_get_user(user_id) if user_id else None
+    check_lock(entry, command, user_id is None or (user is not None and user.is_admin))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .const import CONF_REFUSAL_SOUND
+from .const import CONF_REFUSAL_SOUND, READER_BOX, READER_NONE
 from .lock import locked
 from .room_bedtime import ROOM_END, ROOM_START
 
 if TYPE_CHECKING:
-    from ..api.operations import Call
-    from ..box import MusicBox
+    from ..api.operation import Call
 
 
 async def grant_extra_minutes(call: Call) -> dict[str, Any]:
@@ -26,11 +25,12 @@ async def set_bedtime_playlist(call: Call) -> dict[str, Any]:
     return {"bedtime_playlists": playlists.playlists()}
 
 
-def children_settings(box: MusicBox) -> dict[str, Any]:
+def children_settings(call: Call) -> dict[str, Any]:
     """Return the children's settings and state of the box (the panel's Children view)."""
+    box = call.box
     return {
         "refusal_sound": box.guard.refusal_sound,
-        "locked": locked(box),
+        "locked": locked(box.entry),
         "daily_limit": box.daily_limit.as_dict(),
         "bedtime": box.bedtime.diagnostics(),
         "bedtime_playlists": box.bedtime_playlists.playlists(),
@@ -42,7 +42,7 @@ def children_settings(box: MusicBox) -> dict[str, Any]:
 
 async def get_children(call: Call) -> dict[str, Any]:
     """Return the children's settings and state."""
-    return children_settings(call.box)
+    return children_settings(call)
 
 
 async def set_room_bedtime(call: Call) -> dict[str, Any]:
@@ -63,7 +63,7 @@ async def set_refusal_sound(call: Call) -> dict[str, Any]:
     entry = call.box.entry
     options = {**entry.options, CONF_REFUSAL_SOUND: call.data[CONF_REFUSAL_SOUND]}
     call.box.hass.config_entries.async_update_entry(entry, options=options)
-    return children_settings(call.box)
+    return children_settings(call)
 
 
 async def children_status(call: Call) -> dict[str, Any]:
@@ -74,3 +74,21 @@ async def children_status(call: Call) -> dict[str, Any]:
         "bedtime": box.bedtime.active,
         "bedtime_playlists": box.bedtime_playlists.playlists(),
     }
+
+
+async def list_readers(call: Call) -> dict[str, Any]:
+    """Return the readers heard (device names, assignments) and the rooms to assign them to."""
+    box = call.box
+    rooms = [
+        {"room_id": room_id, "name": box.entry.subentries[room_id].title} for room_id in box.rooms
+    ]
+    return {"readers": box.readers.listing(), "rooms": rooms}
+
+
+async def assign_reader(call: Call) -> dict[str, Any]:
+    """Assign a reader to this box, one of its rooms or nothing (as the options flow does)."""
+    assignment = call.data["assignment"]
+    if assignment not in (READER_BOX, READER_NONE):
+        call.box.room(assignment)  # the translated room_not_found
+    call.box.readers.assign(call.data["device_id"], assignment)
+    return await list_readers(call)

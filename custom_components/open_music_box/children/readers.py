@@ -8,20 +8,19 @@ old behaviour (every box hears it); a reader assigned to another box is not hear
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import homeassistant.util.dt as dt_util
 
 from ..const import DOMAIN
-from ..storage import StoredReader
-from .const import CONF_READERS, READER_BOX
-
-if TYPE_CHECKING:
-    from ..box import MusicBox
+from ..storage import BoxStore, StoredReader
+from .const import CONF_READERS, READER_BOX, READER_NONE
 
 # The most readers a box remembers: the oldest seen is forgotten first.
 MAX_READERS = 10
@@ -44,13 +43,18 @@ def assignments(options: Any) -> dict[str, str]:
 class Readers:
     """The readers one box has heard, and which of them it listens to."""
 
-    def __init__(self, hass: HomeAssistant, box: MusicBox) -> None:
+    def __init__(
+        self, hass: HomeAssistant, store: BoxStore, entry: ConfigEntry, rooms: Container[str]
+    ) -> None:
+        """Take the box's store and entry, and its rooms (by id; filled in place at setup)."""
         self._hass = hass
-        self._box = box
+        self._store = store
+        self._entry = entry
+        self._rooms = rooms
 
     @property
     def _seen(self) -> dict[str, StoredReader]:
-        return self._box.store.data.setdefault("readers", {})
+        return self._store.data.setdefault("readers", {})
 
     @callback
     def saw(self, device_id: str | None) -> None:
@@ -62,7 +66,7 @@ class Readers:
         seen[device_id] = {"last_seen": dt_util.utcnow().timestamp()}
         while len(seen) > MAX_READERS:
             del seen[next(iter(seen))]
-        self._box.store.schedule_save()
+        self._store.schedule_save()
 
     def seen(self) -> list[tuple[str, str]]:
         """Return (device id, name) of the readers heard so far, newest first."""
@@ -78,24 +82,61 @@ class Readers:
         """Return whether this box takes scans of the reader, and into which of its rooms."""
         if device_id is None:
             return Hearing(True)  # an automation's scan without a reader: every box
-        mine = assignments(self._box.entry.options).get(device_id)
+        mine = assignments(self._entry.options).get(device_id)
         if mine == READER_BOX:
             return Hearing(True)
         if mine is not None:
             # A room that was removed since: the box itself takes the reader.
-            return Hearing(True, mine if mine in self._box.rooms else None)
+            return Hearing(True, mine if mine in self._rooms else None)
         for entry in self._hass.config_entries.async_entries(DOMAIN):
             if (
-                entry.entry_id != self._box.entry.entry_id
+                entry.entry_id != self._entry.entry_id
                 and entry.state is ConfigEntryState.LOADED
                 and device_id in assignments(entry.options)
             ):
                 return Hearing(False)  # another child's reader
         return Hearing(True)
 
+    def listing(self) -> list[dict[str, str]]:
+        """Return the readers heard, newest first, each with its assignment (the panel).
+
+        The assignment is READER_BOX, a room's id or READER_NONE; a removed room's reader is
+        the box's, as `hearing` takes it.
+        """
+        mine = assignments(self._entry.options)
+        out = []
+        for device_id, name in self.seen():
+            assignment = mine.get(device_id, READER_NONE)
+            if assignment not in (READER_BOX, READER_NONE) and assignment not in self._rooms:
+                assignment = READER_BOX
+            out.append({"device_id": device_id, "name": name, "assignment": assignment})
+        return out
+
+    @callback
+    def assign(self, device_id: str, assignment: str) -> None:
+        """Assign a reader heard here to the box, one of its rooms or nothing (in the options).
+
+        Stored as the options flow stores it; the caller checked that a room id is a room's.
+        """
+        if device_id not in self._seen:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="reader_not_found",
+                translation_placeholders={"device_id": device_id[:64]},
+            )
+        assigned = assignments(self._entry.options)
+        if assignment == READER_NONE:
+            assigned.pop(device_id, None)
+        else:
+            assigned[device_id] = assignment
+        options = {**self._entry.options, CONF_READERS: assigned}
+        if not assigned:
+            del options[CONF_READERS]
+        self._hass.config_entries.async_update_entry(self._entry, options=options)
+
     def diagnostics(self) -> dict[str, Any]:
         """Return how many readers were seen and how many are assigned to this box."""
         return {
             "seen": len(self._seen),
-            "assigned": len(assignments(self._box.entry.options)),
+            "assigned": len(assignments(self._entry.options)),
         }

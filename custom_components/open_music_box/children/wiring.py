@@ -1,8 +1,16 @@
-"""Wiring of the children's parts into a box: each part gets only what it works with."""
+"""Wiring of the children's parts into a box: each part gets only what it works with.
+
+The box is seen through `WiredBox`, the few of its parts the wiring hands on (box.py is not
+imported: the box builds its children's parts, they do not reach back into it).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Coroutine
+from typing import Any, Protocol, cast
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 
 from ..const import (
     CONF_AUDIO_DEVICE,
@@ -11,19 +19,47 @@ from ..const import (
     CONF_TARGET_ENTITY,
     OUTPUT_MPV,
 )
+from ..events import EventLog
 from ..playback.player import Player, PlayState
-from ..storage import StoredBedtime, StoredRoomBedtime
+from ..storage import BoxStore, StoredBedtime, StoredRoomBedtime
+from ..sync.room import Room
 from .bedtime import Bedtime, BedtimeLinks
-from .chime import ChimeTarget
+from .bedtime_playlists import BedtimePlaylists
+from .chime import Chime, ChimeTarget
+from .daily_limit import DailyLimit, DailyLimitLinks
 from .guard import GuardLinks
 from .room_bedtime import RoomBedtime
 from .sleep_timer import SleepTimer
 
-if TYPE_CHECKING:
-    from ..box import MusicBox
+
+class WiredBox(Protocol):
+    """The parts of a box (the MusicBox) that the wiring hands to the children's parts."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry
+    store: BoxStore
+    player: Player
+    sleep_timer: SleepTimer
+    events: EventLog
+    rooms: dict[str, Room]
+    bedtime_playlists: BedtimePlaylists
+    daily_limit: DailyLimit
+    bedtime: Bedtime
+    room_bedtimes: dict[str, RoomBedtime]
+    chime: Chime
+
+    def async_apply_volume_limits(self) -> Coroutine[Any, Any, None]:
+        """Apply the maximum and the floor to the box and its rooms."""
 
 
-def box_bedtime(box: MusicBox) -> Bedtime:
+def daily_limit_links(box: WiredBox) -> DailyLimitLinks:
+    """Return what the daily limit of the box works with."""
+    return DailyLimitLinks(
+        entry=box.entry, store=box.store, player=box.player, fire=box.events.fire
+    )
+
+
+def box_bedtime(box: WiredBox) -> Bedtime:
     """Return the box's bedtime (its state stored under "bedtime")."""
     store = box.store
 
@@ -47,7 +83,7 @@ def box_bedtime(box: MusicBox) -> Bedtime:
     )
 
 
-def room_bedtimes(box: MusicBox) -> dict[str, RoomBedtime]:
+def room_bedtimes(box: WiredBox) -> dict[str, RoomBedtime]:
     """Return a bedtime for each room (the stored ones of removed rooms are dropped)."""
     store = box.store
     stored = store.data.setdefault("room_bedtimes", {})
@@ -77,7 +113,7 @@ def room_bedtimes(box: MusicBox) -> dict[str, RoomBedtime]:
     }
 
 
-def chime_target(box: MusicBox, room_id: str | None) -> ChimeTarget:
+def chime_target(box: WiredBox, room_id: str | None) -> ChimeTarget:
     """Return where a refusal chimes (the box's output or the room's local devices), how loud."""
     room = box.rooms.get(room_id) if room_id is not None else None
     entity_id: str | None = None
@@ -96,7 +132,7 @@ def chime_target(box: MusicBox, room_id: str | None) -> ChimeTarget:
     return ChimeTarget(devices, 0.0 if player.muted else player.volume, entity_id)
 
 
-def guard_links(box: MusicBox) -> GuardLinks:
+def guard_links(box: WiredBox) -> GuardLinks:
     """Return what the guard of the box works with."""
     return GuardLinks(
         entry=box.entry,

@@ -19,6 +19,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
+from ..sendspin.artwork import ArtworkPublisher
 from ..sendspin.metadata import publish_track
 from ..sendspin.stream import LATE_LEAD_SECONDS, apply_volume, async_feed, async_open_decoder
 from .member import Member, MemberNotReady
@@ -62,6 +63,7 @@ class SendspinMember(Member):
         self._fed = False  # the stream got audio since it was (re)started
         self.chunks = 0  # audio chunks committed (diagnostics)
         self._volume: tuple[float, bool] | None = None  # the room's last ask, applied on connect
+        self._artwork = ArtworkPublisher(hass, entry, self.name)
 
     @property
     def rtt(self) -> float:
@@ -88,6 +90,7 @@ class SendspinMember(Member):
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
+        self._artwork.forget()
         await self._async_end_stream()
 
     @callback
@@ -97,11 +100,14 @@ class SendspinMember(Member):
         if connected:
             if self._volume is not None:
                 self._apply_volume(*self._volume)
+            if (client := self._client()) is not None and self._track is not None:
+                self._artwork.show(client, self._track)
             self._rejoin(self)  # the room prepares it at its position and starts it late
         else:
             if self._feed is not None:
                 self._feed.cancel()  # a vanished player never holds anything
             self._feed, self._stream = None, None
+            self._artwork.forget()
             if self._leave is not None:
                 self._leave(self)
                 return
@@ -146,6 +152,7 @@ class SendspinMember(Member):
             self.seeks += 1
         position = timeline.position_at(start) - self.offset  # the room's, for the screen
         publish_track(client, self._track, position, int(start * 1_000_000), playing=True)
+        self._artwork.show(client, self._track, int(start * 1_000_000))
         self._feed = self._entry.async_create_background_task(
             self._hass,
             self._async_feed(stream, self._track, timeline.position_at(start), start),

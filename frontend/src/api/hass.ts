@@ -24,6 +24,8 @@ export interface HomeAssistant {
   callService(domain: string, service: string, data?: Record<string, unknown>, target?: Record<string, unknown>): Promise<unknown>;
   callApi<T>(method: "GET" | "POST" | "DELETE", path: string, body?: Record<string, unknown>): Promise<T>;
   loadBackendTranslation?(category: string, integration?: string): Promise<Localize>;
+  /** fetch() with the user's access token (Home Assistant's HTTP API, e.g. its media upload). */
+  fetchWithAuth(path: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface WsError {

@@ -1,13 +1,13 @@
 // Children: volumes (maximum, at start, minimum), the sleep timer, the daily listening limit
 // (listened today, extra minutes), bedtime (now, by the clock, its rules and playlists), the lock
-// and the tag readers. Options go through the options flow; the rest through the box's commands
-// and its own entities (bedtime switch, listened-today sensor: live in `hass.states`).
+// and the tag readers. Options go through the options flow; the rest (tag readers included) through
+// the box's commands and its own entities (bedtime switch, listened-today sensor: in `hass.states`).
 import { LitElement, css, html, nothing } from "lit";
 import { property, state } from "lit/decorators.js";
 import { element } from "../shared/element";
 import type { EntityRegistryEntry } from "../api/covers";
 import { attempt, type PanelContext } from "./context";
-import { readOptions, readReaders, writeOptions, type Reader } from "./options";
+import { readOptions, writeOptions } from "./options";
 import { panelStyles } from "./styles";
 
 const DEFAULT_VOLUME = "default_volume";
@@ -29,6 +29,18 @@ interface ChildrenStatus {
   bedtime_playlists: string[];
 }
 
+/** A tag reader the box has heard, and where it plays: "box", a room's id or "none". */
+interface Reader {
+  device_id: string;
+  name: string;
+  assignment: string;
+}
+
+interface Readers {
+  readers: Reader[];
+  rooms: { room_id: string; name: string }[];
+}
+
 interface RegistryEntry extends EntityRegistryEntry {
   unique_id?: string;
 }
@@ -38,7 +50,7 @@ export class OmbChildren extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @state() private options: Record<string, unknown> | null = null;
   @state() private status: ChildrenStatus | null = null;
-  @state() private readers: Reader[] | null = null;
+  @state() private readers: Readers | null = null;
   @state() private bedtimeSwitch: string | null = null;
   @state() private error = "";
   @state() private saved = "";
@@ -63,7 +75,7 @@ export class OmbChildren extends LitElement {
       const all = await this.ctx.hass.callWS<RegistryEntry[]>({ type: "config/entity_registry/list" });
       const suffix = `${this.ctx.api.entryId}_bedtime`;
       this.bedtimeSwitch = all.find((e) => e.entity_id.startsWith("switch.") && e.unique_id === suffix)?.entity_id ?? null;
-      this.readers = await readReaders(this.ctx.hass, this.ctx.api.entryId);
+      this.readers = await this.ctx.api.call<Readers>("children/readers");
     }).then((error) => (this.error = error));
   }
 
@@ -87,17 +99,20 @@ export class OmbChildren extends LitElement {
   }
 
   /** Save some options; shown only once the box took them. */
-  private async save(patch: Record<string, unknown>, assign: Record<string, string> = {}): Promise<void> {
+  private async save(patch: Record<string, unknown>): Promise<void> {
     let message = "";
-    const seen: Reader[] = [];
     const error = await attempt(this.ctx, async () => {
-      message = await writeOptions(this.ctx.hass, this.ctx.api.entryId, patch, assign, seen);
+      message = await writeOptions(this.ctx.hass, this.ctx.api.entryId, patch);
     });
-    if (!error && !message) {
-      this.options = { ...this.options, ...patch };
-      this.readers = seen;
-    }
+    if (!error && !message) this.options = { ...this.options, ...patch };
     await this.done(error || message);
+  }
+
+  private async assign(deviceId: string, assignment: string): Promise<void> {
+    const error = await attempt(this.ctx, async () => {
+      this.readers = await this.ctx.api.call<Readers>("children/assign_reader", { device_id: deviceId, assignment });
+    });
+    await this.done(error);
   }
 
   private async timer(minutes: number): Promise<void> {
@@ -224,10 +239,13 @@ export class OmbChildren extends LitElement {
     </div>`;
   }
 
-  private readerChoice(value: string, label: string): string {
-    if (value === "none") return this.ctx.t("children.reader_none");
-    if (value === "box") return this.ctx.t("children.reader_box");
-    return label;
+  private readerChoices(): { value: string; label: string }[] {
+    const { t } = this.ctx;
+    return [
+      { value: "none", label: t("children.reader_none") },
+      { value: "box", label: t("children.reader_box") },
+      ...(this.readers?.rooms ?? []).map((room) => ({ value: room.room_id, label: room.name })),
+    ];
   }
 
   private renderLockAndReaders() {
@@ -239,13 +257,13 @@ export class OmbChildren extends LitElement {
       <h2 style="margin-top:16px">${t("children.readers")}</h2>
       ${this.readers === null
         ? nothing
-        : this.readers.length === 0
+        : this.readers.readers.length === 0
           ? html`<p class="muted">${t("children.no_readers")}</p>`
-          : html`<ul class="list">${this.readers.map(
+          : html`<ul class="list">${this.readers.readers.map(
               (r) => html`<li><span class="grow">${r.name}</span>
                 <select aria-label=${t("children.reader_of", { name: r.name })}
-                  @change=${(e: Event) => this.save({}, { [r.name]: (e.target as HTMLSelectElement).value })}>
-                  ${r.choices.map((c) => html`<option value=${c.value} ?selected=${c.value === r.assign}>${this.readerChoice(c.value, c.label)}</option>`)}
+                  @change=${(e: Event) => this.assign(r.device_id, (e.target as HTMLSelectElement).value)}>
+                  ${this.readerChoices().map((c) => html`<option value=${c.value} ?selected=${c.value === r.assignment}>${c.label}</option>`)}
                 </select></li>`,
             )}</ul>`}
     </div>`;

@@ -1,12 +1,20 @@
-// One playlist: its tracks with durations; rename, delete, and reorder by drag and drop.
-import { LitElement, html, nothing, type PropertyValues } from "lit";
+// One playlist: its tracks with durations (a virtualized list); rename, delete, album or
+// audiobook mode; reorder by drag and drop; add tracks from the library, remove one, move one to
+// another playlist; upload files into it.
+import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { property, state } from "lit/decorators.js";
+import { live } from "lit/directives/live.js";
 import { element } from "../shared/element";
-import type { PlaylistDetail } from "../api/types";
+import type { PlaylistDetail, Track } from "../api/types";
 import { formatDuration, moved } from "../shared/format";
 import { icon, mdiDrag } from "../shared/icons";
 import { attempt, type PanelContext } from "./context";
+import { uploadToPlaylist } from "./playlist-upload";
 import { panelStyles } from "./styles";
+import "./track-picker";
+import "./virtual-list";
+
+const ROW_HEIGHT = 48;
 
 @element("omb-playlist")
 export class OmbPlaylist extends LitElement {
@@ -14,12 +22,26 @@ export class OmbPlaylist extends LitElement {
   @property() playlistId = "";
   @state() private detail: PlaylistDetail | null = null;
   @state() private renaming = false;
+  @state() private picking = false;
+  @state() private moving: { index: number; trackId: string; title: string } | null = null;
+  @state() private pendingMode: "album" | "audiobook" | null = null;
   @state() private error = "";
+  @state() private status = "";
   @state() private dragFrom = -1;
   @state() private dragOver = -1;
+  private byId = new Map<string, Track>();
   private loadedKey = "";
 
-  static styles = panelStyles;
+  static styles = [
+    panelStyles,
+    css`
+      label.button { font: inherit; cursor: pointer; padding: 8px 14px; border-radius: 8px; position: relative;
+        border: 1px solid var(--divider-color, #ccc); background: var(--secondary-background-color, #f2f2f2); }
+      label.button:focus-within { outline: 2px solid var(--primary-color, #03a9f4); }
+      label.button input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+      select { font: inherit; padding: 6px; border-radius: 8px; }
+    `,
+  ];
 
   protected willUpdate(_changed: PropertyValues): void {
     const summary = this.ctx.live.playlists.find((playlist) => playlist.id === this.playlistId);
@@ -33,7 +55,9 @@ export class OmbPlaylist extends LitElement {
 
   private async load(): Promise<void> {
     this.error = await attempt(this.ctx, async () => {
-      this.detail = await this.ctx.api.call<PlaylistDetail>("playlists/get", { playlist_id: this.playlistId });
+      const detail = await this.ctx.api.call<PlaylistDetail>("playlists/get", { playlist_id: this.playlistId });
+      this.byId = new Map(detail.tracks.map((track) => [track.track_id, track]));
+      this.detail = detail;
     });
   }
 
@@ -49,6 +73,19 @@ export class OmbPlaylist extends LitElement {
     if (!confirm(this.ctx.t("library.delete_confirm", { name }))) return;
     this.error = await attempt(this.ctx, () => this.ctx.api.call("playlists/delete", { playlist_id: this.playlistId }));
     if (!this.error) this.close();
+  }
+
+  private async setMode(event: Event): Promise<void> {
+    const mode = (event.target as HTMLInputElement).checked ? "audiobook" : "album";
+    // Shown as asked while the box answers; then as the box says (its `playlists` event).
+    this.pendingMode = mode;
+    this.error = await attempt(this.ctx, () => this.ctx.api.call("playlists/set_mode", { playlist_id: this.playlistId, mode }));
+    this.pendingMode = null;
+  }
+
+  private get mode(): string {
+    const summary = this.ctx.live.playlists.find((playlist) => playlist.id === this.playlistId);
+    return this.pendingMode ?? summary?.mode ?? this.detail?.mode ?? "album";
   }
 
   private close(): void {
@@ -68,33 +105,101 @@ export class OmbPlaylist extends LitElement {
     this.error = await attempt(this.ctx, () => this.ctx.api.call("playlists/reorder", { playlist_id: this.playlistId, track_ids }));
   }
 
-  private renderTracks(detail: PlaylistDetail) {
-    const byId = new Map(detail.tracks.map((track) => [track.track_id, track]));
-    const editable = !detail.read_only;
-    if (detail.track_ids.length === 0) return html`<p class="muted">${this.ctx.t("library.empty")}</p>`;
-    return html`<ul class="list">
-      ${detail.track_ids.map((id, index) => {
-        const track = byId.get(id);
-        return html`<li draggable=${editable ? "true" : "false"}
-          class="${index === this.dragFrom ? "dragging" : ""} ${index === this.dragOver ? "over" : ""}"
-          @dragstart=${(e: DragEvent) => { this.dragFrom = index; e.dataTransfer?.setData("text/plain", String(index)); }}
-          @dragover=${(e: DragEvent) => { if (editable) { e.preventDefault(); this.dragOver = index; } }}
-          @dragend=${() => (this.dragFrom = this.dragOver = -1)}
-          @drop=${(e: DragEvent) => { e.preventDefault(); void this.drop(index); }}>
-          ${editable ? html`<span class="handle">${icon(mdiDrag)}</span>` : nothing}
-          <span class="grow">${track?.title ?? id}${track?.artist ? html` <span class="muted">· ${track.artist}</span>` : nothing}</span>
-          <span class="muted">${formatDuration(track?.duration_ms)}</span>
-          ${editable ? this.renderMoves(index, track?.title ?? id, detail.track_ids.length) : nothing}</li>`;
-      })}
-    </ul>`;
+  private async removeTrack(trackId: string): Promise<void> {
+    this.error = await attempt(this.ctx, () =>
+      this.ctx.api.call("playlists/remove_tracks", { playlist_id: this.playlistId, track_ids: [trackId] }),
+    );
   }
 
-  private renderMoves(index: number, title: string, count: number) {
+  private async moveTo(event: Event): Promise<void> {
+    event.preventDefault();
+    const target = this.renderRoot.querySelector<HTMLSelectElement>("#move-target")?.value ?? "";
+    const moving = this.moving;
+    if (!moving || !target) return;
+    this.error = await attempt(this.ctx, () =>
+      this.ctx.api.call("playlists/move_track", {
+        source_playlist_id: this.playlistId,
+        target_playlist_id: target,
+        track_id: moving.trackId,
+      }),
+    );
+    if (!this.error) this.moving = null;
+  }
+
+  private async upload(event: Event): Promise<void> {
+    const input = event.target as HTMLInputElement;
+    const files = [...(input.files ?? [])];
+    input.value = "";
+    if (!this.detail || files.length === 0) return;
+    const detail = this.detail;
     const t = this.ctx.t;
-    return html`<button class="move" aria-label=${t("library.move_up", { title })} ?disabled=${index === 0}
-        @click=${() => this.move(index, index - 1)}>↑</button>
-      <button class="move" aria-label=${t("library.move_down", { title })} ?disabled=${index === count - 1}
-        @click=${() => this.move(index, index + 1)}>↓</button>`;
+    this.status = "";
+    let errors: string[] = [];
+    this.error = await attempt(this.ctx, async () => {
+      const outcome = await uploadToPlaylist(this.ctx, detail, files, (done, total) => {
+        this.status = done < total ? t("library.uploading", { done: done + 1, total }) : "";
+      });
+      errors = outcome.errors;
+      this.status = outcome.done;
+    });
+    if (!this.error) this.error = errors.join(" ");
+  }
+
+  private renderRow(detail: PlaylistDetail, index: number) {
+    const id = detail.track_ids[index];
+    const track = this.byId.get(id);
+    const title = track?.title ?? id;
+    const editable = !detail.read_only;
+    const count = detail.track_ids.length;
+    const t = this.ctx.t;
+    return html`<li draggable=${editable ? "true" : "false"} data-index=${index}
+      class="${index === this.dragFrom ? "dragging" : ""} ${index === this.dragOver ? "over" : ""}"
+      @dragstart=${(e: DragEvent) => { this.dragFrom = index; e.dataTransfer?.setData("text/plain", String(index)); }}
+      @dragover=${(e: DragEvent) => { if (editable) { e.preventDefault(); this.dragOver = index; } }}
+      @dragend=${() => (this.dragFrom = this.dragOver = -1)}
+      @drop=${(e: DragEvent) => { e.preventDefault(); void this.drop(index); }}>
+      ${editable ? html`<span class="handle">${icon(mdiDrag)}</span>` : nothing}
+      <span class="grow">${title}${track?.artist ? html` <span class="muted">· ${track.artist}</span>` : nothing}</span>
+      <span class="muted">${formatDuration(track?.duration_ms)}</span>
+      ${editable
+        ? html`<button class="move" aria-label=${t("library.move_up", { title })} ?disabled=${index === 0}
+              @click=${() => this.move(index, index - 1)}>↑</button>
+            <button class="move" aria-label=${t("library.move_down", { title })} ?disabled=${index === count - 1}
+              @click=${() => this.move(index, index + 1)}>↓</button>
+            <button class="move" aria-label=${t("library.move", { title })}
+              @click=${() => (this.moving = { index, trackId: id, title })}>⇄</button>
+            <button class="move danger" aria-label=${t("library.remove", { title })} @click=${() => this.removeTrack(id)}>✕</button>`
+        : nothing}</li>`;
+  }
+
+  private renderMoving() {
+    const moving = this.moving;
+    if (!moving) return nothing;
+    const t = this.ctx.t;
+    const targets = this.ctx.live.playlists.filter((playlist) => !playlist.read_only && playlist.id !== this.playlistId);
+    return html`<form class="row card" @submit=${this.moveTo}>
+      <label for="move-target">${t("library.move_to", { title: moving.title })}</label>
+      ${targets.length
+        ? html`<select id="move-target">${targets.map((p) => html`<option value=${p.id}>${p.name}</option>`)}</select>
+            <button class="primary" type="submit">${t("library.move_confirm")}</button>`
+        : html`<span class="muted">${t("library.no_target")}</span>`}
+      <button type="button" @click=${() => (this.moving = null)}>${t("library.cancel")}</button>
+    </form>`;
+  }
+
+  private renderActions(detail: PlaylistDetail) {
+    const t = this.ctx.t;
+    const uploadable = detail.kind === "folder" || detail.kind === "user";
+    return html`<div class="row">
+      <label class="row"><input id="audiobook" type="checkbox" .checked=${live(this.mode === "audiobook")}
+        @change=${this.setMode} />${t("library.audiobook")}</label>
+      <span style="flex:1"></span>
+      ${detail.read_only ? nothing : html`<button @click=${() => (this.picking = !this.picking)}>+ ${t("library.add_tracks")}</button>`}
+      ${uploadable
+        ? html`<label class="button"><input id="upload" type="file" multiple accept="audio/*,.m4b,.mka,.opus,.wma"
+            @change=${this.upload} />${t("library.upload")}</label>`
+        : nothing}
+    </div>`;
   }
 
   render() {
@@ -116,8 +221,17 @@ export class OmbPlaylist extends LitElement {
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
       ${detail
         ? html`<h2>${detail.name}</h2>
+            ${this.renderActions(detail)}
+            ${this.status ? html`<div class="ok" role="status">${this.status}</div>` : nothing}
             <p class="muted">${detail.read_only ? t("library.read_only") : t("library.drag_hint")}</p>
-            ${this.renderTracks(detail)}`
+            ${this.picking && !detail.read_only
+              ? html`<omb-track-picker .ctx=${this.ctx} .playlistId=${this.playlistId} @close=${() => (this.picking = false)}></omb-track-picker>`
+              : nothing}
+            ${this.renderMoving()}
+            ${detail.track_ids.length === 0
+              ? html`<p class="muted">${t("library.empty")}</p>`
+              : html`<omb-virtual-list class="tracks" .count=${detail.track_ids.length} .rowHeight=${ROW_HEIGHT} list-label=${detail.name}
+                  .renderRow=${(index: number) => this.renderRow(detail, index)}></omb-virtual-list>`}`
         : nothing}
     </div>`;
   }

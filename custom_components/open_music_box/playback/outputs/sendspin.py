@@ -22,6 +22,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from ...models import Track
+from ...sendspin.artwork import ArtworkPublisher
 from ...sendspin.metadata import publish_track
 from ...sendspin.stream import LATE_LEAD_SECONDS, apply_volume, async_feed, async_open_decoder
 from ...sync.timeline import server_time
@@ -54,6 +55,7 @@ class SendspinOutput:
         self._feed: asyncio.Task[None] | None = None
         self._timers: list[CALLBACK_TYPE] = []
         self._volume: tuple[float, bool] = (0.5, False)
+        self._artwork = ArtworkPublisher(hass, entry, "output")
         self.chunks = 0  # diagnostics
 
     # Life cycle -----------------------------------------------------------------
@@ -75,6 +77,7 @@ class SendspinOutput:
             self._unlisten()
             self._unlisten = None
         self.client_id = client_id
+        self._artwork.forget()
         if client_id is not None:
             self._unlisten = self._hub.listen(client_id, self._on_connection)
         self._on_connection(self._client() is not None)
@@ -87,6 +90,7 @@ class SendspinOutput:
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
+        self._artwork.forget()
         await self._async_end_stream()
 
     def _client(self) -> SendspinClient | None:
@@ -106,10 +110,13 @@ class SendspinOutput:
         if connected:
             if (client := self._client()) is not None:
                 apply_volume(client, *self._volume)
+                if self._current is not None:
+                    self._artwork.show(client, self._current)
             if self._playing and self._current is not None:
                 # Back: the track goes on from where the output's timeline is now.
                 self._start(self._current, self.position_now())
         else:
+            self._artwork.forget()
             self._cancel()  # a vanished player holds nothing; the timeline goes on
 
     # Timeline -----------------------------------------------------------------
@@ -161,6 +168,7 @@ class SendspinOutput:
             return  # the timeline runs; the audio starts when the player is back
         stream = client.group.start_stream()  # a restart drops what the player buffered
         publish_track(client, track, position, int(start * 1_000_000), playing=True)
+        self._artwork.show(client, track, int(start * 1_000_000))
         self._later(start, self._restarted)
         self._feed = self._entry.async_create_background_task(
             self._hass, self._async_run(stream, track, position, start), "sendspin output"
@@ -220,6 +228,7 @@ class SendspinOutput:
         self._at, self._position = at, 0.0
         if (client := self._client()) is not None and self._current is not None:
             publish_track(client, self._current, 0.0, int(at * 1_000_000), playing=True)
+            self._artwork.show(client, self._current, int(at * 1_000_000))
         self._listener(OutputEvent(OutputEventType.ADVANCED))
 
     @callback
@@ -242,6 +251,7 @@ class SendspinOutput:
             self._playing, self._position = False, position
             if (client := self._client()) is not None:
                 publish_track(client, track, position, None, playing=False)
+                self._artwork.show(client, track)
             return
         self._start(track, position)
 

@@ -1,0 +1,150 @@
+"""Sendspin players with a screen: the track's cover, in the format and size they asked for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiosendspin.models.artwork import ArtworkChannel
+from aiosendspin.models.types import ArtworkSource, PictureFormat
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from PIL import Image
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.open_music_box.const import (
+    CONF_CLIENT_ID,
+    CONF_OFFSET_MS,
+    CONF_OUTPUT,
+    CONF_ROOM_SENDSPIN_PLAYERS,
+    OUTPUT_SENDSPIN,
+)
+
+from .conftest import ENTITY_ID, box_entry
+from .helpers.player import playlist_id
+from .helpers.rooms import ROOM_ENTITY, call, room_subentry, setup_room_entry, until
+from .sendspin_player import SendspinTestPlayer, write_steps
+
+RED = (200, 30, 40)
+SCREEN = ArtworkChannel(source=ArtworkSource.ALBUM, format=PictureFormat.JPEG, width=64, height=48)
+
+
+@pytest.fixture
+def player() -> SendspinTestPlayer:
+    return SendspinTestPlayer(artwork=SCREEN)
+
+
+def write_library(library: Path) -> Path:
+    """Covered: a red cover.png by its track; Broken: a cover.jpg that is not one; Steps: none."""
+    write_steps(library / "Covered" / "01 Covered.wav")
+    Image.new("RGB", (300, 200), RED).save(library / "Covered" / "cover.png")
+    write_steps(library / "Broken" / "01 Broken.wav")
+    (library / "Broken" / "cover.jpg").write_bytes(b"not an image")
+    write_steps(library / "Steps" / "01 Steps.wav")
+    return library
+
+
+async def play(hass: HomeAssistant, entry: MockConfigEntry, playlist: str, entity_id: str) -> None:
+    await call(
+        hass,
+        "play_media",
+        {
+            "media_content_id": f"playlist:{playlist_id(entry, playlist)}",
+            "media_content_type": "music",
+        },
+        entity_id=entity_id,
+    )
+
+
+async def connect(
+    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
+) -> None:
+    client = await hass_client()
+    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
+    await player.connect(url.replace("http://", "ws://"), token)
+
+
+def assert_cover(image: bytes) -> None:
+    """The red cover, letterboxed into the 64x48 JPEG the player asked for."""
+    with Image.open(BytesIO(image)) as shown:
+        assert (shown.format, shown.size) == ("JPEG", (64, 48))
+        pixel = shown.convert("RGB").getpixel((32, 24))
+    assert isinstance(pixel, tuple)
+    assert all(abs(got - want) < 12 for got, want in zip(pixel, RED, strict=True)), pixel
+
+
+async def test_room_member_shows_the_cover(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    tmp_path: Path,
+    player: SendspinTestPlayer,
+) -> None:
+    """A player joining a room that plays a covered track gets the cover; no cover clears it."""
+    subentry = room_subentry(local=[("null", 0.0)])
+    subentry["data"] = {
+        **subentry["data"],
+        CONF_ROOM_SENDSPIN_PLAYERS: [{CONF_CLIENT_ID: player.client_id, CONF_OFFSET_MS: 0.0}],
+    }
+    entry = await setup_room_entry(hass, write_library(tmp_path / "library"), subentry)
+    try:
+        await play(hass, entry, "Covered", ROOM_ENTITY)
+        await connect(hass_client, entry, player, hass_access_token)  # joins while it plays
+        await until(lambda: any(player.images))
+        assert_cover(player.images[-1])
+
+        await play(hass, entry, "Steps", ROOM_ENTITY)
+        await until(lambda: player.images[-1] == b"")
+
+        await play(hass, entry, "Covered", ROOM_ENTITY)
+        await until(lambda: player.images[-1] != b"")
+        assert_cover(player.images[-1])
+    finally:
+        await player.disconnect()
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+async def sendspin_box(
+    hass: HomeAssistant, tmp_path: Path, player: SendspinTestPlayer
+) -> AsyncGenerator[MockConfigEntry]:
+    library = write_library(tmp_path / "library")
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    entry = box_entry(library, {CONF_OUTPUT: OUTPUT_SENDSPIN, CONF_CLIENT_ID: player.client_id})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    await player.disconnect()
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_box_output_shows_the_cover(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_box: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """The box's Sendspin player shows the cover of what the box plays, none without one."""
+    entry = sendspin_box
+    await connect(hass_client, entry, player, hass_access_token)
+    await until(lambda: hass.states.get(ENTITY_ID).state != "unavailable")  # type: ignore[union-attr]
+
+    await play(hass, entry, "Covered", ENTITY_ID)
+    await until(lambda: any(player.images))
+    assert_cover(player.images[-1])
+
+    await play(hass, entry, "Steps", ENTITY_ID)
+    await until(lambda: player.images[-1] == b"")
+
+    await play(hass, entry, "Covered", ENTITY_ID)
+    await until(lambda: player.images[-1] != b"")
+    assert_cover(player.images[-1])
+    await play(hass, entry, "Broken", ENTITY_ID)  # a cover that does not decode: none shown
+    await until(lambda: player.images[-1] == b"")
+    assert hass.states.get(ENTITY_ID).attributes["media_title"] == "01 Broken"  # type: ignore[union-attr]
