@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import re
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, DATA_PANELS
 from homeassistant.config_entries import ConfigEntryState
@@ -47,6 +48,31 @@ async def test_panel_and_card_are_registered(
     assert "customCards" in card
     panel_js = await (await client.get(custom["module_url"])).text()
     assert "open-music-box-panel" in panel_js
+
+
+async def test_card_chunks_are_served_and_cached(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, tmp_path: Path
+) -> None:
+    """The card imports sendspin-js on demand: its chunk is served, with long caching."""
+    assert await async_setup_component(hass, "frontend", {})
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    config_entry = box_entry(build_library(tmp_path / "one"))
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    card_url = next(u for u in hass.data[DATA_EXTRA_MODULE_URL].urls if "card.js" in u)
+    client = await hass_client_no_auth()
+    response = await client.get(card_url)
+    card = await response.text()
+    assert "Cache-Control" not in response.headers  # its URL's digest names the version
+    assert "webCodecsDecoder" not in card  # sendspin-js is not in the first download
+    imported = re.findall(r'import\("\./(chunks/[\w-]+\.js)"\)', card)
+    assert imported
+    base = card_url.split("?")[0].rsplit("/", 1)[0]
+    chunk = await client.get(f"{base}/{imported[0]}")
+    assert chunk.status == 200
+    assert chunk.headers["Cache-Control"].startswith("public, max-age=")
+    assert "webCodecsDecoder" in await chunk.text()
 
 
 async def test_no_frontend_no_panel(hass: HomeAssistant, entry: MockConfigEntry) -> None:

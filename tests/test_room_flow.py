@@ -23,6 +23,7 @@ from custom_components.open_music_box.const import (
     CONF_ROOM_CONTROL_USERS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SATELLITE_OFFSETS,
     MAX_OFFSET_MS,
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_EVERYONE,
@@ -335,6 +336,7 @@ async def test_reconfigure_shows_the_room_and_changes_it(
         control_users=[kid.id],
         local_devices=[{CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO, CONF_OFFSET_MS: 12.0}],
         entity_members=[{CONF_ENTITY_ID: speaker, CONF_OFFSET_MS: -150.0}],
+        satellite_offsets={"sat-kitchen": -20.0},  # set from the panel: not on the form
     )
 
     result = await _reconfigure(hass, entry, room_id)
@@ -379,6 +381,7 @@ async def test_reconfigure_shows_the_room_and_changes_it(
             {CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO, CONF_OFFSET_MS: 12.0},
         ],
         CONF_ROOM_ENTITY_MEMBERS: [{CONF_ENTITY_ID: speaker, CONF_OFFSET_MS: -100.0}],
+        CONF_ROOM_SATELLITE_OFFSETS: {"sat-kitchen": -20.0},
     }
     assert len(_rooms(entry)) == 2
 

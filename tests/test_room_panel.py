@@ -22,6 +22,7 @@ from custom_components.open_music_box.const import (
     CONF_OFFSET_MS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SATELLITE_OFFSETS,
 )
 
 from .helpers.rooms import (  # noqa: F401 (fixtures)
@@ -36,8 +37,10 @@ from .helpers.rooms import (  # noqa: F401 (fixtures)
     until,
 )
 from .helpers.satellites import (  # noqa: F401 (fixtures)
+    Raw,
     SatelliteFactory,
     base_url,
+    raw,
     room_entry,
     satellite_member,
     satellites,
@@ -168,3 +171,29 @@ async def test_satellites_and_local_devices(
     assert "local:auto" in room.coordinator.members
     unknown = {"kind": "sendspin", "member": "no-such-player"}
     await admin.error("rooms/add_member", "room_member_unknown", room_id=ROOM_ID, **unknown)
+
+
+async def test_a_satellites_offset_from_the_panel_wins_when_it_rejoins(
+    hass: HomeAssistant,
+    room_entry: MockConfigEntry,
+    raw: Raw,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The parent's offset is stored by member id and applied when the satellite joins again."""
+    admin = Client(await hass_ws_client(hass), room_entry.entry_id)
+    room = room_of(room_entry)
+    _, joined = await raw.join(member_id="sat-kitchen", name="Kitchen", offset_ms=10)
+    member_id = joined["member_id"]
+    assert room.coordinator.members[member_id].offset == pytest.approx(0.01)
+    await admin.ok("rooms/set_offset", room_id=ROOM_ID, member_id=member_id, offset_ms=-20)
+    assert stored(room_entry)[CONF_ROOM_SATELLITE_OFFSETS] == {member_id: -20.0}
+    # It rejoins with its own offset: the panel's holds.
+    _, again = await raw.join(member_id=member_id, name="Kitchen", offset_ms=10)
+    assert again["rejoined"] is True
+    assert room.coordinator.members[member_id].offset == pytest.approx(-0.02)
+    # Removed for good, it is forgotten: joining again (same id), its own offset counts.
+    await admin.ok("rooms/remove_member", room_id=ROOM_ID, member_id=member_id)
+    assert stored(room_entry)[CONF_ROOM_SATELLITE_OFFSETS] == {}
+    _, back = await raw.join(member_id=member_id, name="Kitchen", offset_ms=10)
+    assert back["rejoined"] is False
+    assert room.coordinator.members[member_id].offset == pytest.approx(0.01)

@@ -162,3 +162,56 @@ async def test_dialed_players_still_need_noise(
     server = room_of(room_entry).parts.sendspin.server
     assert server is not None
     assert server.allow_unencrypted is False
+
+
+async def test_a_listening_browser_is_removed_from_the_panel(
+    hass: HomeAssistant, hass_client: Any, hass_ws_client: Any, room_entry: MockConfigEntry
+) -> None:
+    """rooms/remove_member drops a player that joined for itself; the settings stay as they were."""
+    room = room_of(room_entry)
+    ws = await hass_ws_client(hass)
+    await ws.send_json(
+        {
+            "id": 1,
+            "type": "open_music_box/sendspin/listen_url",
+            "config_entry_id": room_entry.entry_id,
+        }
+    )
+    path = (await ws.receive_json())["result"]["path"]
+    client = await hass_client()
+    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    audio: list[bytes] = []
+    session, player, reader = await _plain_player(url, audio, [])
+    member_id = f"sendspin:{BROWSER_ID}"
+    try:
+        await until(lambda: BROWSER_ID in room.parts.sendspin.players())
+        await ws.send_json(
+            {"id": 2, "type": "open_music_box/sendspin/join", "room_id": ROOM_ID}
+            | {"client_id": BROWSER_ID}
+        )
+        assert (await ws.receive_json())["success"]
+        stored = dict(room.config)
+        await ws.send_json(
+            {
+                "id": 3,
+                "type": "open_music_box/rooms/remove_member",
+                "entry_id": room_entry.entry_id,
+                "room_id": ROOM_ID,
+                "member_id": member_id,
+            }
+        )
+        reply = await ws.receive_json()
+        assert reply["success"], reply
+        assert member_id not in room.coordinator.members
+        assert room.config == stored
+        members = [m["member_id"] for m in hass.states.get(ROOM_ENTITY).attributes["members"]]
+        assert member_id not in members
+        # Still connected, no longer a member: the room's audio does not reach it.
+        await play_steps(hass, room_entry)
+        await asyncio.sleep(0.5)
+        assert member_id not in room.coordinator.members
+        assert audio == []
+    finally:
+        await player.close()
+        await session.close()
+        await reader

@@ -87,6 +87,9 @@ CONF_ROOM_CONTROL_USERS: Final = "control_users"
 CONF_ROOM_LOCAL_DEVICES: Final = "local_devices"
 CONF_ROOM_ENTITY_MEMBERS: Final = "entity_members"
 CONF_ROOM_SENDSPIN_PLAYERS: Final = "sendspin_players"
+# Satellites' offsets set from the panel, by member id: they win over the satellite's own.
+CONF_ROOM_SATELLITE_OFFSETS: Final = "satellite_offsets"
+MAX_SATELLITE_OFFSETS: Final = 64  # the most recent are kept
 CONF_CLIENT_ID: Final = "client_id"
 CONF_OFFSET_MS: Final = "offset_ms"
 CONF_ENTITY_ID: Final = "entity_id"

@@ -2,7 +2,10 @@
 
 Both bundles are built from /frontend (TypeScript + Lit) into ./frontend and committed, so HACS
 installs them as they are. They are registered once per Home Assistant (from async_setup), not
-per box: the panel and the card pick the box themselves.
+per box: the panel and the card pick the box themselves. The card is a module (extra module URL)
+that imports what it needs on demand (sendspin-js for "Listen here") from ./frontend/chunks:
+files named by their content's hash, so browsers may keep them; the bundles' own URLs carry
+their digest instead, and are checked again on each load.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ PANEL_TITLE = "Music Box"
 PANEL_ICON = "mdi:music-box"
 PANEL_FILE = "panel.js"
 CARD_FILE = "card.js"
+CHUNKS = "chunks"
 _REGISTERED = f"{DOMAIN}_frontend_registered"
 
 
@@ -42,7 +46,11 @@ async def async_register_frontend(hass: HomeAssistant) -> None:
     hass.data[_REGISTERED] = True
     versions = await hass.async_add_executor_job(_versions)
     await hass.http.async_register_static_paths(
-        [StaticPathConfig(URL_BASE, str(FRONTEND_DIR), cache_headers=False)]
+        [
+            StaticPathConfig(URL_BASE, str(FRONTEND_DIR), cache_headers=False),
+            # The longer prefix answers first: chunks are cached for a month.
+            StaticPathConfig(f"{URL_BASE}/{CHUNKS}", str(FRONTEND_DIR / CHUNKS)),
+        ]
     )
     await panel_custom.async_register_panel(
         hass,
@@ -54,4 +62,5 @@ async def async_register_frontend(hass: HomeAssistant) -> None:
         require_admin=True,
         config={"domain": DOMAIN},
     )
+    # A module script: its relative imports (the chunks) resolve next to it.
     frontend.add_extra_js_url(hass, f"{URL_BASE}/{CARD_FILE}?v={versions[CARD_FILE]}")

@@ -37,6 +37,7 @@ from .const import (
     CONF_ROOM_CONTROL_USERS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SATELLITE_OFFSETS,
     CONF_ROOM_SENDSPIN_PLAYERS,
     MAX_OFFSET_MS,
     MAX_ROOM_MEMBERS,
@@ -318,6 +319,10 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 for cid in self._sendspin_players
             ]
         if self.source == SOURCE_RECONFIGURE:
+            # Satellites' offsets set from the panel are not on the form: they stay.
+            kept = self._get_reconfigure_subentry().data.get(CONF_ROOM_SATELLITE_OFFSETS)
+            if kept:
+                data[CONF_ROOM_SATELLITE_OFFSETS] = kept
             result = self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), title=self._name, data=data
             )

@@ -2,8 +2,9 @@
 
 Local devices, media players and Sendspin players belong to the room's subentry: adding, removing
 or moving one changes the subentry through HA's config entries (as the room form does, with the
-form's rules), and the room applies it without a reload. Satellites join by themselves: removing
-one drops it, and its offset holds until it joins again with its own.
+form's rules), and the room applies it without a reload. Satellites and Sendspin players that
+joined for themselves (a browser's "Listen here") are not stored: removing one drops it from the
+room. A satellite's offset set here is stored by its member id and wins over its own when it joins.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from ..const import (
     CONF_OFFSET_MS,
     CONF_ROOM_ENTITY_MEMBERS,
     CONF_ROOM_LOCAL_DEVICES,
+    CONF_ROOM_SATELLITE_OFFSETS,
     CONF_ROOM_SENDSPIN_PLAYERS,
     MAX_ROOM_MEMBERS,
+    MAX_SATELLITE_OFFSETS,
 )
 from ..devices import check_entity_member, own_media_players
 from ..playback import mpv_loader
@@ -125,11 +128,28 @@ async def room_add_member(call: Call) -> dict[str, Any]:
     return {"member_id": f"{kind}:{own_id}"}
 
 
+def _satellite_offsets(room: Room, member_id: str, offset_ms: float | None) -> dict[str, Any]:
+    """Return the room's settings with a satellite's stored offset set (None: forgotten)."""
+    offsets = dict(room.config.get(CONF_ROOM_SATELLITE_OFFSETS, {}))
+    offsets.pop(member_id, None)
+    if offset_ms is not None:
+        offsets[member_id] = offset_ms
+        offsets = dict(list(offsets.items())[-MAX_SATELLITE_OFFSETS:])
+    return {**room.config, CONF_ROOM_SATELLITE_OFFSETS: offsets}
+
+
 async def room_remove_member(call: Call) -> None:
-    """Remove a member: from the room's settings, or (a satellite) from the room for good."""
+    """Remove a member: from the room's settings, or (joined for itself) from the room."""
     room, member_id = _room(call), call.data["member_id"]
-    if isinstance(room.coordinator.members.get(member_id), SatelliteMember):
+    member = room.coordinator.members.get(member_id)
+    if isinstance(member, SatelliteMember):
         await room.async_remove_member(member_id)
+        if member_id in room.config.get(CONF_ROOM_SATELLITE_OFFSETS, {}):
+            await room.async_store_config(_satellite_offsets(room, member_id, None))
+        return
+    if isinstance(member, SendspinMember) and member.temporary:
+        await room.coordinator.async_remove(member_id)  # its stream ends; it may join again
+        room.publish_status()
         return
     kind, own_id = _split(room, member_id)
     section, key = SECTIONS[kind]
@@ -138,12 +158,12 @@ async def room_remove_member(call: Call) -> None:
 
 
 async def room_set_offset(call: Call) -> None:
-    """Set a member's latency offset (ms): stored in the room's settings, a satellite's at once."""
+    """Set a member's latency offset (ms), stored in the room's settings (a satellite's by id)."""
     room, member_id, offset = _room(call), call.data["member_id"], float(call.data["offset_ms"])
     member = room.coordinator.members.get(member_id)
     if isinstance(member, SatelliteMember):
         member.offset = offset / 1000  # the corrections move it there
-        room.publish_status()
+        await room.async_store_config(_satellite_offsets(room, member_id, offset))
         return
     if isinstance(member, SendspinMember) and member.temporary:  # joined for itself: not stored
         member.offset = offset / 1000  # used from the room's next start or seek

@@ -7,16 +7,22 @@ full room gives the seat of a disconnected satellite to a newcomer rather than k
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 import uuid
 
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 
-from ..const import DOMAIN, MAX_MEMBERS_PER_USER, MAX_ROOM_MEMBERS
+from ..const import (
+    CONF_ROOM_SATELLITE_OFFSETS,
+    DOMAIN,
+    MAX_MEMBERS_PER_USER,
+    MAX_ROOM_MEMBERS,
+)
 from ..models import Track
 from .coordinator import Coordinator
 from .satellite_member import SatelliteMember, Sender
@@ -43,6 +49,7 @@ class RoomSatellites:
     hass: HomeAssistant
     parts: RoomParts
     name: str
+    config: Mapping[str, Any]
     coordinator: Coordinator
 
     def satellites(self) -> list[SatelliteMember]:
@@ -61,8 +68,10 @@ class RoomSatellites:
     ) -> tuple[SatelliteMember, bool]:
         """Join (or rejoin within REJOIN_SECONDS) a satellite; return it and whether it rejoined.
 
-        A new member needs a seat: see _async_free_seat.
+        A new member needs a seat: see _async_free_seat. An offset set from the panel for
+        this member id wins over the satellite's own.
         """
+        offset_ms = self.config.get(CONF_ROOM_SATELLITE_OFFSETS, {}).get(member_id, offset_ms)
         member = self.coordinator.members.get(member_id or "")
         if isinstance(member, SatelliteMember) and member.user_id == user_id:
             if member.available:

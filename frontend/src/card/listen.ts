@@ -1,7 +1,8 @@
 // "Listen here": this browser tab joins the card's room as a Sendspin player (sendspin-js),
 // with its own volume. Leaving the page (or the card) closes the connection: the server then
 // removes the member, nothing is stored.
-import { SendspinPlayer } from "@sendspin/sendspin-js";
+import type * as Sendspin from "@sendspin/sendspin-js";
+import type { SendspinPlayer } from "@sendspin/sendspin-js";
 import { LitElement, css, html, nothing } from "lit";
 import { property, state } from "lit/decorators.js";
 import { DOMAIN } from "../api/box";
@@ -18,6 +19,17 @@ const JOIN_TRIES = 25; // the server knows the player once its first state arriv
 const JOIN_RETRY_MS = 200;
 
 type Status = "off" | "connecting" | "on";
+
+// sendspin-js is most of the card's weight, and only a press of "Listen here" needs it: a chunk
+// next to card.js, fetched then (once; a failed fetch may be tried again).
+let sendspin: Promise<typeof Sendspin> | null = null;
+function loadSendspin(): Promise<typeof Sendspin> {
+  sendspin ??= import("@sendspin/sendspin-js").catch((err: unknown) => {
+    sendspin = null;
+    throw err;
+  });
+  return sendspin;
+}
 
 /** A Sendspin id that is not a public key: the server admits it without Noise (browsers). */
 function browserId(): string {
@@ -68,10 +80,14 @@ export class OmbListen extends LitElement {
     this.status = "connecting";
     this.problem = "";
     try {
+      const loading = loadSendspin(); // fetched while the server answers
+      loading.catch(() => undefined); // its failure is reported below, once awaited
       const { path } = await this.hass.callWS<{ path: string }>({
         type: `${DOMAIN}/sendspin/listen_url`,
         config_entry_id: this.entryId,
       });
+      const { SendspinPlayer } = await loading;
+      if (this.status !== "connecting") return; // stopped meanwhile
       const url = new URL(path, window.location.href);
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
       const socket = new WebSocket(url.href);
