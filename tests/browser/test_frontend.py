@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -356,8 +357,11 @@ def test_children_view(instance: Instance, page: Page) -> None:
         expect(panel.get_by_text("Volume at start: 30 %")).to_be_visible()
         panel.locator("#max").fill("60")
         expect(panel.get_by_text("Maximum volume: 60 %")).to_be_visible()
-        state = instance.api.ok("GET", "/api/states/number.music_box_max_volume")
-        assert float(state["state"]) == 60
+        deadline = time.monotonic() + 30  # the label moves at once; the box answers after
+        url = "/api/states/number.music_box_max_volume"
+        while float(instance.api.ok("GET", url)["state"]) != 60:
+            assert time.monotonic() < deadline, "the maximum volume did not land in the box"
+            page.wait_for_timeout(200)
         entries = instance.api.ok("GET", "/api/config/config_entries/entry?domain=open_music_box")
         assert entries[0]["entry_id"] == instance.entry_id
 

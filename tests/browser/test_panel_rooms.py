@@ -178,6 +178,14 @@ def entity_state(instance: Instance, entity_id: str) -> str:
     return state
 
 
+def eventually(page: Page, check: Any, what: str) -> None:
+    """Wait until check() holds: "Saved." may still show from the step before."""
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(200)
+
+
 def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None:
     """The daily limit, extra minutes, bedtime rules and playlists, the lock: set in the box."""
     panel = page.locator("open-music-box-panel")
@@ -194,10 +202,14 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
         limit.locator("#daily-limit").fill("45")
         limit.get_by_role("button", name="Save").click()
         expect(panel.get_by_role("status")).to_have_text("Saved.")
-        assert float(entity_state(instance, "number.music_box_daily_limit")) == 45
+        eventually(
+            page,
+            lambda: float(entity_state(instance, "number.music_box_daily_limit")) == 45,
+            "the daily limit did not land in the box",
+        )
         limit.get_by_role("button", name="Grant 15 extra minutes today").click()
         expect(limit).to_contain_text("limit 60 min")
-        assert status()["extra_minutes"] == 15
+        eventually(page, lambda: status()["extra_minutes"] == 15, "no extra minutes")
 
     def bedtime() -> None:
         section = panel.locator('[data-section="bedtime"]')
@@ -205,15 +217,25 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
         section.locator("#bedtime-max").fill("25")
         section.get_by_role("button", name="Save bedtime").click()
         expect(panel.get_by_role("status")).to_have_text("Saved.")
-        assert entity_state(instance, "time.music_box_bedtime_start") == "20:15:00"
+        eventually(
+            page,
+            lambda: entity_state(instance, "time.music_box_bedtime_start") == "20:15:00",
+            "bedtime's start did not land in the box",
+        )
         section.get_by_role("checkbox", name="Lullabies").check()
         expect(panel.get_by_role("status")).to_have_text("Saved.")
         playlists = instance.service("list_playlists")["playlists"]
         lullabies = next(p["id"] for p in playlists if p["name"] == "Lullabies")
-        assert status()["bedtime_playlists"] == [lullabies]
+        eventually(
+            page, lambda: status()["bedtime_playlists"] == [lullabies], "no bedtime playlist"
+        )
         section.get_by_role("button", name="Start bedtime now").click()
         expect(section).to_contain_text("It is bedtime")
-        assert entity_state(instance, "switch.music_box_bedtime") == "on"
+        eventually(
+            page,
+            lambda: entity_state(instance, "switch.music_box_bedtime") == "on",
+            "bedtime did not start",
+        )
         section.get_by_role("button", name="End bedtime now").click()
         expect(section).to_contain_text("It is not bedtime")
 
