@@ -25,7 +25,7 @@ from bench._sendspin_figures import (
     report_members,
     reported_latency_ms,
 )
-from bench._sendspin_members import SendspinMembers
+from bench._sendspin_members import BIAS_FIXED, SendspinMembers
 
 CALIBRATION_SECONDS = 12.0  # of play: 5 s settle, then 0.1 s windows
 WARM_UP_SECONDS = 4.0
@@ -140,6 +140,10 @@ async def member_figures(
         print(f"  the daemon's own view (its log, whole run): {view}")
         result["sendspin_daemon_own_sync_error_ms"] = view.get("sync_error_median_ms")
         result["sendspin_daemon_reanchors"] = view.get("reanchors")
+        result["sendspin_daemon_bias_fixed"] = BIAS_FIXED
+        for line in members.daemon_log().splitlines():  # when it restarted its own output
+            if "re-anchor" in line or "reanchor" in line or "Cleared audio queue" in line:
+                print(f"  daemon: {line[:160]}")
     if members.browser:
         view = browser_view(members.browser_log)
         print(f"  sendspin-js's own view (its console, whole run): {view}")

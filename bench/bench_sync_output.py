@@ -23,7 +23,7 @@ the `sendspin` daemon and a headless Chromium's Listen here on sinks of their ow
 (their static offsets measured in a phase of their own and set), then measured in the room's run.
 
 Run:  script/bench bench/bench_sync_output.py [--play SECONDS] [--stall-ms MS] [--no-jitter]
-      [--no-snapcast] [--no-sendspin] [--no-browser]
+      [--no-snapcast] [--no-sendspin] [--no-browser] [--daemon-bias-fix]
 (about 2.5 min by default; script/bench installs PulseAudio and Snapcast first).
 Last line: RESULT {json}. The load average is printed with the figures: other work on the
 machine makes them noisier.
@@ -46,6 +46,11 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
     parser.add_argument("--keep", default="", help="save the room's recording here (.npz)")
     parser.add_argument("--no-sendspin", action="store_true", help="no sendspin daemon member")
     parser.add_argument("--no-browser", action="store_true", help="no browser (Listen here)")
+    parser.add_argument(
+        "--daemon-bias-fix",
+        action="store_true",
+        help="patch the sendspin daemon's one-block sync error bias (its process only)",
+    )
     args = parser.parse_args()
     run_under_pytest(
         __file__,
@@ -57,6 +62,7 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
             "BENCH_KEEP": args.keep,
             "BENCH_SENDSPIN": "0" if args.no_sendspin else "1",
             "BENCH_BROWSER": "0" if args.no_browser else "1",
+            "BENCH_DAEMON_BIAS_FIX": "1" if args.daemon_bias_fix else "0",
         },
     )
 

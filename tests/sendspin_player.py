@@ -77,6 +77,7 @@ class SendspinTestPlayer:
     identity: Identity = field(default_factory=Identity.generate)
     chunks: list[Chunk] = field(default_factory=list)
     ends: int = 0
+    clears: int = 0  # stream/clear received (a restart while playing)
     # len(chunks) at each stream start or clear (a barrier: what follows is its audio)
     starts: list[int] = field(default_factory=list)
     client: SendspinClient | None = None
@@ -119,7 +120,7 @@ class SendspinTestPlayer:
         client.add_audio_chunk_listener(self._on_chunk)
         client.add_stream_end_listener(self._on_end)
         client.add_stream_start_listener(self._on_start)
-        client.add_stream_clear_listener(self._on_start)
+        client.add_stream_clear_listener(self._on_clear)
         return client
 
     async def connect(self, url: str, token: str | None) -> None:
@@ -170,6 +171,10 @@ class SendspinTestPlayer:
                 self.muted = command.mute
 
     def _on_start(self, _message: object) -> None:
+        self.starts.append(len(self.chunks))
+
+    def _on_clear(self, _roles: list[str] | None) -> None:
+        self.clears += 1
         self.starts.append(len(self.chunks))
 
     def since(self, starts: int) -> list[Chunk]:

@@ -127,11 +127,14 @@ async def test_sendspin_player_follows_the_room(
     timeline = room.coordinator.timeline
     await until(lambda: checked(player.chunks, timeline) >= 10)
 
-    starts = len(player.starts)
+    starts, ends = len(player.starts), player.ends
     await call(hass, "media_seek", {"seek_position": 5.3})
     timeline = room.coordinator.timeline
     assert timeline.position == pytest.approx(5.3)
     await until(lambda: checked(player.since(starts), timeline) >= 10)
+    # A seek ends the stream and starts a new one (a player restarts from silence), never
+    # clears it while the player plays.
+    assert (player.ends, player.clears) == (ends + 1, 0)
     # The stream after the seek begins at the room's new position, at the barrier's start.
     assert timeline.position_at(player.since(starts)[0].at) == pytest.approx(5.3, abs=0.001)
 

@@ -124,11 +124,12 @@ async def test_box_plays_on_a_sendspin_player(
     await until(lambda: server_time() > anchor[0] + 0.5)
     assert box.player.current_position() == pytest.approx(server_time() - anchor[0], abs=0.15)
 
-    starts = len(player.starts)
+    starts, ends = len(player.starts), player.ends
     await call(hass, "media_seek", {"seek_position": 5.3}, entity_id=ENTITY_ID)
     anchor = output.anchor
     assert anchor[1] == 5.3
     await until(lambda: checked(player.since(starts), anchor) >= 10)
+    assert (player.ends, player.clears) == (ends + 1, 0)  # a new stream, not a clear
     assert player.since(starts)[0].at >= anchor[0] - 0.01  # nothing left of the old stream
     await until(lambda: server_time() > anchor[0] + 0.5)
     assert box.player.current_position() == pytest.approx(5.3 + server_time() - anchor[0], abs=0.15)

@@ -53,6 +53,19 @@ async def async_feed(
     return start + frames / RATE
 
 
+def restart_stream(client: SendspinClient) -> PushStream:
+    """End the player's stream, if any, and start a new one.
+
+    After a stream/clear while it plays (aiosendspin's start_stream over an active stream) the
+    `sendspin` daemon started the new audio 47-73 ms late (it only stops its output stream and
+    times the restart through it); after a stream/end it closes its output, and the new stream
+    starts from silence like a first play (measured by bench/bench_sync_output.py).
+    """
+    if client.group.has_active_stream:
+        client.group.stop_stream()
+    return client.group.start_stream()
+
+
 def apply_volume(client: SendspinClient, volume: float, muted: bool) -> None:
     """Set a player's own volume (0..1) and mute."""
     for role in client.roles_by_family("player"):

@@ -21,7 +21,13 @@ from homeassistant.core import HomeAssistant, callback
 from ..models import Track
 from ..sendspin.artwork import ArtworkPublisher
 from ..sendspin.metadata import publish_track
-from ..sendspin.stream import LATE_LEAD_SECONDS, apply_volume, async_feed, async_open_decoder
+from ..sendspin.stream import (
+    LATE_LEAD_SECONDS,
+    apply_volume,
+    async_feed,
+    async_open_decoder,
+    restart_stream,
+)
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
 
@@ -122,9 +128,9 @@ class SendspinMember(Member):
         await self._async_cancel_feed()
         if (client := self._client()) is None:
             raise MemberNotReady("not connected")
-        # Open (or restart: the player drops what it buffered) the stream now, so the player's
-        # role has joined it before the barrier's first chunk, which must not be skipped.
-        self._stream, self._fed = client.group.start_stream(), False
+        # Open the stream now, so the player's role has joined it before the barrier's first
+        # chunk, which must not be skipped.
+        self._stream, self._fed = restart_stream(client), False
         self._track = track
         try:
             decoder = await async_open_decoder(self._hass, track, position)
@@ -142,7 +148,7 @@ class SendspinMember(Member):
         await self._async_cancel_feed()
         stream = self._stream
         if stream is None or stream.is_stopped or self._fed:
-            stream = self._stream = client.group.start_stream()  # a realignment: restart
+            stream = self._stream = restart_stream(client)  # a realignment: restart
         self._fed = True
         now = server_time()
         start = timeline.server_time

@@ -24,7 +24,13 @@ from homeassistant.helpers.event import async_call_later
 from ...models import Track
 from ...sendspin.artwork import ArtworkPublisher
 from ...sendspin.metadata import publish_track
-from ...sendspin.stream import LATE_LEAD_SECONDS, apply_volume, async_feed, async_open_decoder
+from ...sendspin.stream import (
+    LATE_LEAD_SECONDS,
+    apply_volume,
+    async_feed,
+    async_open_decoder,
+    restart_stream,
+)
 from ...sync.timeline import server_time
 from .base import OutputEvent, OutputEventType, OutputListener
 
@@ -166,7 +172,7 @@ class SendspinOutput:
         self._playing, self._at, self._position = True, start, position
         if (client := self._client()) is None:
             return  # the timeline runs; the audio starts when the player is back
-        stream = client.group.start_stream()  # a restart drops what the player buffered
+        stream = restart_stream(client)  # the player drops what it buffered
         publish_track(client, track, position, int(start * 1_000_000), playing=True)
         self._artwork.show(client, track, int(start * 1_000_000))
         self._later(start, self._restarted)
