@@ -192,7 +192,7 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
 
     def status() -> dict[str, Any]:
         found: dict[str, Any] = call_ws(
-            page, {"type": "open_music_box/children/status", "entry_id": instance.entry_id}
+            page, {"type": "open_music_box/children/get", "entry_id": instance.entry_id}
         )
         return found
 
@@ -209,7 +209,7 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
         )
         limit.get_by_role("button", name="Grant 15 extra minutes today").click()
         expect(limit).to_contain_text("limit 60 min")
-        eventually(page, lambda: status()["extra_minutes"] == 15, "no extra minutes")
+        eventually(page, lambda: status()["daily_limit"]["extra_minutes"] == 15, "no extra minutes")
 
     def bedtime() -> None:
         section = panel.locator('[data-section="bedtime"]')

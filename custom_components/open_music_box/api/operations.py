@@ -17,7 +17,6 @@ import voluptuous as vol
 from ..children.const import MAX_EXTRA_MINUTES, REFUSAL_CHIME, REFUSAL_NONE
 from ..children.operations import (
     assign_reader,
-    children_status,
     get_children,
     grant_extra_minutes,
     list_readers,
@@ -195,7 +194,6 @@ OPERATIONS: tuple[Operation, ...] = (
         {vol.Required("refusal_sound"): vol.In([REFUSAL_CHIME, REFUSAL_NONE])},
         set_refusal_sound,
     ),
-    Operation("children/status", None, READ, {}, children_status),
     # Tag readers: assigned here as in the options flow (children/readers.py).
     Operation("children/readers", None, SETTINGS, {}, list_readers),
     Operation(

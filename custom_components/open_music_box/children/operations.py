@@ -66,16 +66,6 @@ async def set_refusal_sound(call: Call) -> dict[str, Any]:
     return children_settings(call)
 
 
-async def children_status(call: Call) -> dict[str, Any]:
-    """Return today's listening, whether it is bedtime, and the bedtime playlists (the panel)."""
-    box = call.box
-    return {
-        **box.daily_limit.as_dict(),
-        "bedtime": box.bedtime.active,
-        "bedtime_playlists": box.bedtime_playlists.playlists(),
-    }
-
-
 async def list_readers(call: Call) -> dict[str, Any]:
     """Return the readers heard (device names, assignments) and the rooms to assign them to."""
     box = call.box

@@ -20,12 +20,10 @@ const NIGHT_MAX = "bedtime_max_volume";
 const SLEEP = "bedtime_sleep_minutes";
 const LOCK = "lock";
 
-interface ChildrenStatus {
-  limit_minutes: number;
-  extra_minutes: number;
-  listened_minutes: number;
-  reached: boolean;
-  bedtime: boolean;
+/** What `children/get` answers that this view shows (it answers more). */
+interface ChildrenSettings {
+  daily_limit: { limit_minutes: number; extra_minutes: number; listened_minutes: number; reached: boolean };
+  bedtime: { active: boolean };
   bedtime_playlists: string[];
 }
 
@@ -49,7 +47,7 @@ interface RegistryEntry extends EntityRegistryEntry {
 export class OmbChildren extends LitElement {
   @property({ attribute: false }) ctx!: PanelContext;
   @state() private options: Record<string, unknown> | null = null;
-  @state() private status: ChildrenStatus | null = null;
+  @state() private status: ChildrenSettings | null = null;
   @state() private readers: Readers | null = null;
   @state() private bedtimeSwitch: string | null = null;
   @state() private error = "";
@@ -80,7 +78,7 @@ export class OmbChildren extends LitElement {
   }
 
   private async refresh(): Promise<void> {
-    this.status = await this.ctx.api.call<ChildrenStatus>("children/status");
+    this.status = await this.ctx.api.call<ChildrenSettings>("children/get");
   }
 
   private option<T>(key: string, fallback: T): T {
@@ -182,7 +180,7 @@ export class OmbChildren extends LitElement {
 
   private renderLimit() {
     const { t } = this.ctx;
-    const status = this.status;
+    const status = this.status?.daily_limit;
     const limit = Number(this.option(DAILY_LIMIT, 0));
     return html`<div class="card" data-section="limit">
       <h2>${t("children.daily_limit")}</h2>
@@ -209,7 +207,7 @@ export class OmbChildren extends LitElement {
 
   private renderBedtime() {
     const { t, live } = this.ctx;
-    const now = this.bedtimeSwitch ? this.ctx.hass.states[this.bedtimeSwitch]?.state === "on" : (this.status?.bedtime ?? false);
+    const now = this.bedtimeSwitch ? this.ctx.hass.states[this.bedtimeSwitch]?.state === "on" : (this.status?.bedtime.active ?? false);
     const chosen = new Set(this.status?.bedtime_playlists ?? []);
     return html`<div class="card" data-section="bedtime">
       <h2>${t("children.bedtime")}</h2>
