@@ -146,10 +146,11 @@ def test_rooms_members_live_error_add_remove_offset(
         offset.fill("35")
         room.get_by_role("button", name="Set the offset of Kitchen speaker").click()
         expect(offset).to_have_value("35")
-        deadline = time.monotonic() + 30
-        while subentry(instance, satellite)["data"]["entity_members"][0]["offset_ms"] != 35:
-            assert time.monotonic() < deadline, "the offset did not land in the room"
-            page.wait_for_timeout(200)
+        eventually(
+            page,
+            lambda: subentry(instance, satellite)["data"]["entity_members"][0]["offset_ms"] == 35,
+            "the offset did not land in the room",
+        )
 
     def removes_it() -> None:
         room.get_by_role("button", name="Remove Kitchen speaker from the room").click()
@@ -242,10 +243,11 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
     def lock() -> None:
         panel.locator("#lock").check()
         expect(panel.get_by_role("status")).to_have_text("Saved.")
-        deadline = time.monotonic() + 30
-        while entity_state(instance, "switch.music_box_lock") != "on":
-            assert time.monotonic() < deadline, "the lock did not land in the box"
-            page.wait_for_timeout(200)
+        eventually(
+            page,
+            lambda: entity_state(instance, "switch.music_box_lock") == "on",
+            "the lock did not land in the box",
+        )
         panel.locator("#lock").uncheck()
 
     def readers() -> None:
@@ -260,10 +262,11 @@ def test_children_limits_land_in_the_box(instance: Instance, page: Page) -> None
         choice.select_option(label="Living room")
         expect(panel.get_by_role("status")).to_have_text("Saved.")
         # In the box's options, as the options flow stores it (HA writes its entries at once).
-        deadline = time.monotonic() + 30
-        while stored_options(instance).get("readers") != {READER: room_id}:
-            assert time.monotonic() < deadline, "the reader's room did not land in the box"
-            page.wait_for_timeout(200)
+        eventually(
+            page,
+            lambda: stored_options(instance).get("readers") == {READER: room_id},
+            "the reader's room did not land in the box",
+        )
         found = call_ws(
             page, {"type": "open_music_box/children/readers", "entry_id": instance.entry_id}
         )
