@@ -7,13 +7,12 @@ little earlier than needed (on its own thread), reads when mpv says the held pos
 heard, and inserts the difference as more silence (`af-command ... delays`, acting where the
 decoder is: still inside the lead-in). The recording tells when each click was really heard.
 
-Run:  script/bench bench/probe_lead_start.py [--trials N] [--lead-in S] [--early S]
+Run:  script/bench bench/probe_lead_start.py [--trials N] [--rate HZ]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 from pathlib import Path
 import sys
 import tempfile
@@ -27,18 +26,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._pulse_rig import RATE, PulseRig
+from custom_components.open_music_box.sync.leadin import LEAD_IN_SECONDS, LeadIn
 
 OUTPUT_LATENCY = 0.1  # nominal: unpaused audio is heard about this much later (PulseAudio)
 
 
-def clicks(path: Path, seconds: int = 60) -> None:
+def clicks(path: Path, seconds: int = 60, rate: int = RATE) -> None:
     """A click every 2 s (one sample): one per trial, nothing else to match it with."""
-    signal = np.zeros(RATE * seconds, dtype=np.int16)
-    signal[[int(k * RATE) for k in range(2, seconds, 2)]] = 30000
+    signal = np.zeros(rate * seconds, dtype=np.int16)
+    signal[[int(k * rate) for k in range(2, seconds, 2)]] = 30000
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
-        out.setframerate(RATE)
+        out.setframerate(rate)
         out.writeframes(signal.tobytes())
 
 
@@ -63,11 +63,10 @@ def onsets(channel: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=14)
-    parser.add_argument("--lead-in", type=float, default=0.5, help="silence before the held s")
-    parser.add_argument("--early", type=float, default=0.03, help="unpause this much early, s")
+    parser.add_argument("--rate", type=int, default=RATE, help="the file's sample rate")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="omb-lead-"))
-    clicks(folder / "clicks.wav")
+    clicks(folder / "clicks.wav", rate=args.rate)
     rig = PulseRig(folder, 2)
     rig.start()
     players = [
@@ -88,53 +87,46 @@ def main() -> None:
     time.sleep(1.5)
     rig.start_recording(folder / "rec.raw")
     time.sleep(1.0)
-    lead_in_samples = round(args.lead_in * RATE)
+    leads = [LeadIn() for _ in players]
     trials: list[tuple[float, float, list[float | None]]] = []
-    for trial in range(args.trials):
-        held = 2.0 + trial * 2 - 0.1  # a click 0.1 s after the held position
-        for player in players:
+    order = np.random.default_rng(7).permutation(np.arange(2, 58, 2))[: args.trials]
+    for click in order.tolist():
+        held = click - 0.1  # a click 0.1 s after the held position: seeks all over the file
+        outputs = []
+        for player, lead in zip(players, leads, strict=True):
             player.pause = True
-            player["af"] = f"@lead:lavfi-adelay=delays={lead_in_samples}S:all=1"
             player.seek(held, "absolute+exact")
-        time.sleep(0.5)
-        target = time.monotonic() + 0.3 + args.lead_in + OUTPUT_LATENCY  # held heard then
-        inserted: list[float | None] = [None, None]
+            time.sleep(0.3)
+            lead.arm(player)
+            time.sleep(0.2)
+            pts = player.audio_pts
+            outputs.append(0.0 if pts is None else max(0.0, held - float(pts)))
+        target = time.monotonic() + 0.3 + LEAD_IN_SECONDS + OUTPUT_LATENCY  # held heard then
+        heard: list[float | None] = [None, None]
 
         def start(
             index: int,
             held: float = held,
             target: float = target,
-            inserted: list[float | None] = inserted,
+            heard: list[float | None] = heard,
+            outputs: list[float] = outputs,
         ) -> None:
             player: Any = players[index]
-            instant = target - args.lead_in - OUTPUT_LATENCY - args.early
-            while time.monotonic() < instant:
-                time.sleep(0.0005 if instant - time.monotonic() > 0.002 else 0)
-            player.pause = False
-            zero = heard_zero(player, held)
-            if zero is None:
-                return
-            heard = zero + held + args.lead_in  # the padding carries pts from the held position
-            insert = target - heard
-            inserted[index] = insert
-            if insert > 0:
-                # mpv reports the graph's last ENOSYS as a failure; adelay has taken it
-                with contextlib.suppress(SystemError):
-                    player.command("af-command", "lead", "delays", f"{round(insert * RATE)}S")
-                time.sleep(0.2)
-                pts = player.audio_pts
-                print(
-                    f"member {index}: predicted {insert * 1000:6.2f} ms early; pts 0.2 s later "
-                    f"{pts}, {(time.monotonic() - target) * 1000:6.1f} ms after the target"
-                )
+            heard[index] = leads[index].start(player, held, target, outputs[index])
+            time.sleep(0.4 + target - time.monotonic())
+            before = time.monotonic()
+            pts = player.audio_pts
+            if pts is not None:
+                off = leads[index].position(float(pts)) - (held + before - target)
+                print(f"member {index}: pts less the lead-in, off plan {off * 1000:6.2f} ms")
 
         threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        trials.append((held + 0.1, target, inserted))
-        time.sleep(args.lead_in + 0.6)
+        trials.append((click, target, [h if h is None else h - target for h in heard]))
+        time.sleep(0.3)
     time.sleep(0.5)
     audio = rig.stop_recording()
     for player in players:
@@ -150,7 +142,7 @@ def main() -> None:
         room = [(r - expected) / RATE * 1000 for r in real]
         ins = ["-" if i is None else f"{i * 1000:6.2f}" for i in inserted]
         print(
-            f"click {click:5.1f}: inserted {ins[0]} {ins[1]} ms; heard after the room"
+            f"click {click:5.1f}: planned late by {ins[0]} {ins[1]} ms; heard after the room"
             f" {room[0]:7.2f} {room[1]:7.2f} ms; difference {diff:6.2f} ms"
         )
     d = np.abs(np.array(diffs))

@@ -28,6 +28,7 @@ from custom_components.open_music_box.const import (
     ROOM_CONTROL_USERS,
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
+from custom_components.open_music_box.sync.leadin import LEAD_IN_SECONDS
 from custom_components.open_music_box.sync.timeline import TimelineState, server_time
 
 from .conftest import ENTITY_ID
@@ -54,6 +55,8 @@ from .helpers.rooms import (  # noqa: F401 (fixtures)
     until,
 )
 from .target_player import TARGET_ID, TargetPlayer
+
+START_TOLERANCE_SECONDS = 0.002  # where the line puts the start, not how long anything took
 
 # The room entity --------------------------------------------------------------------------------
 
@@ -106,6 +109,32 @@ async def test_barrier_start_keeps_members_together(
     await assert_together(room, settle=1.5)
     for member in local_members(room):
         assert member.seeks == 0
+
+
+async def test_each_start_puts_every_member_at_the_requested_position(
+    hass: HomeAssistant, two_locals: MockConfigEntry
+) -> None:
+    """Start, seek and resume: each member's line (its own audio-pts reports, less the
+    lead-in) passes through the room's position at the start instant, the unpause's early
+    landing trimmed by the lead-in, not left to the corrections."""
+    room = room_of(two_locals)
+
+    async def assert_started_on_the_line() -> None:
+        timeline = room.coordinator.timeline
+        for member in local_members(room):
+            await until(lambda m=member: m.mpv.fit.value_at(server_time()) is not None)
+            at_start = member.mpv.fit.value_at(timeline.server_time)
+            assert at_start == pytest.approx(timeline.position, abs=START_TOLERANCE_SECONDS)
+            assert member.mpv.lead_in.shift > LEAD_IN_SECONDS  # silence added: landed early
+            assert member.seeks == 0  # not a late start, not a realign
+
+    await play_long(hass, two_locals)
+    await assert_started_on_the_line()
+    await call(hass, "media_seek", {"seek_position": 12})
+    await assert_started_on_the_line()
+    await call(hass, "media_pause")
+    await call(hass, "media_play")
+    await assert_started_on_the_line()
 
 
 async def test_seek_brings_members_together_at_the_new_position(

@@ -13,10 +13,9 @@ from .transport import Events, Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-START_MIN_LEAD = 0.1  # closer than this (or past): a late start (the output buffer is ~0.1 s)
 START_LATE_WARN_MS = 10.0  # a busy machine can wake the start thread late
-LATE_MARGIN = 0.3  # a late start seeks to where the room will be this far ahead
-JOIN_LEAD = 0.5  # a join into a playing room starts this far ahead
+LATE_SPARE = 0.15  # a late start aims this far past the notice its lead-in needs
+JOIN_LEAD = 1.2  # a join into a playing room starts this far ahead (load, then the lead-in)
 CONTINUE_TOLERANCE = 0.2  # after a reconnect, keep playing when this close to the room
 
 
@@ -151,9 +150,9 @@ class Follower(Transport):
             await self.player.pause_at_position(position)
         for _ in range(3):  # a slow seek can make the new instant late again
             now = self.server_now()
-            if server_time - now > START_MIN_LEAD:
+            if server_time - now > self.player.notice():
                 break
-            target = now + LATE_MARGIN
+            target = now + self.player.notice() + LATE_SPARE
             position += target - server_time
             server_time = target
             _LOGGER.info("Late start: seeking to %.3f s", position)

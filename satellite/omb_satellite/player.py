@@ -12,16 +12,14 @@ import time
 from typing import Any, TypeVar
 
 from .errors import SatelliteError
+from .shared.leadin import LeadIn, notice, output_lead
 from .shared.linefit import LineFit
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
 
 LOAD_TIMEOUT = 15.0  # media comes over HTTP: allow a slow network
-SPIN_SECONDS = 0.002  # busy-wait the last 2 ms before a start: sleep() is too coarse
-MAX_LEAD = 0.5  # an output buffer longer than this is not believed
-GRID_WATCH = 0.045  # the output's requests are watched this long before a start
-GRID_POLL = 0.0005
+SETTLE = 0.05  # pts reported right after the start instant still describe the lead-in
 
 
 class MpvPlayer:
@@ -44,10 +42,10 @@ class MpvPlayer:
         self._executor: ThreadPoolExecutor | None = None
         self._restarted = threading.Event()  # mpv's playback-restart: a load/seek is done
         self._failed = threading.Event()  # the file being loaded failed
-        self._last_pts: float | None = None  # last audio-pts notified
-        self._start_pts: float | None = None  # audio-pts when we unpaused
+        self._accept_from = float("inf")  # monotonic: samples before this are not on the line
         self._held = 0.0  # the position held paused
         self.lead = 0.0  # the silence queued in the output when we last unpaused
+        self.lead_in = LeadIn()  # a start's silent lead-in, trimmed to be heard on time
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         if self._executor is None:
@@ -91,15 +89,11 @@ class MpvPlayer:
 
     def _on_pts(self, _name: str, value: Any) -> None:
         now = time.monotonic()  # first: the timestamp is what makes the fit accurate
-        if value is None:
+        # Only what is heard from the start instant on is on the line (not the lead-in).
+        if value is None or not self.playing or now < self._accept_from:
             return
-        pts = float(value)
-        # A notification of the paused position delivered late would bend the line: while
-        # playing, only positions past the one we started from count.
-        if self.playing and (self._start_pts is None or pts > self._start_pts):
-            with self._fit_lock:
-                self._fit.add(now, pts)
-        self._last_pts = pts
+        with self._fit_lock:
+            self._fit.add(now, self.lead_in.position(float(value)))
 
     def _on_event(self, event: Any) -> None:
         data = event.as_dict()
@@ -123,13 +117,14 @@ class MpvPlayer:
     def _load(self, url: str, position: float, timeout: float) -> bool:
         self.playing = self.loaded = False
         self._reset_fit()
-        self._last_pts = None
         self._restarted.clear()
         self._failed.clear()
         self._mpv.pause = True
         self._mpv.loadfile(url, "replace", start=f"{position:.6f}")
         self._held = position
         self.loaded = self._wait_restart(timeout)
+        if self.loaded:
+            self.lead_in.arm(self._mpv)
         return self.loaded
 
     def _seek_paused(self, position: float, timeout: float) -> bool:
@@ -138,7 +133,6 @@ class MpvPlayer:
         self._reset_fit()
         if not self.loaded:
             return False
-        self._last_pts = None
         self._restarted.clear()
         try:
             self._mpv.seek(position, "absolute", "exact")
@@ -146,55 +140,21 @@ class MpvPlayer:
             _LOGGER.debug("Seek refused by mpv: %s", err)
             return False
         self._held = position
-        return self._wait_restart(timeout)
-
-    def _read_lead(self) -> float:
-        """How long after an unpause the held position is heard (audio-pts lags it, paused)."""
-        if self.ao == "null":
-            return 0.0  # no silence played while paused: the output starts at the unpause
-        try:
-            pts = self._mpv.audio_pts
-        except Exception:  # python-mpv raises plain errors for unavailable values
-            return 0.0
-        if pts is None or not 0.0 < self._held - float(pts) < MAX_LEAD:
-            return 0.0
-        return self._held - float(pts)
+        if not self._wait_restart(timeout):
+            return False
+        self.lead_in.arm(self._mpv)
+        return True
 
     def _start_at(self, local_t: float) -> float:
-        self.lead = self._read_lead()
-        if self.lead:
-            self._wait_on_grid(local_t)
-        else:
-            remaining = local_t - time.monotonic()
-            if remaining > SPIN_SECONDS:
-                time.sleep(remaining - SPIN_SECONDS)
-            while time.monotonic() < local_t:
-                pass  # busy-wait: a few ms of CPU for a start within microseconds
+        self.lead = output_lead(self._mpv, self._held)
         self._reset_fit()
-        self._start_pts = self._last_pts
+        self._accept_from = local_t + SETTLE
         self.playing = True
-        self._mpv.pause = False
-        return time.monotonic() + self.lead
+        return self.lead_in.start(self._mpv, self._held, local_t, self.lead)
 
-    def _wait_on_grid(self, local_t: float) -> None:
-        """Return when the held position, unpaused now, would be heard at local_t or just after.
-
-        The real audio enters the output at its next request after the unpause, so the instant
-        it is heard, `now + lead`, stays put within one request period and jumps by a period at
-        each request: it is watched until it reaches local_t (late by less than a period).
-        """
-        early = local_t - self.lead - GRID_WATCH - time.monotonic()
-        if early > 0:
-            time.sleep(early)
-        while True:
-            now = time.monotonic()
-            lead = self._read_lead()
-            # The first grid point at or after the instant: members on one output (one grid)
-            # all choose the same one.
-            if now + lead >= local_t or now >= local_t:
-                break
-            time.sleep(GRID_POLL)
-        self.lead = lead
+    def notice(self) -> float:
+        """How long before its instant a start must be asked for."""
+        return notice(self.lead)
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self._mpv, name, value)

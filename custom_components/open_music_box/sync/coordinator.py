@@ -30,8 +30,10 @@ from .timeline import Timeline, TimelineState, server_time
 _LOGGER = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 2.0
-MIN_START_DELAY_SECONDS = 0.2  # more than an output buffer: members unpause that much early
-MAX_START_DELAY_SECONDS = 0.5  # whatever the members' round trips: a late one starts by itself
+# mpv members need the lead-in's notice ahead (sync/leadin.py: 0.5 s of silence, the output's
+# buffer, a margin to land early: about 0.9 s); Snapcast's clients buffer 1 s.
+MIN_START_DELAY_SECONDS = 1.0
+MAX_START_DELAY_SECONDS = 1.3  # whatever the members' round trips: a late one starts by itself
 TICK_SECONDS = 0.25
 
 

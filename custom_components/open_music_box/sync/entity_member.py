@@ -7,6 +7,7 @@ ENTITY_SEEK_ABOVE_SECONDS, at most once per ENTITY_SEEK_COOLDOWN_SECONDS.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from homeassistant.components.media_player import ATTR_MEDIA_VOLUME_LEVEL
@@ -20,6 +21,7 @@ from .timeline import Timeline, server_time
 
 ENTITY_SEEK_ABOVE_SECONDS = 1.0
 ENTITY_SEEK_COOLDOWN_SECONDS = 5.0
+ENTITY_START_SLACK_SECONDS = 0.1  # such players take longer than this to start anyway
 
 
 class EntityMember(Member):
@@ -81,8 +83,17 @@ class EntityMember(Member):
         """Play from where the room is now (the state-reported position is coarse anyway)."""
         if generation != self.generation or self._track is None:
             return
-        position = max(0.0, timeline.position_at(server_time()))
-        self.last_seek = server_time()
+        # Not before the room's instant: the other members are silent until then (their
+        # lead-in), and this one would stay that much ahead, under the seek threshold.
+        if (wait := timeline.server_time - server_time()) > 0:
+            await asyncio.sleep(wait)
+            if generation != self.generation:
+                return
+        now = server_time()
+        # Just at the instant, the room's own position: no seek for a few ms of lateness.
+        late = now - timeline.server_time > ENTITY_START_SLACK_SECONDS
+        position = max(0.0, timeline.position_at(now) if late else timeline.position)
+        self.last_seek = now
         if self._playing_track != self._track:
             self._playing_track = self._track
             await self._call(self.output.async_load(self._track, position, False, None))

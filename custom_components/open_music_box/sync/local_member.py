@@ -1,15 +1,13 @@
 """A room member playing through another libmpv instance on an audio device of this host.
 
 The position is measured from mpv's `audio-pts` notifications, each timestamped with
-`time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop. The
-start is timed on the mpv worker thread (a sleep, then a short busy wait), so the unpause lands
-within a fraction of a millisecond of the instant the coordinator chose.
+`time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop.
 
 Measured at the sound output (bench/bench_sync_output.py), an unpause is not a start: the audio
-output starts anew and the first 2-4 ms are lost. So the output never stops: mpv plays silence
-while paused (`audio-stream-silence`), and the sound starts one output buffer after the unpause.
-While paused mpv's `audio-pts` is the position minus that buffer (the silence queued before it),
-so the unpause is moved earlier by exactly that much.
+output starts anew and the first 2-4 ms are lost, and an unpaused stream is heard at its
+output's next request, 0-20 ms after the instant. So the output never stops (mpv plays silence
+while paused, `audio-stream-silence`), and a start is made exact by a silent lead-in trimmed
+after the unpause (sync/leadin.py), on the mpv worker thread, never the loop.
 """
 
 from __future__ import annotations
@@ -22,16 +20,13 @@ from homeassistant.core import HomeAssistant, callback
 from ..models import Track
 from ..playback.outputs.base import OutputError, OutputEvent
 from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
+from .leadin import LeadIn, notice, output_lead
 from .linefit import LineFit
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
 
-BUSY_WAIT_SECONDS = 0.002  # the last moments before a start are spun, not slept
-LATE_MARGIN_SECONDS = 0.25  # a late start seeks to where the room will be this much later
-SETTLE_SECONDS = 0.05  # pts reported right after an unpause still describe the pause
-MAX_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
-GRID_WATCH_SECONDS = 0.045  # the output's requests are watched this long before a start
-GRID_POLL_SECONDS = 0.0005
+LATE_SPARE_SECONDS = 0.15  # a late start aims this far past the notice it needs
+SETTLE_SECONDS = 0.05  # pts reported right after the start instant still describe the lead-in
 
 
 class SyncedMpv(MpvOutput):
@@ -49,6 +44,7 @@ class SyncedMpv(MpvOutput):
         self.lead = 0.0  # the output buffer queued ahead of the position, read while paused
         self._held = 0.0  # the position held paused
         self._silence = False  # the output plays silence while paused
+        self.lead_in = LeadIn()
 
     def _create(self, mpv: Any, ao: str | None) -> Any:
         player = super()._create(mpv, ao)
@@ -77,7 +73,7 @@ class SyncedMpv(MpvOutput):
     @callback
     def _add_sample(self, stamp: float, pts: float) -> None:
         if stamp >= self._accept_from:
-            self.fit.add(stamp, pts)
+            self.fit.add(stamp, self.lead_in.position(pts))
 
     @callback
     def stop_measuring(self) -> None:
@@ -91,14 +87,15 @@ class SyncedMpv(MpvOutput):
         return await self._run(self._hold, path, position)  # type: ignore[no-any-return]
 
     def _hold(self, path: str, position: float) -> float | None:
+        self._player.pause = True
         if path == self.loaded_path and self._file_loaded.is_set():
-            self._player.pause = True
             self._seek(position)
         else:
             self._load(path, position, True, None)
             self.loaded_path = path
         if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
             raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
+        self.lead_in.arm(self._player)
         self._held = position
         duration = self._player.duration
         return None if duration is None else float(duration)
@@ -108,51 +105,13 @@ class SyncedMpv(MpvOutput):
         self._accept_from = instant + SETTLE_SECONDS
         await self._run(self._start_at, instant)
 
-    def _read_lead(self, position: float) -> float:
-        """How long after an unpause the position is heard (the silence queued in the output)."""
-        if not self._silence:
-            return 0.0  # the output starts at the unpause
-        try:
-            pts = self._player.audio_pts
-        except Exception:  # noqa: BLE001 - python-mpv raises plain errors for unknown values
-            return 0.0
-        if pts is None or not 0.0 < position - float(pts) < MAX_LEAD_SECONDS:
-            return 0.0
-        return position - float(pts)
-
     def _start_at(self, instant: float) -> None:
-        self.lead = self._read_lead(self._held)
-        if self.lead:
-            self._unpause_on_grid(instant)
-            return
-        remaining = instant - time.monotonic()
-        if remaining > BUSY_WAIT_SECONDS:
-            time.sleep(remaining - BUSY_WAIT_SECONDS)
-        while time.monotonic() < instant:
-            # Yield the GIL while spinning: the other members' threads must wake on time too.
-            time.sleep(0)
-        self._player.pause = False
+        self.lead = output_lead(self._player, self._held)
+        self.lead_in.start(self._player, self._held, instant, self.lead)
 
-    def _unpause_on_grid(self, instant: float) -> None:
-        """Unpause when the held position would be heard at `instant`, or just after.
-
-        The real audio enters the output at its next request after the unpause, so the instant
-        it is heard, `now + lead`, stays put within one request period and jumps by a period at
-        each request: it is watched until it reaches `instant` (late by less than a period).
-        """
-        early = instant - self.lead - GRID_WATCH_SECONDS - time.monotonic()
-        if early > 0:
-            time.sleep(early)
-        while True:
-            now = time.monotonic()
-            lead = self._read_lead(self._held)
-            # The first grid point at or after the instant: members on one output (one grid)
-            # all choose the same one.
-            if now + lead >= instant or now >= instant:
-                break
-            time.sleep(GRID_POLL_SECONDS)
-        self.lead = lead
-        self._player.pause = False
+    def notice(self) -> float:
+        """How long before its instant a start must be asked for."""
+        return notice(self.lead)
 
     async def async_set_speed(self, speed: float) -> None:
         """Trim the speed."""
@@ -207,8 +166,8 @@ class LocalMember(Member):
         if generation != self.generation or self.mpv.loaded_path is None:
             return
         instant = timeline.server_time
-        if instant < server_time() + BUSY_WAIT_SECONDS:
-            instant = server_time() + LATE_MARGIN_SECONDS
+        if instant < server_time() + self.mpv.notice():
+            instant = server_time() + self.mpv.notice() + LATE_SPARE_SECONDS
             self.seeks += 1
             self.controller.reset()
             await self.mpv.async_set_speed(1.0)
