@@ -11,6 +11,8 @@ from aiosendspin.models.artwork import ArtworkChannel
 from aiosendspin.models.types import ArtworkSource, PictureFormat
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from mutagen.id3 import APIC
+from mutagen.wave import WAVE
 from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -156,14 +158,22 @@ BLUE = (30, 40, 200)
 ARTIST = ArtworkChannel(source=ArtworkSource.ARTIST, format=PictureFormat.PNG, width=40, height=40)
 
 
-def assert_artist(image: bytes) -> None:
-    """The blue artist.png (portrait), letterboxed into the 40x40 PNG the player asked for."""
+GREEN = (20, 180, 60)
+
+
+def artist_colour(image: bytes) -> Any:
+    """The centre of an artist picture, letterboxed into the 40x40 PNG the player asked for."""
     with Image.open(BytesIO(image)) as shown:
         assert (shown.format, shown.size) == ("PNG", (40, 40))
         rgb = shown.convert("RGB")
-        centre, edge = rgb.getpixel((20, 20)), rgb.getpixel((1, 20))
-    assert centre == BLUE, centre
-    assert edge == (0, 0, 0), edge  # padded, not cropped
+        assert rgb.getpixel((1, 20)) == (0, 0, 0)  # portrait: padded, not cropped
+        return rgb.getpixel((20, 20))
+
+
+def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    with BytesIO() as out:
+        Image.new("RGB", size, colour).save(out, "PNG")
+        return out.getvalue()
 
 
 async def test_artist_channel_shows_the_artist_picture(
@@ -171,8 +181,9 @@ async def test_artist_channel_shows_the_artist_picture(
 ) -> None:
     """A screen asking for the album and the artist channels gets the cover and artist.png.
 
-    The artist's picture is found above the album's folder and kept across its albums; a track
-    without one clears the artist channel (never the cover instead).
+    The artist's picture is found above the album's folder and kept across its albums; one
+    embedded in the file comes first; a track without one clears the artist channel (never the
+    cover instead).
     """
     library = tmp_path / "library"
     band = library / "Blue Band"
@@ -180,6 +191,15 @@ async def test_artist_channel_shows_the_artist_picture(
     Image.new("RGB", (300, 200), RED).save(band / "First Album" / "cover.png")
     write_steps(band / "Second Album" / "01 Second.wav")
     Image.new("RGB", (120, 160), BLUE).save(band / "Artist.PNG")
+    tagged = WAVE(write_steps(band / "Live" / "01 Live.wav"))
+    tagged.add_tags()
+    tagged.tags.add(
+        APIC(encoding=3, mime="image/png", type=3, desc="Cover", data=png((300, 200), RED))
+    )
+    tagged.tags.add(
+        APIC(encoding=3, mime="image/png", type=8, desc="Band", data=png((30, 40), GREEN))
+    )
+    tagged.save()
     write_steps(library / "Covered" / "01 Covered.wav")
     Image.new("RGB", (300, 200), RED).save(library / "Covered" / "cover.png")
     player = SendspinTestPlayer(artwork_channels=[SCREEN, ARTIST])
@@ -196,12 +216,16 @@ async def test_artist_channel_shows_the_artist_picture(
         await play(hass, entry, "First Album", ENTITY_ID)
         await until(lambda: any(albums) and any(artists))
         assert_cover(albums[-1])
-        assert_artist(artists[-1])
+        assert artist_colour(artists[-1]) == BLUE
 
         await play(hass, entry, "Second Album", ENTITY_ID)  # the same artist, no cover
         await until(lambda: albums[-1] == b"")
         await until(lambda: len(artists) > 1)
-        assert_artist(artists[-1])
+        assert artist_colour(artists[-1]) == BLUE
+
+        await play(hass, entry, "Live", ENTITY_ID)  # its own cover and artist picture
+        await until(lambda: albums[-1] != b"" and artist_colour(artists[-1]) == GREEN)
+        assert_cover(albums[-1])
 
         await play(hass, entry, "Covered", ENTITY_ID)  # a cover, no artist picture
         await until(lambda: albums[-1] != b"" and artists[-1] == b"")

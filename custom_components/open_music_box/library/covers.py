@@ -12,7 +12,7 @@ import mimetypes
 from pathlib import Path
 
 from ..models import Track
-from . import read_cover
+from . import read_artist_picture, read_cover
 
 # The names music players conventionally give a folder's cover, in order of preference.
 FOLDER_IMAGES = ("cover.jpg", "cover.jpeg", "cover.png", "folder.jpg", "folder.jpeg", "folder.png")
@@ -64,13 +64,16 @@ def track_cover(track: Track) -> tuple[bytes, str] | None:
 
 
 def artist_picture(track: Track, root: Path | None) -> tuple[bytes, str] | None:
-    """Return (image bytes, MIME type) of the track's artist picture file, or None.
+    """Return (image bytes, MIME type) of the track's artist picture, or None.
 
-    The nearest `artist.jpg`/`artist.png` from the track's folder up to `root` (the library's
-    folder, included); a track outside it looks in its own folder only.
+    The file's own (an embedded picture of type artist), else the nearest `artist.jpg`/
+    `artist.png` from the track's folder up to `root` (the library's folder, included); a
+    track outside it looks in its own folder only.
     """
     if track.is_url:
         return None
+    if track.has_cover and (embedded := read_artist_picture(track.path)) is not None:
+        return embedded
     folder = Path(track.path).parent
     folders = [folder]
     if root is not None and folder.is_relative_to(root):
