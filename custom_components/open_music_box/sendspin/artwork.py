@@ -6,12 +6,12 @@ channel asking for that source (format and size, in a worker thread) and sends i
 the player's artwork role joins; here both are found and decoded (in the executor) when the
 track changes.
 
-The artist channel gets the artist's own picture (`artist.jpg`… from the track's folder up to
-the library's), else it is cleared: it never repeats the album cover. The spec makes the
-channels independent pictures (a screen showing "album artwork on one channel while
-simultaneously showing artist photos" on another), and Music Assistant's Sendspin player
-clears the artist channel when the artist has no image; a screen with both channels would
-otherwise show the cover twice.
+The artist channel gets the artist's own picture (embedded in the file, else `artist.jpg`…
+from the track's folder up to the library's), else it is cleared: it never repeats the cover.
+The spec makes the channels independent pictures (a screen showing "album artwork on one
+channel while simultaneously showing artist photos" on another), and Music Assistant's
+Sendspin player clears the artist channel when the artist has no image; a screen with both
+channels would otherwise show the cover twice.
 """
 
 from __future__ import annotations
