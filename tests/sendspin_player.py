@@ -89,6 +89,9 @@ class SendspinTestPlayer:
     codes: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     artwork: ArtworkChannel | None = None  # a screen: the artwork role with this one channel
     images: list[bytes] = field(default_factory=list)  # channel 0's, as shown (b"": cleared)
+    # A screen with several channels (instead of `artwork`), and what each one was sent.
+    artwork_channels: list[ArtworkChannel] = field(default_factory=list)
+    channel_images: dict[int, list[bytes]] = field(default_factory=dict)
 
     @property
     def client_id(self) -> str:
@@ -96,10 +99,11 @@ class SendspinTestPlayer:
         return self.identity.peer_id
 
     def _client(self, pairing: PairingSupport | None = None) -> SendspinClient:
+        channels = self.artwork_channels or ([self.artwork] if self.artwork else [])
         client = self.client = SendspinClient(
             self.identity,
             self.name,
-            [Roles.PLAYER, Roles.METADATA, *([Roles.ARTWORK] if self.artwork else [])],
+            [Roles.PLAYER, Roles.METADATA, *([Roles.ARTWORK] if channels else [])],
             pairing_store=InMemoryClientPairingStore(),
             session=self.session,
             player_support=ClientHelloPlayerSupport(
@@ -112,7 +116,7 @@ class SendspinTestPlayer:
             ),
             pairing_support=pairing,
             state_supported_commands=[PlayerCommand.VOLUME, PlayerCommand.MUTE],
-            artwork_channels=[self.artwork] if self.artwork else None,
+            artwork_channels=channels or None,
         )
         client.add_artwork_listener(self._on_artwork)
         client.add_server_command_listener(self._on_command)
@@ -160,6 +164,7 @@ class SendspinTestPlayer:
             self.metadata.append(payload.metadata)
 
     def _on_artwork(self, channel: int, image: bytes) -> None:
+        self.channel_images.setdefault(channel, []).append(image)
         if channel == 0:
             self.images.append(image)
 

@@ -68,6 +68,39 @@ def wait_until(check: Any, timeout: float = 30) -> None:
         time.sleep(0.25)
 
 
+# Detach the card (kept in `window.__ombDetached` to put it back), as a view change does.
+DETACH = "el => { window.__ombDetached = [el, el.parentNode, el.nextSibling]; el.remove(); }"
+ATTACH = "() => { const [el, parent, next] = window.__ombDetached; parent.insertBefore(el, next); }"
+# The card's Sendspin sockets (kept in `window.__ombSockets`); with `detach`, the first one
+# detaches the card as it is made: the card leaves the page while it connects.
+WATCH_SOCKETS = """detach => {
+  const Native = (window.__ombNativeSocket ??= window.WebSocket);
+  window.__ombSockets = [];
+  window.WebSocket = class extends Native {
+    constructor(url, ...rest) {
+      super(url, ...rest);
+      if (!String(url).includes('/sendspin/')) return;
+      window.__ombSockets.push(this);
+      if (detach && window.__ombSockets.length === 1) {
+        const el = window.__ombCard;
+        window.__ombDetached = [el, el.parentNode, el.nextSibling];
+        el.remove();
+      }
+    }
+  };
+}"""
+SOCKETS_CLOSED = "() => window.__ombSockets.every(socket => socket.readyState === WebSocket.CLOSED)"
+# Count the `sendspin/join` commands the page sends on Home Assistant's WebSocket.
+COUNT_JOINS = """() => {
+  const send = WebSocket.prototype.send;
+  window.__ombJoins = 0;
+  WebSocket.prototype.send = function (data) {
+    if (String(data).includes('open_music_box/sendspin/join')) window.__ombJoins++;
+    return send.call(this, data);
+  };
+}"""
+
+
 def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
     """Listen here connects the tab, the room lists it; stop (or leaving the page) removes it."""
 
@@ -135,8 +168,64 @@ def test_listen_here_joins_the_room(instance: Instance, page: Page) -> None:
         page.goto(f"{instance.url}/profile")
         wait_until(lambda: not browser_members(instance))
 
+    def moving_the_card_keeps_listening() -> None:
+        # A view laying its columns out again moves the card: it stays the same listener.
+        page.goto(f"{instance.url}/{DASHBOARD}/listen")
+        card = page.locator("open-music-box-card")
+        page.evaluate(WATCH_SOCKETS, False)
+        card.get_by_role("button", name="Listen here").click()
+        expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
+        wait_until(lambda: len(browser_members(instance)) == 1)
+        before = browser_members(instance)
+        card.evaluate(
+            "el => { const parent = el.parentNode, next = el.nextSibling;"
+            " el.remove(); parent.insertBefore(el, next); }"
+        )
+        page.evaluate("() => new Promise(resolve => setTimeout(resolve, 0))")  # its microtasks ran
+        expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
+        assert page.evaluate("() => window.__ombSockets[0].readyState") == 1  # OPEN
+        assert browser_members(instance) == before
+
+    def leaving_with_the_card() -> None:
+        # Detached while it listens (the step before left it listening): it leaves the room and
+        # shows "Listen here" (off) when it comes back.
+        card = page.locator("open-music-box-card")
+        card.evaluate(DETACH)
+        page.wait_for_function(SOCKETS_CLOSED)
+        wait_until(lambda: not browser_members(instance))
+        page.evaluate(ATTACH)
+        listen = card.get_by_role("button", name="Listen here")
+        expect(listen).to_have_attribute("aria-pressed", "false")
+        expect(card.get_by_label("Volume here")).to_have_count(0)
+
+    def leaving_while_connecting() -> None:
+        # Detached while its socket connects: the socket closes and the room is never joined.
+        card = page.locator("open-music-box-card")
+        page.evaluate(WATCH_SOCKETS, True)
+        page.evaluate(COUNT_JOINS)
+        card.evaluate("el => { window.__ombCard = el; }")
+        card.get_by_role("button", name="Listen here").click()
+        page.wait_for_function(
+            "() => window.__ombSockets.length === 1 && !window.__ombCard.isConnected"
+        )
+        page.wait_for_function(SOCKETS_CLOSED)
+        page.evaluate(ATTACH)
+        listen = card.get_by_role("button", name="Listen here")
+        expect(listen).to_have_attribute("aria-pressed", "false")
+        assert page.evaluate("() => window.__ombJoins") == 0
+        assert not browser_members(instance)
+        # Pressed again, it listens as usual.
+        listen.click()
+        expect(card.get_by_role("button", name="Stop listening here")).to_be_visible()
+        wait_until(lambda: len(browser_members(instance)) == 1)
+        card.get_by_role("button", name="Stop listening here").click()
+        wait_until(lambda: not browser_members(instance))
+
     step(page, instance, "listen_not_on_a_box", not_on_a_box)
     step(page, instance, "listen_joins", joins)
     step(page, instance, "listen_plays", plays)
     step(page, instance, "listen_stops", stops)
     step(page, instance, "listen_leaves_with_the_page", leaving_the_page_leaves)
+    step(page, instance, "listen_moves_with_the_card", moving_the_card_keeps_listening)
+    step(page, instance, "listen_leaves_with_the_card", leaving_with_the_card)
+    step(page, instance, "listen_leaves_while_connecting", leaving_while_connecting)

@@ -15,7 +15,13 @@ from .ids import (
     track_key,
 )
 from .m3u import M3UEntry, parse_m3u
-from .metadata import FileMeta, MetadataCache, read_cover, read_metadata
+from .metadata import (
+    FileMeta,
+    MetadataCache,
+    read_artist_picture,
+    read_cover,
+    read_metadata,
+)
 from .scan import (
     REASON_CORRUPT,
     REASON_MISSING,
@@ -43,6 +49,7 @@ __all__ = [
     "m3u_playlist_id",
     "natural_key",
     "parse_m3u",
+    "read_artist_picture",
     "read_cover",
     "read_metadata",
     "scan_library",

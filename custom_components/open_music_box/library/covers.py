@@ -1,5 +1,7 @@
 """Cover art for the media browser: a track's embedded picture, else its folder's image.
 
+And the artist's picture Sendspin players with a screen can show beside it (artist_picture).
+
 Everything here reads the disk: call it from the executor.
 """
 
@@ -10,13 +12,16 @@ import mimetypes
 from pathlib import Path
 
 from ..models import Track
-from . import read_cover
+from . import read_artist_picture, read_cover
 
 # The names music players conventionally give a folder's cover, in order of preference.
 FOLDER_IMAGES = ("cover.jpg", "cover.jpeg", "cover.png", "folder.jpg", "folder.jpeg", "folder.png")
 # A playlist's cover is the first one found among its first few tracks (never a full scan).
 PLAYLIST_LOOKAHEAD = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+# An artist's picture, by the name Kodi and Jellyfin give it; looked for from the track's folder
+# up to the library's root (Artist/Album/01.mp3 finds Artist/artist.jpg).
+ARTIST_IMAGES = ("artist.jpg", "artist.jpeg", "artist.png")
 
 
 def folder_image(track: Track, seen: dict[Path, Path | None] | None = None) -> Path | None:
@@ -55,6 +60,35 @@ def track_cover(track: Track) -> tuple[bytes, str] | None:
         return embedded
     if (image := folder_image(track)) is None:
         return None
+    return _read_image(image)
+
+
+def artist_picture(track: Track, root: Path | None) -> tuple[bytes, str] | None:
+    """Return (image bytes, MIME type) of the track's artist picture, or None.
+
+    The file's own (an embedded picture of type artist), else the nearest `artist.jpg`/
+    `artist.png` from the track's folder up to `root` (the library's folder, included); a
+    track outside it looks in its own folder only.
+    """
+    if track.is_url:
+        return None
+    if track.has_cover and (embedded := read_artist_picture(track.path)) is not None:
+        return embedded
+    folder = Path(track.path).parent
+    folders = [folder]
+    if root is not None and folder.is_relative_to(root):
+        folders += [parent for parent in folder.parents if parent.is_relative_to(root)]
+    for place in folders:
+        try:
+            names = {entry.name.casefold(): entry for entry in place.iterdir() if entry.is_file()}
+        except OSError:
+            continue
+        if (image := next((names[n] for n in ARTIST_IMAGES if n in names), None)) is not None:
+            return _read_image(image)
+    return None
+
+
+def _read_image(image: Path) -> tuple[bytes, str] | None:
     try:
         if image.stat().st_size > MAX_IMAGE_BYTES:
             return None

@@ -24,6 +24,8 @@ _LOGGER = logging.getLogger(__name__)
 _NUMBER_RE: Final = re.compile(r"\s*(\d+)")
 # ID3 picture type 3 is the front cover; other types (back, artist...) are a fallback.
 _FRONT_COVER: Final = 3
+# The picture types of the artist, in order of preference: lead artist, artist, band.
+_ARTIST_PICTURES: Final = (7, 8, 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,26 @@ def read_cover(path: str) -> tuple[bytes, str] | None:
     if audio is None:
         return None
     return _cover_from(audio)
+
+
+def read_artist_picture(path: str) -> tuple[bytes, str] | None:
+    """Return the embedded picture of the artist (image bytes, MIME type) of a file, or None."""
+    try:
+        audio = _load_audio(path)
+    except Exception as err:  # noqa: BLE001 - no picture is the answer for any unreadable file
+        _LOGGER.debug("No artist picture for %s: %r", path, err)
+        return None
+    if audio is None:
+        return None
+    found: dict[int, tuple[bytes, str]] = {}
+    for kind, data, mime in _pictures(audio):
+        if data and kind in _ARTIST_PICTURES:
+            found.setdefault(kind, (data, mime))
+    for kind in _ARTIST_PICTURES:
+        if kind in found:
+            data, mime = found[kind]
+            return data, _image_mime(data, mime)
+    return None
 
 
 def _cover_from(audio: Any) -> tuple[bytes, str] | None:

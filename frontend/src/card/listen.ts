@@ -11,13 +11,11 @@ import { translator } from "../i18n";
 import { errorText } from "../shared/errors";
 import { element } from "../shared/element";
 import { icon } from "../shared/icons";
+import { ListenSession, SessionClosed } from "./listen-session";
 import "./volume";
 
 const mdiHeadphones =
   "M12,1C7,1 3,5 3,10V17A3,3 0 0,0 6,20H9V12H5V10A7,7 0 0,1 12,3A7,7 0 0,1 19,10V12H15V20H18A3,3 0 0,0 21,17V10C21,5 16.97,1 12,1Z";
-const JOIN_TRIES = 25; // the server knows the player once its first state arrived
-const JOIN_RETRY_MS = 200;
-
 type Status = "off" | "connecting" | "on";
 
 // sendspin-js is most of the card's weight, and only a press of "Listen here" needs it: a chunk
@@ -31,12 +29,6 @@ function loadSendspin(): Promise<typeof Sendspin> {
   return sendspin;
 }
 
-/** A Sendspin id that is not a public key: the server admits it without Noise (browsers). */
-function browserId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return "omb-browser-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 @element("omb-listen")
 export class OmbListen extends LitElement {
   @property({ attribute: false }) hass!: HomeAssistant;
@@ -45,7 +37,8 @@ export class OmbListen extends LitElement {
   @state() private status: Status = "off";
   @state() private volume = 0.8;
   @state() private problem = "";
-  private player: SendspinPlayer | null = null;
+  private session: ListenSession<SendspinPlayer> | null = null;
+  private player: SendspinPlayer | null = null; // while it plays (the browser test reads it)
   private readonly onPageHide = () => this.leave();
 
   static styles = css`
@@ -72,66 +65,65 @@ export class OmbListen extends LitElement {
   disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener("pagehide", this.onPageHide);
-    this.leave();
+    // Removed from the page (a view change, the card deleted): leave the room. A card moved
+    // within the page (a view laying its columns out again) is connected again in the same
+    // task, before this runs, and keeps listening.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.leave();
+    });
   }
 
   private async listen(): Promise<void> {
-    if (this.status !== "off") return;
+    if (this.session) return;
+    const session = (this.session = new ListenSession<SendspinPlayer>(
+      {
+        listenPath: async () => {
+          const { path } = await this.hass.callWS<{ path: string }>({
+            type: `${DOMAIN}/sendspin/listen_url`,
+            config_entry_id: this.entryId,
+          });
+          return path;
+        },
+        player: async () => {
+          const { SendspinPlayer } = await loadSendspin();
+          const clientName = this.t("card.listener_name", { user: this.hass.user?.name ?? "" });
+          return (socket, playerId) =>
+            new SendspinPlayer({
+              playerId,
+              clientName,
+              webSocket: socket as WebSocket,
+              codecs: ["pcm"], // a LAN stream: no decoder to load
+            });
+        },
+        openSocket: (path) => {
+          const url = new URL(path, window.location.href);
+          url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+          return new WebSocket(url.href);
+        },
+        join: (clientId) =>
+          this.hass.callWS({ type: `${DOMAIN}/sendspin/join`, room_id: this.roomId, client_id: clientId }),
+      },
+      () => {
+        if (this.session !== session) return;
+        this.session = null;
+        this.player = null;
+        this.status = "off";
+      },
+    ));
     this.status = "connecting";
     this.problem = "";
     try {
-      const loading = loadSendspin(); // fetched while the server answers
-      loading.catch(() => undefined); // its failure is reported below, once awaited
-      const { path } = await this.hass.callWS<{ path: string }>({
-        type: `${DOMAIN}/sendspin/listen_url`,
-        config_entry_id: this.entryId,
-      });
-      const { SendspinPlayer } = await loading;
-      if (this.status !== "connecting") return; // stopped meanwhile
-      const url = new URL(path, window.location.href);
-      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-      const socket = new WebSocket(url.href);
-      const playerId = browserId();
-      const player = (this.player = new SendspinPlayer({
-        playerId,
-        clientName: this.t("card.listener_name", { user: this.hass.user?.name ?? "" }),
-        webSocket: socket,
-        codecs: ["pcm"], // a LAN stream: no decoder to load
-      }));
-      socket.addEventListener("close", () => {
-        if (this.player === player) this.leave();
-      });
-      // Still within the click's activation: the browser lets the audio start.
-      await player.unlock();
-      await player.connect();
-      player.setVolume(Math.round(this.volume * 100));
-      await this.join(playerId);
-      if (this.player === player) this.status = "on";
+      this.player = await session.open(Math.round(this.volume * 100));
+      this.status = "on";
     } catch (err) {
-      this.leave();
-      this.problem = await errorText(this.hass, this.t, err);
-    }
-  }
-
-  private async join(clientId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.hass.callWS({ type: `${DOMAIN}/sendspin/join`, room_id: this.roomId, client_id: clientId });
-        return;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code !== "member_not_found" || attempt >= JOIN_TRIES || !this.player) throw err;
-        await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
-      }
+      session.close();
+      if (!(err instanceof SessionClosed)) this.problem = await errorText(this.hass, this.t, err);
     }
   }
 
   /** Close the connection: the server removes the member. */
   leave(): void {
-    const player = this.player;
-    this.player = null;
-    this.status = "off";
-    player?.disconnect("user_request");
+    this.session?.close();
   }
 
   private setVolume(volume: number): void {
