@@ -17,6 +17,9 @@ const mdiHeadphones =
   "M12,1C7,1 3,5 3,10V17A3,3 0 0,0 6,20H9V12H5V10A7,7 0 0,1 12,3A7,7 0 0,1 19,10V12H15V20H18A3,3 0 0,0 21,17V10C21,5 16.97,1 12,1Z";
 const JOIN_TRIES = 25; // the server knows the player once its first state arrived
 const JOIN_RETRY_MS = 200;
+// The output latency is read this many times, this far apart, once per listen (see fixDelay).
+const LATENCY_READS = 5;
+const LATENCY_READ_MS = 40;
 
 type Status = "off" | "connecting" | "on";
 
@@ -35,6 +38,23 @@ function loadSendspin(): Promise<typeof Sendspin> {
 function browserId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return "omb-browser-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The AudioContext's output latency, read a few times once its audio runs (the median), plus
+ * sendspin-js's platform default, as the player's fixed static delay for this listen.
+ */
+async function fixDelay(player: SendspinPlayer, platformMs: number): Promise<void> {
+  const reads: number[] = [];
+  for (let i = 0; i < 3 * LATENCY_READS && reads.length < LATENCY_READS; i++) {
+    const ms = player.syncInfo.outputLatencyMs;
+    if (ms > 0) reads.push(ms);
+    await new Promise((resolve) => setTimeout(resolve, LATENCY_READ_MS));
+  }
+  reads.sort((a, b) => a - b);
+  const latencyMs = reads.length ? reads[reads.length >> 1] : 0;
+  player.setSyncDelay(platformMs + latencyMs);
+  console.info(`Listen here: output latency ${latencyMs.toFixed(1)} ms, fixed delay ${platformMs + latencyMs} ms`);
 }
 
 @element("omb-listen")
@@ -86,7 +106,7 @@ export class OmbListen extends LitElement {
         type: `${DOMAIN}/sendspin/listen_url`,
         config_entry_id: this.entryId,
       });
-      const { SendspinPlayer } = await loading;
+      const { SendspinPlayer, getDefaultSyncDelay } = await loading;
       if (this.status !== "connecting") return; // stopped meanwhile
       const url = new URL(path, window.location.href);
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -97,6 +117,11 @@ export class OmbListen extends LitElement {
         clientName: this.t("card.listener_name", { user: this.hass.user?.name ?? "" }),
         webSocket: socket,
         codecs: ["pcm"], // a LAN stream: no decoder to load
+        // sendspin-js re-reads the AudioContext's output latency at every stream start, and
+        // Chromium's figure moves by tens of ms between reads while the real one does not: each
+        // seek or resume then started somewhere else. fixDelay() reads it once instead.
+        useOutputLatencyCompensation: false,
+        storage: null, // nothing of this listen is kept in the browser
       }));
       socket.addEventListener("close", () => {
         if (this.player === player) this.leave();
@@ -104,6 +129,7 @@ export class OmbListen extends LitElement {
       // Still within the click's activation: the browser lets the audio start.
       await player.unlock();
       await player.connect();
+      await fixDelay(player, getDefaultSyncDelay());
       player.setVolume(Math.round(this.volume * 100));
       await this.join(playerId);
       if (this.player === player) this.status = "on";
