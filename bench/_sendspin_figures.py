@@ -273,9 +273,11 @@ def browser_view(lines: list[str]) -> dict[str, Any]:
     ]
     if not found:
         return {}
+    fixed = [float(m[1]) for line in lines if (m := re.search(r"fixed delay ([\d.]+) ms", line))]
     return {
+        "fixed_delay_ms": fixed,  # the card's (Listen here reads the latency once)
         "reports": len(found),
         "sync_median_ms": round(float(np.median([f[0] for f in found])), 2),
-        "output_latency_ms": sorted({f[1] for f in found}),
+        "output_latency_ms": sorted({f[1] for f in found}),  # its reading, used only if not fixed
         "corrections": sorted({c for line in lines for c in re.findall(r"corr=(\S+)", line)}),
     }

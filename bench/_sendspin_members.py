@@ -269,9 +269,10 @@ class SendspinMembers:
         return path.read_text("utf-8", "replace") if path.exists() else ""
 
     def _console(self, message: Any) -> None:
-        """Keep sendspin-js's periodic status (its sync error, its output latency)."""
+        """Keep sendspin-js's periodic status (its sync error, its output latency) and the delay
+        the card fixed for the listen."""
         text = str(message.text)
-        if "sync=" in text:
+        if "sync=" in text or text.startswith("Listen here:"):
             self.browser_log.append(text)
         elif "error" in text.lower():
             print(f"browser console: {text[:300]}")

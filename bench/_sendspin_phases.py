@@ -147,4 +147,6 @@ async def member_figures(
     if members.browser:
         view = browser_view(members.browser_log)
         print(f"  sendspin-js's own view (its console, whole run): {view}")
+        for line in members.browser_log:  # one per stream and 10 s: how it corrected
+            print(f"  browser: {line[:200]}")
     return result

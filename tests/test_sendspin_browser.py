@@ -15,6 +15,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.open_music_box.sync.timeline import server_time
+
 from .helpers.rooms import (
     ROOM_ENTITY,
     ROOM_ID,
@@ -70,14 +72,14 @@ async def room_entry(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[Mock
 
 
 async def _plain_player(
-    url: str, audio: list[bytes], commands: list[dict[str, Any]]
+    url: str, audio: list[bytes], commands: list[dict[str, Any]], state: dict[str, Any] = STATE
 ) -> tuple[ClientSession, ClientWebSocketResponse, asyncio.Task[None]]:
     session = ClientSession()
     ws = await session.ws_connect(url)
     await ws.send_json(HELLO)
     hello = await ws.receive_json()
     assert hello["type"] == "server/hello", hello
-    await ws.send_json(STATE)
+    await ws.send_json(state)
 
     async def read() -> None:
         async for msg in ws:
@@ -153,6 +155,46 @@ async def test_plain_browser_player_joins_a_room(
         await reader
     await until(lambda: f"sendspin:{BROWSER_ID}" not in room.coordinator.members)
     assert seen == [False, False]  # connected, then gone
+
+
+async def test_a_browser_gets_the_lead_it_reports(
+    hass: HomeAssistant, hass_client: Any, hass_ws_client: Any, room_entry: MockConfigEntry
+) -> None:
+    """A player with a static delay gets its first audio that much earlier than the others'.
+
+    sendspin-js plays its static delay (200 ms + the output latency on Linux) ahead of the
+    timestamps, and needs its startup lead (250 ms) before that: the room's start waits for
+    both (up to 0.5 s), so its first audio is not already due when it arrives.
+    """
+    room = room_of(room_entry)
+    ws = await hass_ws_client(hass)
+    await ws.send_json(
+        {"id": 1, "type": "open_music_box/sendspin/listen_url"}
+        | {"config_entry_id": room_entry.entry_id}
+    )
+    path = (await ws.receive_json())["result"]["path"]
+    client = await hass_client()
+    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    audio: list[bytes] = []
+    state = {"type": "client/state", "payload": {"player": {**STATE["payload"]["player"]}}}
+    state["payload"]["player"]["static_delay_ms"] = 240
+    session, player, reader = await _plain_player(url, audio, [], state)
+    try:
+        await until(lambda: BROWSER_ID in room.parts.sendspin.players())
+        await ws.send_json(
+            {"id": 2, "type": "open_music_box/sendspin/join", "room_id": ROOM_ID}
+            | {"client_id": BROWSER_ID}
+        )
+        assert (await ws.receive_json())["success"]
+        asked = server_time()
+        await play_steps(hass, room_entry)
+        await until(lambda: len(audio) >= 1)
+        first_us = int.from_bytes(audio[0][1:9], "big", signed=True)
+        assert first_us / 1_000_000 >= asked + 0.49  # 250 ms + 240 ms
+    finally:
+        await player.close()
+        await session.close()
+        await reader
 
 
 async def test_dialed_players_still_need_noise(

@@ -17,6 +17,7 @@ from ..models import Track
 from .decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
 
 LATE_LEAD_SECONDS = 0.25  # a late start is stamped this far ahead (Sendspin's own initial delay)
+MAX_LEAD_SECONDS = 0.5  # the room's start delay stops there (sync/coordinator.py)
 CHUNK_FRAMES = RATE // 10  # 100 ms per commit
 BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
 PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
@@ -51,6 +52,19 @@ async def async_feed(
     finally:
         await hass.async_add_executor_job(decoder.close)
     return start + frames / RATE
+
+
+def player_lead(client: SendspinClient | None) -> float:
+    """Return how far ahead of its time a player needs the first audio of a stream (s).
+
+    What the player reports: its startup lead plus its static delay, since it plays that much
+    earlier than the timestamps (a browser: 200 ms + its output latency, so with 250 ms its
+    first audio was already due and it started late, then slid in by resampling). At least
+    LATE_LEAD_SECONDS, at most MAX_LEAD_SECONDS.
+    """
+    roles = client.roles_by_family("player") if client is not None else []
+    need = max((r.get_required_lead_time_us() + r.get_output_delay_us() for r in roles), default=0)
+    return min(max(need / 1_000_000, LATE_LEAD_SECONDS), MAX_LEAD_SECONDS)
 
 
 def restart_stream(client: SendspinClient) -> PushStream:

@@ -22,10 +22,10 @@ from ..models import Track
 from ..sendspin.artwork import ArtworkPublisher
 from ..sendspin.metadata import publish_track
 from ..sendspin.stream import (
-    LATE_LEAD_SECONDS,
     apply_volume,
     async_feed,
     async_open_decoder,
+    player_lead,
     restart_stream,
 )
 from .member import Member, MemberNotReady
@@ -73,8 +73,8 @@ class SendspinMember(Member):
 
     @property
     def rtt(self) -> float:
-        """Return half the lead a Sendspin stream needs: the room's start delay is 2 x this."""
-        return LATE_LEAD_SECONDS / 2
+        """Return half the lead this player needs: the room's start delay is 2 x this."""
+        return player_lead(self._client()) / 2
 
     # Membership -----------------------------------------------------------------
 
@@ -153,7 +153,7 @@ class SendspinMember(Member):
         now = server_time()
         start = timeline.server_time
         if start < now + MIN_LEAD_SECONDS:
-            start = now + LATE_LEAD_SECONDS
+            start = now + player_lead(client)
         if start > timeline.server_time:
             self.seeks += 1
         position = timeline.position_at(start) - self.offset  # the room's, for the screen

@@ -24,6 +24,8 @@ export interface SessionSteps<P extends SessionPlayer> {
   /** sendspin-js's player for this socket (its chunk loaded on the first press). */
   player(): Promise<(socket: SessionSocket, playerId: string) => P>;
   openSocket(path: string): SessionSocket;
+  /** Once connected, before the volume and the join (the card fixes the player's delay). */
+  connected?(player: P): Promise<void>;
   /** `sendspin/join`: rejects with code member_not_found until the server knows the player. */
   join(playerId: string): Promise<void>;
 }
@@ -76,6 +78,7 @@ export class ListenSession<P extends SessionPlayer> {
     // Still within the click's activation: the browser lets the audio start.
     await this.step(player.unlock());
     await this.step(player.connect());
+    if (this.steps.connected) await this.step(this.steps.connected(player));
     player.setVolume(volume);
     await this.join(playerId);
     return player;

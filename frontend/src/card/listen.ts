@@ -17,6 +17,9 @@ import "./volume";
 const mdiHeadphones =
   "M12,1C7,1 3,5 3,10V17A3,3 0 0,0 6,20H9V12H5V10A7,7 0 0,1 12,3A7,7 0 0,1 19,10V12H15V20H18A3,3 0 0,0 21,17V10C21,5 16.97,1 12,1Z";
 type Status = "off" | "connecting" | "on";
+// The output latency is read this many times, this far apart, once per listen (see fixDelay).
+const LATENCY_READS = 5;
+const LATENCY_READ_MS = 40;
 
 // sendspin-js is most of the card's weight, and only a press of "Listen here" needs it: a chunk
 // next to card.js, fetched then (once; a failed fetch may be tried again).
@@ -27,6 +30,23 @@ function loadSendspin(): Promise<typeof Sendspin> {
     throw err;
   });
   return sendspin;
+}
+
+/**
+ * The AudioContext's output latency, read a few times once its audio runs (the median), plus
+ * sendspin-js's platform default, as the player's fixed static delay for this listen.
+ */
+async function fixDelay(player: SendspinPlayer, platformMs: number): Promise<void> {
+  const reads: number[] = [];
+  for (let i = 0; i < 3 * LATENCY_READS && reads.length < LATENCY_READS; i++) {
+    const ms = player.syncInfo.outputLatencyMs;
+    if (ms > 0) reads.push(ms);
+    await new Promise((resolve) => setTimeout(resolve, LATENCY_READ_MS));
+  }
+  reads.sort((a, b) => a - b);
+  const latencyMs = reads.length ? reads[reads.length >> 1] : 0;
+  player.setSyncDelay(platformMs + latencyMs);
+  console.info(`Listen here: output latency ${latencyMs.toFixed(1)} ms, fixed delay ${platformMs + latencyMs} ms`);
 }
 
 @element("omb-listen")
@@ -93,7 +113,16 @@ export class OmbListen extends LitElement {
               clientName,
               webSocket: socket as WebSocket,
               codecs: ["pcm"], // a LAN stream: no decoder to load
+              // sendspin-js re-reads the AudioContext's output latency at every stream start, and
+              // Chromium's figure moves by tens of ms between reads while the real one does not:
+              // each seek or resume then started somewhere else. fixDelay() reads it once instead.
+              useOutputLatencyCompensation: false,
+              storage: null, // nothing of this listen is kept in the browser
             });
+        },
+        connected: async (player) => {
+          const { getDefaultSyncDelay } = await loadSendspin();
+          await fixDelay(player, getDefaultSyncDelay());
         },
         openSocket: (path) => {
           const url = new URL(path, window.location.href);

@@ -25,10 +25,10 @@ from ...models import Track
 from ...sendspin.artwork import ArtworkPublisher
 from ...sendspin.metadata import publish_track
 from ...sendspin.stream import (
-    LATE_LEAD_SECONDS,
     apply_volume,
     async_feed,
     async_open_decoder,
+    player_lead,
     restart_stream,
 )
 from ...sync.timeline import server_time
@@ -168,7 +168,7 @@ class SendspinOutput:
     def _start(self, track: Track, position: float) -> None:
         """Play `track` from `position`, heard a short lead from now (restarts the stream)."""
         self._cancel()
-        start = server_time() + LATE_LEAD_SECONDS
+        start = server_time() + player_lead(self._client())
         self._playing, self._at, self._position = True, start, position
         if (client := self._client()) is None:
             return  # the timeline runs; the audio starts when the player is back
@@ -214,7 +214,7 @@ class SendspinOutput:
                 self._ended()
                 return
             self._next, self._sent_next = None, following
-            at = max(end, server_time() + LATE_LEAD_SECONDS)  # late only after a wait
+            at = max(end, server_time() + player_lead(self._client()))  # late only after a wait
             self._later(at, partial(self._advanced, at))
             try:
                 decoder = await async_open_decoder(self._hass, following, 0.0)
