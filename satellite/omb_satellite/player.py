@@ -12,7 +12,7 @@ import time
 from typing import Any, TypeVar
 
 from .errors import SatelliteError
-from .shared.leadin import LeadIn, notice, output_lead
+from .shared.leadin import LeadIn, notice, output_lead, warm_up
 from .shared.linefit import LineFit
 
 _LOGGER = logging.getLogger(__name__)
@@ -125,6 +125,8 @@ class MpvPlayer:
         self.loaded = self._wait_restart(timeout)
         if self.loaded:
             self.lead_in.arm(self._mpv)
+            warm_up(self._mpv)
+            self.loaded = self._seek_paused(position, timeout)
         return self.loaded
 
     def _seek_paused(self, position: float, timeout: float) -> bool:

@@ -24,11 +24,13 @@ LEAD_IN_SECONDS = 0.5  # silence ahead of the held position: the decoder is ~0.3
 EARLY_SECONDS = 0.1  # unpause this much early: the landing is then early, and trimmed
 SPARE_SECONDS = 0.07  # for the worker thread to wake and the first audio-pts to arrive
 MAX_INSERT_SECONDS = 0.45  # a larger gap means the prediction is wrong: leave it to corrections
-PREDICT_SECONDS = 0.05  # audio-pts is read this long after the unpause at most
+PREDICT_SECONDS = 0.3  # audio-pts is read this long after the unpause at most (a first
+# start opens the output: it moves later)
 MAX_OUTPUT_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
 # A start early by any amount is trimmed exactly, a late one is not: an output lead that reads
 # shorter (or not at all: some files right after a seek) is taken as mpv's 0.2 s audio buffer.
 MIN_OUTPUT_LEAD_SECONDS = 0.2
+WARM_SECONDS = 0.15  # a newly loaded file plays this much of its lead-in once (silence only)
 LABEL = "omb_lead_in"
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,6 +41,18 @@ def notice(output_lead: float) -> float:
     return (
         LEAD_IN_SECONDS + max(output_lead, MIN_OUTPUT_LEAD_SECONDS) + EARLY_SECONDS + SPARE_SECONDS
     )
+
+
+def warm_up(player: Any) -> None:
+    """Play a little of the lead-in of a file just loaded, then pause: the caller holds again.
+
+    Measured at the output, the first start after a load is mispredicted by a few hundred ms
+    (the output's stream starts then), and the start of the track went unheard. Only silence is
+    played: WARM_SECONDS plus what mpv decodes ahead stays within the lead-in.
+    """
+    player.pause = False
+    time.sleep(WARM_SECONDS)
+    player.pause = True
 
 
 def output_lead(player: Any, held: float) -> float:

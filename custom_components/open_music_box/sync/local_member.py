@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant, callback
 from ..models import Track
 from ..playback.outputs.base import OutputError, OutputEvent
 from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
-from .leadin import LeadIn, notice, output_lead
+from .leadin import LeadIn, notice, output_lead, warm_up
 from .linefit import LineFit
 from .member import Member, MemberNotReady
 from .timeline import Timeline, server_time
@@ -88,17 +88,26 @@ class SyncedMpv(MpvOutput):
 
     def _hold(self, path: str, position: float) -> float | None:
         self._player.pause = True
-        if path == self.loaded_path and self._file_loaded.is_set():
-            self._seek(position)
-        else:
+        loading = path != self.loaded_path or not self._file_loaded.is_set()
+        if loading:
             self._load(path, position, True, None)
             self.loaded_path = path
-        if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
-            raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
+        else:
+            self._seek(position)
+        self._wait_settled(path, position)
         self.lead_in.arm(self._player)
+        if loading:
+            warm_up(self._player)
+            self._seek(position)
+            self._wait_settled(path, position)
+            self.lead_in.arm(self._player)
         self._held = position
         duration = self._player.duration
         return None if duration is None else float(duration)
+
+    def _wait_settled(self, path: str, position: float) -> None:
+        if not self._settled.wait(LOAD_TIMEOUT_SECONDS):
+            raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
 
     async def async_start_at(self, instant: float) -> None:
         """Unpause at monotonic `instant` (timed on the worker thread, never the loop)."""
