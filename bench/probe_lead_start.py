@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._pulse_rig import RATE, PulseRig
-from custom_components.open_music_box.sync.leadin import LEAD_IN_SECONDS, LeadIn
+from custom_components.open_music_box.sync.leadin import LEAD_IN_SECONDS, LeadIn, warm_up
 
 OUTPUT_LATENCY = 0.1  # nominal: unpaused audio is heard about this much later (PulseAudio)
 
@@ -88,6 +88,9 @@ def main() -> None:
     rig.start_recording(folder / "rec.raw")
     time.sleep(1.0)
     leads = [LeadIn() for _ in players]
+    for player, lead in zip(players, leads, strict=True):  # as a member does after a load
+        lead.arm(player)
+        warm_up(player)
     trials: list[tuple[float, float, list[float | None]]] = []
     order = np.random.default_rng(7).permutation(np.arange(2, 58, 2))[: args.trials]
     for click in order.tolist():

@@ -24,8 +24,9 @@ LEAD_IN_SECONDS = 0.5  # silence ahead of the held position: the decoder is ~0.3
 EARLY_SECONDS = 0.1  # unpause this much early: the landing is then early, and trimmed
 SPARE_SECONDS = 0.07  # for the worker thread to wake and the first audio-pts to arrive
 MAX_INSERT_SECONDS = 0.45  # a larger gap means the prediction is wrong: leave it to corrections
-PREDICT_SECONDS = 0.3  # audio-pts is read this long after the unpause at most (a first
-# start opens the output: it moves later)
+# audio-pts is read this long after the unpause at most: later, the filter's output (up to
+# ~0.4 s ahead of what is heard) may have left the silence, and an insertion would cut the audio.
+PREDICT_SECONDS = 0.05
 MAX_OUTPUT_LEAD_SECONDS = 0.5  # an output buffer longer than this is not believed
 # A start early by any amount is trimmed exactly, a late one is not: an output lead that reads
 # shorter (or not at all: some files right after a seek) is taken as mpv's 0.2 s audio buffer.
@@ -98,8 +99,9 @@ class LeadIn:
             time.sleep(remaining - 0.002)
         while time.monotonic() < wake:
             time.sleep(0)  # yield the GIL: the other members' threads wake on time too
+        paused_at = player.audio_pts  # the first value after the unpause must differ from it
         player.pause = False
-        zero = _heard_zero(player, held)
+        zero = _heard_zero(player, held if paused_at is None else float(paused_at))
         if zero is None:
             return instant
         heard = zero + held + self.shift
@@ -124,15 +126,15 @@ class LeadIn:
         return pts - self.shift
 
 
-def _heard_zero(player: Any, held: float) -> float | None:
+def _heard_zero(player: Any, paused_at: float) -> float | None:
     """Monotonic time at which pts 0 would be heard, from audio-pts right after an unpause."""
     deadline = time.monotonic() + PREDICT_SECONDS
     while time.monotonic() < deadline:
         before = time.monotonic()
         pts = player.audio_pts  # None while unavailable (python-mpv)
         after = time.monotonic()
-        # The first value past the held one, read in one quick call, dates the whole stream.
-        if pts is not None and abs(float(pts) - held) > 1e-6 and after - before < 0.001:
+        # The first value past the paused one, read in one quick call, dates the whole stream.
+        if pts is not None and abs(float(pts) - paused_at) > 1e-6 and after - before < 0.001:
             return (before + after) / 2 - float(pts)
         time.sleep(0.0002)
     return None
