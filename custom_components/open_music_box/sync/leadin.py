@@ -1,8 +1,8 @@
 """Starts that are sample-accurate at the sound output: a silent lead-in, trimmed after the unpause.
 
-Measured at the output (bench/probe_start_grid.py, bench/probe_lead_start.py), an unpaused mpv
-is heard when its output next asks for audio, on a grid of 5-20 ms that differs per stream: two
-members unpaused at the same instant are heard 0-20 ms apart. So a start no longer relies on the
+Measured at the output (bench/bench_sync_output.py), an unpaused mpv is heard when its output
+next asks for audio, on a grid of 5-20 ms that differs per stream: two members unpaused at the
+same instant were heard 0-20 ms apart. So a start no longer relies on the
 unpause landing. Every hold puts `LEAD_IN_SECONDS` of silence in front of the held position
 (ffmpeg's `adelay` in mpv's filter chain, armed anew by each hold); the member unpauses a little
 early; right after the unpause mpv's `audio-pts` tells when the held position will be heard, and
@@ -90,7 +90,8 @@ class LeadIn:
     def start(self, player: Any, held: float, instant: float, output_lead: float) -> float:
         """Unpause so that `held` is heard at monotonic `instant`; return when it will be.
 
-        Late (the instant too close), it is heard late: the caller's corrections see it.
+        Late (the instant too close), it is heard late; with no prediction (mpv too slow to
+        tell), early: either way the caller's corrections see it from the member's own line.
         """
         output_lead = max(output_lead, MIN_OUTPUT_LEAD_SECONDS)
         wake = instant - self.shift - output_lead - EARLY_SECONDS

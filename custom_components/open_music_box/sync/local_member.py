@@ -110,7 +110,7 @@ class SyncedMpv(MpvOutput):
             raise OutputError(f"mpv did not get ready at {position:.3f} s of {path}")
 
     async def async_start_at(self, instant: float) -> None:
-        """Unpause at monotonic `instant` (timed on the worker thread, never the loop)."""
+        """Start so that the held position is heard at monotonic `instant` (worker thread)."""
         self._accept_from = instant + SETTLE_SECONDS
         await self._run(self._start_at, instant)
 
