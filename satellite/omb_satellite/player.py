@@ -177,7 +177,7 @@ class MpvPlayer:
         return await self._run(self._seek_paused, position, wait_s)
 
     async def start_at(self, local_t: float) -> float:
-        """Start so the held position is heard at local monotonic time local_t; return when."""
+        """Start so the held position is heard at local time local_t; return when it will be."""
         return await self._run(self._start_at, local_t)
 
     async def set_speed(self, speed: float) -> None:
