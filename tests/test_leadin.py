@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from custom_components.open_music_box.sync.leadin import (
     LeadIn,
     notice,
     output_lead,
+    supported,
 )
 
 from .audio import write_wav
@@ -100,3 +102,21 @@ def test_a_late_instant_is_reported_late_and_never_trimmed(held: Held) -> None:
     assert heard > instant + 0.3
     assert held.lead_in.shift == LEAD_IN_SECONDS  # nothing inserted
     assert_on_plan(held, 10.0, heard)  # the line still tells where it really is
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("5.1.9-0+deb12u1", True),  # Debian 12, Raspberry Pi OS 12
+        ("n6.1.1", True),
+        ("4.3.8-0+deb11u1", False),  # Debian 11: adelay takes no delay at run time
+        ("N-113000-gabcdef0", True),  # a git build: assumed recent
+        (None, True),
+    ],
+)
+def test_the_lead_in_needs_ffmpeg_5(version: str | None, expected: bool) -> None:
+    assert supported(SimpleNamespace(ffmpeg_version=version)) is expected
+
+
+def test_this_libmpv_takes_the_lead_in(held: Held) -> None:
+    assert supported(held.player)

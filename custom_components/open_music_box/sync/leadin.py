@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from typing import Any
 
@@ -42,6 +43,12 @@ def notice(output_lead: float) -> float:
     return (
         LEAD_IN_SECONDS + max(output_lead, MIN_OUTPUT_LEAD_SECONDS) + EARLY_SECONDS + SPARE_SECONDS
     )
+
+
+def supported(player: Any) -> bool:
+    """Whether libmpv's FFmpeg takes adelay's delay at run time (FFmpeg 5.0 and later)."""
+    found = re.search(r"(\d+)\.", str(player.ffmpeg_version or ""))
+    return found is None or int(found.group(1)) >= 5  # unknown (a git build): assume recent
 
 
 def warm_up(player: Any) -> None:
@@ -75,6 +82,7 @@ class LeadIn:
         # Seconds of filter output in front of the held position: audio-pts minus this is the
         # position in the track (adelay's silence carries pts like the audio after it).
         self.shift = 0.0
+        self._supported: bool | None = None  # read from the player once
 
     def arm(self, player: Any) -> None:
         """Put a fresh lead-in in front of the held position (paused, once the seek is done).
@@ -83,6 +91,15 @@ class LeadIn:
         with its old timestamps. `fix-pts` has mpv count them from the samples (silence
         included) instead, so audio-pts minus `shift` is the position in the track.
         """
+        if self._supported is None:
+            self._supported = supported(player)
+            if not self._supported:
+                _LOGGER.warning(
+                    "FFmpeg %s is older than 5.0: starts are timed by the unpause alone",
+                    player.ffmpeg_version,
+                )
+        if not self._supported:
+            return  # no lead-in: shift stays 0, start() unpauses one output lead early
         delay = f"{LEAD_IN_SECONDS * 1000:.3f}"
         player["af"] = f"@{LABEL}:lavfi=[adelay=delays={delay}:all=1]:fix-pts=yes"
         self.shift = LEAD_IN_SECONDS
@@ -93,8 +110,9 @@ class LeadIn:
         Late (the instant too close), it is heard late; with no prediction (mpv too slow to
         tell), early: either way the caller's corrections see it from the member's own line.
         """
-        output_lead = max(output_lead, MIN_OUTPUT_LEAD_SECONDS)
-        wake = instant - self.shift - output_lead - EARLY_SECONDS
+        if self.shift:  # early by a margin, trimmed below; without a lead-in, as close as it gets
+            output_lead = max(output_lead, MIN_OUTPUT_LEAD_SECONDS) + EARLY_SECONDS
+        wake = instant - self.shift - output_lead
         remaining = wake - time.monotonic()
         if remaining > 0.002:
             time.sleep(remaining - 0.002)
