@@ -36,11 +36,16 @@ def folder_image(track: Track, seen: dict[Path, Path | None] | None = None) -> P
         if folder not in seen:
             seen[folder] = folder_image(track)
         return seen[folder]
+    return _image_named(folder, FOLDER_IMAGES)
+
+
+def _image_named(folder: Path, names: tuple[str, ...]) -> Path | None:
+    """Return the folder's file with the first of `names`, whatever the case of its name."""
     try:
-        names = {entry.name.casefold(): entry for entry in folder.iterdir() if entry.is_file()}
+        found = {entry.name.casefold(): entry for entry in folder.iterdir() if entry.is_file()}
     except OSError:
         return None
-    return next((names[name] for name in FOLDER_IMAGES if name in names), None)
+    return next((found[name] for name in names if name in found), None)
 
 
 def has_cover(track: Track, seen: dict[Path, Path | None] | None = None) -> bool:
@@ -79,11 +84,7 @@ def artist_picture(track: Track, root: Path | None) -> tuple[bytes, str] | None:
     if root is not None and folder.is_relative_to(root):
         folders += [parent for parent in folder.parents if parent.is_relative_to(root)]
     for place in folders:
-        try:
-            names = {entry.name.casefold(): entry for entry in place.iterdir() if entry.is_file()}
-        except OSError:
-            continue
-        if (image := next((names[n] for n in ARTIST_IMAGES if n in names), None)) is not None:
+        if (image := _image_named(place, ARTIST_IMAGES)) is not None:
             return _read_image(image)
     return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 import logging
 import os
@@ -223,34 +223,33 @@ class _TagFields:
 
 def read_cover(path: str) -> tuple[bytes, str] | None:
     """Return the embedded cover (image bytes, MIME type) of an audio file, or None."""
-    try:
-        audio = _load_audio(path)
-    except Exception as err:  # noqa: BLE001 - no cover is the answer for any unreadable file
-        _LOGGER.debug("No cover for %s: %r", path, err)
-        return None
-    if audio is None:
-        return None
-    return _cover_from(audio)
+    return _read_picture(path, _cover_from, "cover")
 
 
 def read_artist_picture(path: str) -> tuple[bytes, str] | None:
     """Return the embedded picture of the artist (image bytes, MIME type) of a file, or None."""
+    return _read_picture(path, _artist_picture_from, "artist picture")
+
+
+def _read_picture(
+    path: str, pick: Callable[[Any], tuple[bytes, str] | None], what: str
+) -> tuple[bytes, str] | None:
     try:
         audio = _load_audio(path)
     except Exception as err:  # noqa: BLE001 - no picture is the answer for any unreadable file
-        _LOGGER.debug("No artist picture for %s: %r", path, err)
+        _LOGGER.debug("No %s for %s: %r", what, path, err)
         return None
-    if audio is None:
+    return None if audio is None else pick(audio)
+
+
+def _artist_picture_from(audio: Any) -> tuple[bytes, str] | None:
+    """Pick the lead artist's picture, else the artist's, else the band's (first of each)."""
+    pictures = [p for p in _pictures(audio) if p[1] and p[0] in _ARTIST_PICTURES]
+    if not pictures:
         return None
-    found: dict[int, tuple[bytes, str]] = {}
-    for kind, data, mime in _pictures(audio):
-        if data and kind in _ARTIST_PICTURES:
-            found.setdefault(kind, (data, mime))
-    for kind in _ARTIST_PICTURES:
-        if kind in found:
-            data, mime = found[kind]
-            return data, _image_mime(data, mime)
-    return None
+    # min() keeps the first of equals: file order within a picture type.
+    _kind, data, mime = min(pictures, key=lambda picture: _ARTIST_PICTURES.index(picture[0]))
+    return data, _image_mime(data, mime)
 
 
 def _cover_from(audio: Any) -> tuple[bytes, str] | None:
