@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import math
 from pathlib import Path
 import socket
+from typing import Any
 import wave
 
 from aiohttp import ClientSession
@@ -40,6 +41,16 @@ def write_steps(path: Path, freqs: tuple[int, ...] = STEP_HZ) -> Path:
         out.setframerate(RATE)
         out.writeframes(samples.astype("<i2").tobytes())
     return path
+
+
+async def listen_url(ws: Any, hass_client: Any, entry: MockConfigEntry) -> str:
+    """The box's signed Sendspin URL (`sendspin/listen_url`, message id 1), as ws://."""
+    await ws.send_json(
+        {"id": 1, "type": "open_music_box/sendspin/listen_url", "config_entry_id": entry.entry_id}
+    )
+    path = (await ws.receive_json())["result"]["path"]
+    client = await hass_client()
+    return str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
 
 
 async def play_steps(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -26,7 +26,7 @@ from .helpers.rooms import (
     setup_room_entry,
     until,
 )
-from .sendspin_player import play_steps, write_steps
+from .sendspin_player import listen_url, play_steps, write_steps
 
 BROWSER_ID = "omb-browser-test"
 HELLO = {
@@ -97,16 +97,7 @@ async def test_plain_browser_player_joins_a_room(
     """Signed path + plain hello: accepted; join lists it; it keeps its own volume; it leaves."""
     room = room_of(room_entry)
     ws = await hass_ws_client(hass)
-    await ws.send_json(
-        {
-            "id": 1,
-            "type": "open_music_box/sendspin/listen_url",
-            "config_entry_id": room_entry.entry_id,
-        }
-    )
-    path = (await ws.receive_json())["result"]["path"]
-    client = await hass_client()
-    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    url = await listen_url(ws, hass_client, room_entry)
     audio: list[bytes] = []
     commands: list[dict[str, Any]] = []
     server = room.parts.sendspin.server
@@ -168,13 +159,7 @@ async def test_a_browser_gets_the_lead_it_reports(
     """
     room = room_of(room_entry)
     ws = await hass_ws_client(hass)
-    await ws.send_json(
-        {"id": 1, "type": "open_music_box/sendspin/listen_url"}
-        | {"config_entry_id": room_entry.entry_id}
-    )
-    path = (await ws.receive_json())["result"]["path"]
-    client = await hass_client()
-    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    url = await listen_url(ws, hass_client, room_entry)
     audio: list[bytes] = []
     state = {"type": "client/state", "payload": {"player": {**STATE["payload"]["player"]}}}
     state["payload"]["player"]["static_delay_ms"] = 240
@@ -212,16 +197,7 @@ async def test_a_listening_browser_is_removed_from_the_panel(
     """rooms/remove_member drops a player that joined for itself; the settings stay as they were."""
     room = room_of(room_entry)
     ws = await hass_ws_client(hass)
-    await ws.send_json(
-        {
-            "id": 1,
-            "type": "open_music_box/sendspin/listen_url",
-            "config_entry_id": room_entry.entry_id,
-        }
-    )
-    path = (await ws.receive_json())["result"]["path"]
-    client = await hass_client()
-    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    url = await listen_url(ws, hass_client, room_entry)
     audio: list[bytes] = []
     session, player, reader = await _plain_player(url, audio, [])
     member_id = f"sendspin:{BROWSER_ID}"

@@ -25,7 +25,7 @@ from bench._pulse_rig import RATE, PulseRig, tool_missing
 from custom_components.open_music_box.sync.timeline import server_time
 
 from .helpers.rooms import ROOM_ENTITY, ROOM_ID, room_of, room_subentry, setup_room_entry, until
-from .sendspin_player import STEP_HZ, play_steps, write_steps
+from .sendspin_player import STEP_HZ, listen_url, play_steps, write_steps
 
 SENDSPIN = Path(sys.executable).with_name("sendspin")
 NAME = "Sendspin daemon"
@@ -71,16 +71,7 @@ async def test_sendspin_daemon_plays_the_room(
     server = room.parts.sendspin.server
     assert server is not None
     ws = await hass_ws_client(hass)
-    await ws.send_json(
-        {
-            "id": 1,
-            "type": "open_music_box/sendspin/listen_url",
-            "config_entry_id": room_entry.entry_id,
-        }
-    )
-    path = (await ws.receive_json())["result"]["path"]
-    client = await hass_client()
-    url = str(client.make_url("/")).rstrip("/").replace("http://", "ws://") + path
+    url = await listen_url(ws, hass_client, room_entry)
     home = tmp_path / "daemon"
     home.mkdir()
     env = {**os.environ, **rig.env, "PULSE_SINK": rig.sink(0), "HOME": str(home)}
