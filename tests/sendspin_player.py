@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import math
 from pathlib import Path
@@ -19,10 +21,14 @@ from aiosendspin.models.metadata import SessionUpdateMetadata
 from aiosendspin.models.player import ClientHelloPlayerSupport, SupportedAudioFormat
 from aiosendspin.models.types import AudioCodec, PlayerCommand, Roles
 from aiosendspin.noise import Identity, InMemoryClientPairingStore
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import numpy as np
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.open_music_box.const import CONF_CLIENT_ID, CONF_OUTPUT, OUTPUT_SENDSPIN
+
+from .conftest import box_entry
 from .helpers.player import playlist_id
 from .helpers.rooms import call
 
@@ -208,3 +214,28 @@ class SendspinTestPlayer:
             await self.listener.stop()
         if self.session is not None:
             await self.session.close()
+
+
+@asynccontextmanager
+async def box_on_player(
+    hass: HomeAssistant, library: Path, player: SendspinTestPlayer
+) -> AsyncIterator[MockConfigEntry]:
+    """A box whose output is `player` (not connected yet), unloaded after."""
+    hass.config.allowlist_external_dirs = {str(library.parent)}
+    entry = box_entry(library, {CONF_OUTPUT: OUTPUT_SENDSPIN, CONF_CLIENT_ID: player.client_id})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    await player.disconnect()
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def connect(
+    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
+) -> None:
+    """Connect `player` to the box's authenticated Sendspin endpoint."""
+    client = await hass_client()
+    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
+    await player.connect(url.replace("http://", "ws://"), token)

@@ -9,7 +9,6 @@ from typing import Any
 
 from aiosendspin.models.artwork import ArtworkChannel
 from aiosendspin.models.types import ArtworkSource, PictureFormat
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from mutagen.id3 import APIC
 from mutagen.wave import WAVE
@@ -30,7 +29,7 @@ from custom_components.open_music_box.models import Track
 from .conftest import ENTITY_ID, box_entry
 from .helpers.player import playlist_id
 from .helpers.rooms import ROOM_ENTITY, call, room_subentry, setup_room_entry, until
-from .sendspin_player import SendspinTestPlayer, write_steps
+from .sendspin_player import SendspinTestPlayer, box_on_player, connect, write_steps
 
 RED = (200, 30, 40)
 SCREEN = ArtworkChannel(source=ArtworkSource.ALBUM, format=PictureFormat.JPEG, width=64, height=48)
@@ -61,14 +60,6 @@ async def play(hass: HomeAssistant, entry: MockConfigEntry, playlist: str, entit
         },
         entity_id=entity_id,
     )
-
-
-async def connect(
-    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
-) -> None:
-    client = await hass_client()
-    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
-    await player.connect(url.replace("http://", "ws://"), token)
 
 
 def assert_cover(image: bytes) -> None:
@@ -115,16 +106,8 @@ async def test_room_member_shows_the_cover(
 async def sendspin_box(
     hass: HomeAssistant, tmp_path: Path, player: SendspinTestPlayer
 ) -> AsyncGenerator[MockConfigEntry]:
-    library = write_library(tmp_path / "library")
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    entry = box_entry(library, {CONF_OUTPUT: OUTPUT_SENDSPIN, CONF_CLIENT_ID: player.client_id})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    yield entry
-    await player.disconnect()
-    if entry.state is ConfigEntryState.LOADED:
-        await hass.config_entries.async_unload(entry.entry_id)
+    async with box_on_player(hass, write_library(tmp_path / "library"), player) as entry:
+        yield entry
 
 
 async def test_box_output_shows_the_cover(

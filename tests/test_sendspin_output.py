@@ -26,11 +26,19 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.sync.timeline import server_time
 
-from .conftest import ENTITY_ID, box_entry
+from .conftest import ENTITY_ID
 from .helpers.config_flow import config_dir  # noqa: F401 (a fixture)
 from .helpers.player import playlist_id
 from .helpers.rooms import call, until
-from .sendspin_player import STEP_HZ, Chunk, SendspinTestPlayer, dominant_hz, write_steps
+from .sendspin_player import (
+    STEP_HZ,
+    Chunk,
+    SendspinTestPlayer,
+    box_on_player,
+    connect,
+    dominant_hz,
+    write_steps,
+)
 
 HIGH = (3000, 3000, 3000)
 
@@ -47,23 +55,8 @@ async def sendspin_box(
     library = tmp_path / "library"
     write_steps(library / "Steps" / "01 Steps.wav")
     write_steps(library / "Steps" / "02 High.wav", HIGH)
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    entry = box_entry(library, {CONF_OUTPUT: OUTPUT_SENDSPIN, CONF_CLIENT_ID: player.client_id})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    yield entry
-    await player.disconnect()
-    if entry.state is ConfigEntryState.LOADED:
-        await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def connect(
-    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
-) -> None:
-    client = await hass_client()
-    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
-    await player.connect(url.replace("http://", "ws://"), token)
+    async with box_on_player(hass, library, player) as entry:
+        yield entry
 
 
 def checked(
