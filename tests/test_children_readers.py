@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import (
@@ -13,13 +12,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.open_music_box.children.const import CONF_READERS, READER_BOX
-from custom_components.open_music_box.const import DOMAIN, SUBENTRY_ROOM
 from custom_components.open_music_box.library import folder_playlist_id
 from custom_components.open_music_box.playback.player import PlayState
 from custom_components.open_music_box.tags import EVENT_TAG_UNKNOWN
 
 from .children_helpers import add_box, box_of, link, reader, scan, set_options
-from .conftest import box_entry, build_library
+from .conftest import build_library
+from .helpers.rooms import room_subentry, setup_room_entry
 
 ANIMALS = folder_playlist_id("Animals")
 TAG = "04-AA-BB-CC"
@@ -109,30 +108,7 @@ async def test_options_flow_lists_and_assigns_the_readers(
 
 async def test_a_reader_assigned_to_a_room_plays_there(hass: HomeAssistant, library: Path) -> None:
     """A tag linked to the box, scanned on the room's reader, plays in the room."""
-    hass.config.allowlist_external_dirs = {str(library.parent)}
-    room = ConfigSubentryDataWithId(
-        subentry_id="room1",
-        subentry_type=SUBENTRY_ROOM,
-        title="Bedroom",
-        unique_id=None,
-        data={
-            "control": "everyone",
-            "control_users": [],
-            "local_devices": [],
-            "entity_members": [],
-        },
-    )
-    base = box_entry(library)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Music Box",
-        data=dict(base.data),
-        options=dict(base.options),
-        subentries_data=[room],
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_room_entry(hass, library, room_subentry(title="Bedroom"))
     bedroom_reader = reader(hass, "Bedroom reader")
     await set_options(hass, entry, **{CONF_READERS: {bedroom_reader: "room1"}})
     await link(hass, entry, TAG, ANIMALS)

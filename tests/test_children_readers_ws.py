@@ -6,51 +6,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.children.const import CONF_READERS, READER_BOX
-from custom_components.open_music_box.const import DOMAIN, SUBENTRY_ROOM
 from custom_components.open_music_box.playback.player import PlayState
 
 from .children_helpers import box_of, link, reader, scan
-from .conftest import box_entry
+from .helpers.rooms import ROOM_ID, room_subentry, setup_room_entry
 from .helpers.ws import ANIMALS, Client
 
 TAG = "04-AA-BB-CC"
-ROOM = "room1"
+ROOM = ROOM_ID
 
 
 async def box_with_room(hass: HomeAssistant, library: Path) -> MockConfigEntry:
     """A loaded box with one room, "Bedroom"."""
-    hass.config.allowlist_external_dirs = {str(library.parent)}
-    room = ConfigSubentryDataWithId(
-        subentry_id=ROOM,
-        subentry_type=SUBENTRY_ROOM,
-        title="Bedroom",
-        unique_id=None,
-        data={
-            "control": "everyone",
-            "control_users": [],
-            "local_devices": [],
-            "entity_members": [],
-        },
-    )
-    base = box_entry(library)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Music Box",
-        data=dict(base.data),
-        options=dict(base.options),
-        subentries_data=[room],
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await setup_room_entry(hass, library, room_subentry(title="Bedroom"))
 
 
 async def test_readers_listed_and_assigned_by_websocket(

@@ -55,12 +55,13 @@ def room_subentry(
     control: str = ROOM_CONTROL_EVERYONE,
     users: list[str] | None = None,
     entities: list[str] | None = None,
+    title: str = "Living room",
 ) -> ConfigSubentryDataWithId:
-    """The subentry of a room named Living room."""
+    """The subentry of a room (Living room unless named)."""
     return ConfigSubentryDataWithId(
         subentry_id=ROOM_ID,
         subentry_type=SUBENTRY_ROOM,
-        title="Living room",
+        title=title,
         unique_id=None,
         data={
             CONF_ROOM_CONTROL: control,
