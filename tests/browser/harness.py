@@ -22,7 +22,7 @@ import time
 from types import ModuleType
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +158,19 @@ def log_in(page: Page, instance: Instance, username: str = "", password: str = "
     page.locator('input[name="password"]').fill(password or dev_onboard.PASSWORD)
     page.locator('input[name="password"]').press("Enter")
     page.wait_for_url("**/home/**", timeout=UI_TIMEOUT_MS)
+
+
+@contextmanager
+def french_page(browser: Browser, instance: Instance) -> Iterator[Page]:
+    """A page of its own, logged in as dev, with Home Assistant's language set to French."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        log_in(page, instance)
+        page.evaluate("() => localStorage.setItem('selectedLanguage', JSON.stringify('fr'))")
+        yield page
+    finally:
+        context.close()
 
 
 def step(page: Page, instance: Instance, name: str, check: Callable[[], None]) -> None:

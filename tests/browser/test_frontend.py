@@ -21,6 +21,7 @@ from .harness import (
     ENTITY_ID,
     ROOM_ENTITY_ID,
     Instance,
+    french_page,
     log_in,
     step,
 )
@@ -317,11 +318,7 @@ def test_card_on_a_room(instance: Instance, page: Page) -> None:
 
 def test_in_french(instance: Instance, browser: Browser) -> None:
     """A French-speaking user gets the panel, its errors and the card in French."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        log_in(page, instance)
-        page.evaluate("() => localStorage.setItem('selectedLanguage', JSON.stringify('fr'))")
+    with french_page(browser, instance) as page:
 
         def panel_in_french() -> None:
             page.goto(f"{instance.url}/open-music-box")
@@ -341,8 +338,6 @@ def test_in_french(instance: Instance, browser: Browser) -> None:
 
         step(page, instance, "french_panel", panel_in_french)
         step(page, instance, "french_card", card_in_french)
-    finally:
-        context.close()
 
 
 def test_children_view(instance: Instance, page: Page) -> None:

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 import pytest
 
 from ..audio import write_wav
-from .harness import Instance, log_in, step
+from .harness import Instance, french_page, step
 
 pytestmark = pytest.mark.browser
 
@@ -225,11 +225,7 @@ def test_long_playlist(instance: Instance, page: Page) -> None:
 
 def test_in_french(instance: Instance, browser: Browser) -> None:
     """The new parts of the view speak French to a French-speaking user."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        log_in(page, instance)
-        page.evaluate("() => localStorage.setItem('selectedLanguage', JSON.stringify('fr'))")
+    with french_page(browser, instance) as page:
 
         def in_french() -> None:
             instance.service("create_playlist", name="Mienne")
@@ -244,5 +240,3 @@ def test_in_french(instance: Instance, browser: Browser) -> None:
             expect(panel.get_by_text("Envoyer des fichiers")).to_be_visible()
 
         step(page, instance, "library_french", in_french)
-    finally:
-        context.close()
