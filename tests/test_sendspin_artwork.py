@@ -71,6 +71,21 @@ def assert_cover(image: bytes) -> None:
     assert all(abs(got - want) < 12 for got, want in zip(pixel, RED, strict=True)), pixel
 
 
+async def shows_covers(
+    hass: HomeAssistant, entry: MockConfigEntry, player: SendspinTestPlayer, entity_id: str
+) -> None:
+    """The cover of what plays ("Covered" already asked for), cleared without one, back again."""
+    await until(lambda: any(player.images))
+    assert_cover(player.images[-1])
+
+    await play(hass, entry, "Steps", entity_id)
+    await until(lambda: player.images[-1] == b"")
+
+    await play(hass, entry, "Covered", entity_id)
+    await until(lambda: player.images[-1] != b"")
+    assert_cover(player.images[-1])
+
+
 async def test_room_member_shows_the_cover(
     hass: HomeAssistant,
     hass_client: Any,
@@ -88,15 +103,7 @@ async def test_room_member_shows_the_cover(
     try:
         await play(hass, entry, "Covered", ROOM_ENTITY)
         await connect(hass_client, entry, player, hass_access_token)  # joins while it plays
-        await until(lambda: any(player.images))
-        assert_cover(player.images[-1])
-
-        await play(hass, entry, "Steps", ROOM_ENTITY)
-        await until(lambda: player.images[-1] == b"")
-
-        await play(hass, entry, "Covered", ROOM_ENTITY)
-        await until(lambda: player.images[-1] != b"")
-        assert_cover(player.images[-1])
+        await shows_covers(hass, entry, player, ROOM_ENTITY)
     finally:
         await player.disconnect()
         await hass.config_entries.async_unload(entry.entry_id)
@@ -123,15 +130,7 @@ async def test_box_output_shows_the_cover(
     await until(lambda: hass.states.get(ENTITY_ID).state != "unavailable")  # type: ignore[union-attr]
 
     await play(hass, entry, "Covered", ENTITY_ID)
-    await until(lambda: any(player.images))
-    assert_cover(player.images[-1])
-
-    await play(hass, entry, "Steps", ENTITY_ID)
-    await until(lambda: player.images[-1] == b"")
-
-    await play(hass, entry, "Covered", ENTITY_ID)
-    await until(lambda: player.images[-1] != b"")
-    assert_cover(player.images[-1])
+    await shows_covers(hass, entry, player, ENTITY_ID)
     await play(hass, entry, "Broken", ENTITY_ID)  # a cover that does not decode: none shown
     await until(lambda: player.images[-1] == b"")
     assert hass.states.get(ENTITY_ID).attributes["media_title"] == "01 Broken"  # type: ignore[union-attr]
