@@ -1,11 +1,10 @@
 """Starts made exact by a silent lead-in: where two libmpv streams of one PulseAudio sink land.
 
 No Home Assistant: two mpv players (as the room's local members) on two remap sinks of the
-ear's null sink play a file of clicks. Each trial holds both paused before a click with a fresh
-`adelay` lead-in of LEAD_IN seconds of silence in front of the held position, unpauses each a
-little earlier than needed (on its own thread), reads when mpv says the held position will be
-heard, and inserts the difference as more silence (`af-command ... delays`, acting where the
-decoder is: still inside the lead-in). The recording tells when each click was really heard.
+ear's null sink play a file of clicks, started by the integration's own lead-in
+(sync/leadin.py): each trial seeks both (all over the file) before a click, arms the lead-in's
+silence, and starts each on its own thread so the held position is heard at one instant. The
+recording tells when each click was really heard, and how far apart the two were.
 
 Run:  script/bench bench/probe_lead_start.py [--trials N] [--rate HZ]
 """
@@ -40,19 +39,6 @@ def clicks(path: Path, seconds: int = 60, rate: int = RATE) -> None:
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(signal.tobytes())
-
-
-def heard_zero(player: Any, held: float) -> float | None:
-    """Monotonic time at which position 0 would be heard, from audio-pts after a start."""
-    deadline = time.monotonic() + 0.05
-    while time.monotonic() < deadline:
-        before = time.monotonic()
-        pts = player.audio_pts
-        after = time.monotonic()
-        if pts is not None and abs(pts - held) > 1e-6 and after - before < 0.001:
-            return (before + after) / 2 - float(pts)
-        time.sleep(0.0002)
-    return None
 
 
 def onsets(channel: np.ndarray) -> np.ndarray:
