@@ -41,6 +41,7 @@ from .sendspin_player import (
     STEP_HZ,
     Chunk,
     SendspinTestPlayer,
+    connect,
     dominant_hz,
     play_steps,
     write_steps,
@@ -71,14 +72,6 @@ async def sendspin_room(
     await player.disconnect()
     if hass.config_entries.async_get_entry(entry.entry_id) and entry.state.recoverable:
         await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def connect(
-    hass_client: Any, entry: MockConfigEntry, player: SendspinTestPlayer, token: str
-) -> None:
-    client = await hass_client()
-    url = str(client.make_url(f"/api/open_music_box/sendspin/{entry.entry_id}"))
-    await player.connect(url.replace("http://", "ws://"), token)
 
 
 def member_of(entry: MockConfigEntry, player: SendspinTestPlayer) -> Any:
