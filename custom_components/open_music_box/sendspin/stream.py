@@ -17,7 +17,7 @@ from ..models import Track
 from .decoder import BYTES_PER_FRAME, CHANNELS, RATE, PcmDecoder
 
 LATE_LEAD_SECONDS = 0.25  # a late start is stamped this far ahead (Sendspin's own initial delay)
-MAX_LEAD_SECONDS = 0.5  # the room's start delay stops there (sync/coordinator.py)
+MAX_LEAD_SECONDS = 0.5  # a box's own output starts no later; rooms start 1 s ahead anyway
 CHUNK_FRAMES = RATE // 10  # 100 ms per commit
 BUFFER_US = 1_500_000  # how far ahead of its time the audio is sent
 PCM = AudioFormat(sample_rate=RATE, bit_depth=16, channels=CHANNELS)
