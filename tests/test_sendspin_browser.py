@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.open_music_box.sendspin.stream import LATE_LEAD_SECONDS, player_lead
 from custom_components.open_music_box.sync.timeline import server_time
 
 from .helpers.rooms import (
@@ -154,8 +155,9 @@ async def test_a_browser_gets_the_lead_it_reports(
     """A player with a static delay gets its first audio that much earlier than the others'.
 
     sendspin-js plays its static delay (200 ms + the output latency on Linux) ahead of the
-    timestamps, and needs its startup lead (250 ms) before that: the room's start waits for
-    both (up to 0.5 s), so its first audio is not already due when it arrives.
+    timestamps, and needs its startup lead (250 ms) before that: the lead it reports is what
+    it is given (a room's barrier starts 1 s ahead anyway; a late joiner and a box's own
+    Sendspin output start that lead ahead), so its first audio is not already due.
     """
     room = room_of(room_entry)
     ws = await hass_ws_client(hass)
@@ -166,6 +168,8 @@ async def test_a_browser_gets_the_lead_it_reports(
     session, player, reader = await _plain_player(url, audio, [], state)
     try:
         await until(lambda: BROWSER_ID in room.parts.sendspin.players())
+        await until(lambda: player_lead(room.parts.sendspin.client(BROWSER_ID)) > LATE_LEAD_SECONDS)
+        assert player_lead(room.parts.sendspin.client(BROWSER_ID)) == pytest.approx(0.49)
         await ws.send_json(
             {"id": 2, "type": "open_music_box/sendspin/join", "room_id": ROOM_ID}
             | {"client_id": BROWSER_ID}
