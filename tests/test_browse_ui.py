@@ -59,6 +59,8 @@ async def test_tiles_have_covers_and_durations(
     animals = child(root, "Animals")
     assert animals["title"] == "Animals · 0:03"  # three tracks of one second
     assert child(root, "Audiobook")["title"] == "Audiobook · 0:40"
+    # Through HA's media player proxy: the browser never reads the library folder.
+    assert animals["thumbnail"].startswith(f"/api/media_player_proxy/{ENTITY_ID}/browse_media/")
     assert await fetch(hass_client, animals["thumbnail"]) == (tiny_png(), "image/png")
     book_cover = child(root, "Audiobook")["thumbnail"]
     assert await fetch(hass_client, book_cover) == (FOLDER_JPG, "image/jpeg")

@@ -69,6 +69,25 @@ async def test_play_on_empty_queue_plays_the_last_playlist(
     assert state.attributes["media_title"] == "Dog"
 
 
+async def test_play_after_a_restart_plays_the_last_playlist(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """The last playlist is stored: after a restart, Play on the empty box plays it again."""
+    animals = playlist_id(entry, "Animals")
+    await call(
+        hass, "play_media", media_content_type="playlist", media_content_id=f"playlist:{animals}"
+    )
+    await call(hass, "media_stop")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not entry.runtime_data.player.queue
+    await call(hass, "media_play")
+    state = hass.states.get(ENTITY_ID)
+    assert state is not None
+    assert state.state == STATE_PLAYING
+    assert state.attributes["media_playlist"] == "Animals"
+
+
 async def test_play_with_nothing_played_yet_says_why(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:

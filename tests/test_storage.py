@@ -255,6 +255,7 @@ def good_data() -> dict[str, Any]:
                 "muted": False,
             }
         },
+        "last_playlist": {"playlist_id": ANIMALS},
     }
 
 
@@ -274,23 +275,36 @@ def room_without_volume(data: dict[str, Any]) -> None:
     del data["rooms"]["room9"]["volume"]
 
 
+def last_playlist_not_an_id(data: dict[str, Any]) -> None:
+    data["last_playlist"] = {"playlist_id": 3}
+
+
 # (damage, the sections it leaves as they were, what the issue says was lost)
 DAMAGES = [
-    (playlists_oops, ["hub", "tags", "playlist_modes", "resume_points", "rooms"], "playlists: all"),
+    (
+        playlists_oops,
+        ["hub", "tags", "playlist_modes", "resume_points", "rooms", "last_playlist"],
+        "playlists: all",
+    ),
     (
         link_without_target,
-        ["playlists", "hub", "playlist_modes", "resume_points", "rooms"],
+        ["playlists", "hub", "playlist_modes", "resume_points", "rooms", "last_playlist"],
         "tags: 1 of 2",
     ),
     (
         seq_not_a_number,
-        ["playlists", "tags", "playlist_modes", "resume_points", "rooms"],
+        ["playlists", "tags", "playlist_modes", "resume_points", "rooms", "last_playlist"],
         "hub: the event sequence reservation",
     ),
     (
         room_without_volume,
-        ["playlists", "hub", "tags", "playlist_modes", "resume_points"],
+        ["playlists", "hub", "tags", "playlist_modes", "resume_points", "last_playlist"],
         "rooms: 1 of 1",
+    ),
+    (
+        last_playlist_not_an_id,
+        ["playlists", "hub", "tags", "playlist_modes", "resume_points", "rooms"],
+        "last_playlist: all",
     ),
 ]
 

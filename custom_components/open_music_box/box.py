@@ -57,6 +57,7 @@ from .events import EventLog, LiveState, track_dict
 from .imports.importer import Importer
 from .library.folder import LibraryFolder
 from .models import Track
+from .playback.last_playlist import LastPlaylist
 from .playback.outputs.base import Output
 from .playback.outputs.entity import EntityOutput
 from .playback.outputs.mpv import MpvOutput
@@ -209,6 +210,7 @@ class MusicBox:
         await self.events.async_start()
         self.live.async_start(self.sleep_timer.async_add_listener)
         self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
+        self._unsubs.append(LastPlaylist(self.store, self.player).async_start())
         await self.folder.async_start()
         self.tags.async_start()
         parts = RoomParts(

@@ -74,6 +74,12 @@ class StoredDailyLimit(TypedDict):
     reached: bool
 
 
+class StoredLastPlaylist(TypedDict):
+    """The playlist the box played last (playback/last_playlist.py): Play plays it again."""
+
+    playlist_id: str
+
+
 class StoredBedtime(TypedDict):
     """Whether it is bedtime (children/bedtime.py): a parent's switch survives a restart."""
 
@@ -104,6 +110,7 @@ class StoredData(TypedDict):
     daily_limit: NotRequired[StoredDailyLimit]  # today's listening time
     bedtime: NotRequired[StoredBedtime]  # bedtime on or off, and why
     room_bedtimes: NotRequired[dict[str, StoredRoomBedtime]]  # each room's own bedtime
+    last_playlist: NotRequired[StoredLastPlaylist]  # what Play on an empty queue plays
 
 
 def empty_data() -> StoredData:

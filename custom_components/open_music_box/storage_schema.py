@@ -80,6 +80,8 @@ ROOM_BEDTIME = vol.Schema(
 )
 
 # Sections that hold one mapping (not entries by id): dropped whole when damaged.
+LAST_PLAYLIST = vol.Schema({vol.Required("playlist_id"): str}, extra=vol.ALLOW_EXTRA)
+
 DAILY_LIMIT = vol.Schema(
     {
         vol.Required("date"): str,
@@ -138,6 +140,7 @@ ENTRY_SECTIONS: dict[str, Callable[[Any], Any]] = {
 SINGLE_SECTIONS: dict[str, Callable[[Any], Any]] = {
     "daily_limit": DAILY_LIMIT,
     "bedtime": BEDTIME,
+    "last_playlist": LAST_PLAYLIST,
 }
 
 

@@ -1,19 +1,22 @@
 """First contact: the development instance in a real browser, as script/develop starts it.
 
 Logged in as dev/dev (the `page` fixture): the dashboard renders, the box's device page, its media
-browser lists the demo playlists, Assist answers, and Home Assistant's log has no error.
+browser lists the demo playlists, Assist answers (the README's voice examples too), and Home
+Assistant's log has no error.
 """
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 import pytest
 
 from .harness import DEMO_PLAYLISTS, ENTITY_ID, Instance, step
 
 pytestmark = pytest.mark.browser
+
+MAX_VOLUME_ENTITY_ID = "number.music_box_max_volume"
 
 
 def device_id(instance: Instance, entity_id: str) -> str:
@@ -31,6 +34,14 @@ def open_assist(page: Page) -> None:
             page.locator(f'ha-icon-button[aria-labelledby="{labelled}"]').click()
             return
     raise AssertionError("no Assist button in the toolbar")
+
+
+def ask(dialog: Locator, request: str, answer: str) -> None:
+    """Type a request into the Assist dialog and wait for Assist's answer."""
+    field = dialog.locator("ha-assist-chat input")
+    field.fill(request)
+    field.press("Enter")
+    expect(dialog.get_by_text(answer, exact=True)).to_be_visible()
 
 
 def test_first_contact(instance: Instance, page: Page) -> None:
@@ -71,6 +82,22 @@ def test_first_contact(instance: Instance, page: Page) -> None:
         request.press("Enter")
         # The default pipeline (conversation) answers with the time, e.g. "3:04 PM".
         expect(dialog.get_by_text(re.compile(r"^\s*\d{1,2}:\d{2}"))).to_be_visible()
+        # The README's voice examples, said to the box from the same dialog.
+        ask(dialog, "play Lullabies on Music Box", "Playing media")
+        box = instance.api.ok("GET", f"/api/states/{ENTITY_ID}")
+        assert (box["state"], box["attributes"].get("media_playlist")) == ("playing", "Lullabies")
+        instance.api.ok(
+            "POST",
+            "/api/services/number/set_value",
+            body={"entity_id": MAX_VOLUME_ENTITY_ID, "value": 40},
+        )
+        ask(
+            dialog,
+            "set Music Box volume to 90",
+            "Volume limited to 40 %, the maximum volume of Music Box",
+        )
+        box = instance.api.ok("GET", f"/api/states/{ENTITY_ID}")
+        assert box["attributes"]["volume_limited"] is True
 
     def clean_log() -> None:
         # First contact leaves no error: no onboarding flow or import that fails.
