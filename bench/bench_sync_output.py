@@ -143,6 +143,23 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+def trace_decisions(room: Room) -> list[tuple[float, str, float, float, float]]:
+    """Record each correction the room decides: (server time, member, error, room error, speed).
+
+    Saved with --keep, to read a run's controller beside its recording.
+    """
+    decisions: list[tuple[float, str, float, float, float]] = []
+    coordinator = room.coordinator
+    correct = coordinator._correct  # the bench watches the controller: its input and choice
+
+    def traced(member: Any, error: float, common: float, now: float) -> None:
+        correct(member, error, common, now)
+        decisions.append((now, member.name, error, common, member.controller.speed))
+
+    coordinator._correct = traced  # type: ignore[method-assign]
+    return decisions
+
+
 async def joined(room: Room, count: int) -> list[Any]:
     """Wait until `count` satellites joined; return them in the order they joined."""
     deadline = time.monotonic() + JOIN_TIMEOUT_SECONDS
@@ -241,6 +258,7 @@ async def test_sync_output(
         subentry = room_subentry(local=[(device, 0.0) for device in LOCAL])
         entry = await setup_room_entry(hass, library, subentry)
         room: Room = entry.runtime_data.rooms[ROOM_ID]
+        decisions = trace_decisions(room)
         track_id = entry.runtime_data.catalog.playlists()[0].track_ids[0]
         await sendspin.register(hass)
         server = await aiohttp_client(hass.http.app)
@@ -298,6 +316,7 @@ async def test_sync_output(
             barriers=np.array([(t0, p) for _, t0, p in run.barriers]),
             quiet=np.array(run.quiet),
             stall=np.array(run.stall),
+            decisions=np.array(decisions, dtype=object),
         )
     room_figures = await loop.run_in_executor(
         None, analyse_room, room_started, room_data[:, :base], signal_, run, names[:base]
