@@ -10,6 +10,8 @@ import sys
 from typing import Any
 
 from homeassistant.components.media_player import MediaPlayerDeviceClass
+from homeassistant.components.number import NumberDeviceClass
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import ATTR_DEVICE_CLASS, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 import homeassistant.util.dt as dt_util
@@ -60,11 +62,19 @@ async def test_media_players_are_not_polled(
 
 
 async def test_media_players_are_speakers(hass: HomeAssistant, room_entry: MockConfigEntry) -> None:
-    """The box and its rooms play audio only: device class speaker."""
+    """The box and its rooms play audio only: device class speaker; durations are durations."""
     for entity_id in (ENTITY_ID, ROOM_ENTITY):
         current = hass.states.get(entity_id)
         assert current is not None
         assert current.attributes[ATTR_DEVICE_CLASS] == MediaPlayerDeviceClass.SPEAKER
+    for entity_id, device_class in (
+        ("number.music_box_daily_limit", NumberDeviceClass.DURATION),
+        ("sensor.music_box_listened_today", SensorDeviceClass.DURATION),
+        ("sensor.music_box_sleep_timer", SensorDeviceClass.TIMESTAMP),
+    ):
+        current = hass.states.get(entity_id)
+        assert current is not None, entity_id
+        assert current.attributes.get(ATTR_DEVICE_CLASS) == device_class, entity_id
     await hass.config_entries.async_unload(room_entry.entry_id)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.number import NumberEntity, NumberMode
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -111,6 +111,7 @@ class DailyLimitNumber(OptionNumber):
     """Minutes of listening a day (0: no limit)."""
 
     _attr_native_max_value = MAX_DAILY_LIMIT
+    _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_unit_of_measurement = UnitOfTime.MINUTES
     _attr_mode = NumberMode.BOX
     _option, _default = CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT
