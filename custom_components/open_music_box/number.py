@@ -50,6 +50,7 @@ class OptionNumber(MusicBoxOptionEntity, NumberEntity):
     _admin_key = "admin_only"
 
     def __init__(self, box: MusicBox, key: str) -> None:
+        """Initialize the option number."""
         super().__init__(box, key)
 
     @property
@@ -78,6 +79,7 @@ class MaxVolumeNumber(OptionNumber):
     _admin_key = "max_volume_admin_only"
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the max volume number."""
         super().__init__(box, "max_volume")
 
     def _updated(self, options: dict[str, Any], value: int) -> dict[str, Any]:
@@ -97,6 +99,7 @@ class MinVolumeNumber(OptionNumber):
     _option, _default = CONF_MIN_VOLUME, DEFAULT_MIN_VOLUME
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the min volume number."""
         super().__init__(box, "min_volume")
 
     def _updated(self, options: dict[str, Any], value: int) -> dict[str, Any]:
@@ -117,4 +120,5 @@ class DailyLimitNumber(OptionNumber):
     _option, _default = CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the daily limit number."""
         super().__init__(box, "daily_limit")

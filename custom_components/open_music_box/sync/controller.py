@@ -63,6 +63,7 @@ class RateController:
     """Decides the corrections of one member from its measured error."""
 
     def __init__(self) -> None:
+        """Initialize the rate controller."""
         self.speed = 1.0
         self._changed_at = -math.inf
         self._burst_since: float | None = None

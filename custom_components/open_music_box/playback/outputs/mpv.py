@@ -50,6 +50,7 @@ class MpvOutput:
     prefetch_playlist = False
 
     def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
+        """Initialize the mpv output."""
         self._hass = hass
         self.audio_device = audio_device
         self.null_fallback = False

@@ -46,6 +46,7 @@ class SendspinOutput:
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, hub: SendspinHub, client_id: PlayerChoice
     ) -> None:
+        """Initialize the Sendspin output."""
         self._hass, self._entry, self._hub = hass, entry, hub
         self._choose = client_id
         self.client_id: str | None = None
