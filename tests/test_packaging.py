@@ -146,3 +146,29 @@ def test_ruff_lints_the_integration_with_core_rules() -> None:
     assert lint["flake8-import-conventions"]["extend-aliases"] == CORE_ALIASES
     ignored = lint["per-file-ignores"]["custom_components/**"]
     assert ignored == ["TID252"]  # relative imports inside the package, as core allows
+
+
+# The README section each documentation rule of the quality scale points to.
+DOC_SECTIONS = {
+    "docs-actions": "## Actions",
+    "docs-configuration-parameters": "## Configuration",
+    "docs-installation-instructions": "## Install",
+    "docs-known-limitations": "## Limitations",
+    "docs-removal-instructions": "### Remove",
+    "docs-supported-functions": "## Entities",
+    "docs-troubleshooting": "## Troubleshooting",
+    "docs-use-cases": "## Use cases",
+}
+
+
+def test_documentation_rules_have_their_readme_section() -> None:
+    """A documentation rule marked done has its README section, with text under it."""
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))[
+        "rules"
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule, heading in DOC_SECTIONS.items():
+        assert rules[rule] == "done", rule
+        assert re.search(rf"^{re.escape(heading)}\n\n\S", readme, re.MULTILINE), heading
+        body = readme.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+        assert len(body) > 150, f"{heading}: too short for {rule}"
