@@ -283,6 +283,39 @@ async def test_reconfigure_offers_the_boxs_sendspin_players(
         await other.disconnect()
 
 
+async def test_reconfigure_to_a_player_gone_meanwhile_asks_again(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_box: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """The player picked left while the form was open: the form comes back without it."""
+    entry = sendspin_box
+    other = SendspinTestPlayer(name="Bedroom speaker")
+    try:
+        await connect(hass_client, entry, player, hass_access_token)
+        await connect(hass_client, entry, other, hass_access_token)
+        players = entry.runtime_data.sendspin.players
+        await until(lambda: {player.client_id, other.client_id} <= set(players()))
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_LIBRARY_PATH: entry.data[CONF_LIBRARY_PATH], CONF_OUTPUT: OUTPUT_SENDSPIN},
+        )
+        assert result["step_id"] == "sendspin"
+        await other.disconnect()
+        await until(lambda: other.client_id not in players())
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CLIENT_ID: other.client_id}
+        )
+        assert result["step_id"] == "sendspin"
+        options = result["data_schema"].schema[CONF_CLIENT_ID].config["options"]
+        assert [o["value"] for o in options] == [player.client_id]
+    finally:
+        await other.disconnect()
+
+
 async def test_new_box_plays_on_the_first_player_added(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
