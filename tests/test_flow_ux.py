@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.open_music_box.config_flow import free_default_folder
 from custom_components.open_music_box.const import (
     AUDIO_DEVICE_AUTO,
     CONF_AUDIO_DEVICE,
@@ -21,6 +22,7 @@ from custom_components.open_music_box.const import (
     DOMAIN,
     OUTPUT_ENTITY,
     OUTPUT_MPV,
+    OUTPUT_SENDSPIN,
 )
 from custom_components.open_music_box.playback.mpv_loader import device_labels
 
@@ -199,3 +201,57 @@ async def test_another_player_is_offered_once_there(
         result["flow_id"], {CONF_LIBRARY_PATH: str(tmp_path / "music"), CONF_OUTPUT: OUTPUT_ENTITY}
     )
     assert result["step_id"] == "entity"
+
+
+async def test_media_folder_traps_are_field_errors(
+    hass: HomeAssistant, config_dir: Path, tmp_path: Path
+) -> None:
+    """Under the media folder a file is no folder and a link out of it is refused; then it ends."""
+    media = config_dir / "media"
+    media.mkdir()
+    (media / "song.mp3").write_bytes(b"")
+    (tmp_path / "elsewhere").mkdir()
+    (media / "elsewhere").symlink_to(tmp_path / "elsewhere")
+    result = await _start_user(hass)
+    for typed, error in (
+        ("media/song.mp3", "folder_not_directory"),
+        ("media/elsewhere", "folder_not_allowed"),
+    ):
+        user_input = {CONF_NAME: "Kids", CONF_LIBRARY_PATH: typed, CONF_OUTPUT: OUTPUT_MPV}
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["errors"] == {CONF_LIBRARY_PATH: error}, typed
+        assert _schema_default(result, CONF_LIBRARY_PATH) == typed
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**user_input, CONF_LIBRARY_PATH: "media/kids"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_LIBRARY_PATH] == str(media / "kids")
+
+
+def test_every_default_folder_used_proposes_the_first(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """99 boxes on the default folders: the form proposes the first (the field error follows)."""
+    base = str(config_dir / "media" / "open_music_box")
+    used = {base, *(f"{base}_{index}" for index in range(2, 100))}
+    assert free_default_folder(hass, used - {f"{base}_42"}) == f"{base}_42"
+    assert free_default_folder(hass, used) == base
+
+
+async def test_reconfigure_to_sendspin_of_a_box_not_loaded(
+    hass: HomeAssistant, config_dir: Path, tmp_path: Path
+) -> None:
+    """A box that is not loaded has no Sendspin players to pick: it plays on the first one added."""
+    entry = _add_entry(hass, tmp_path / "music")
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_LIBRARY_PATH: str(tmp_path / "music"), CONF_OUTPUT: OUTPUT_SENDSPIN},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_OUTPUT] == OUTPUT_SENDSPIN
+    assert CONF_AUDIO_DEVICE not in entry.data

@@ -6,6 +6,9 @@ import importlib.util
 import json
 from pathlib import Path
 import re
+import subprocess
+import sys
+import tomllib
 from typing import Any
 
 from awesomeversion import AwesomeVersion
@@ -14,6 +17,7 @@ import pytest
 import voluptuous as vol
 import yaml
 
+from .data.core_ruff import CORE_ALIASES, CORE_IGNORE, CORE_SELECT
 from .data.schemas import (
     CUSTOM_MANIFEST,
     HACS_INTEGRATION_MANIFEST,
@@ -111,3 +115,60 @@ def test_quality_scale_lists_every_rule() -> None:
         if status != "done":
             assert isinstance(value, dict), f"{rule}: {status} needs a comment"
             assert len(value.get("comment", "")) > 20, f"{rule}: {status} needs a reason"
+
+
+def _enabled_rules(*args: str) -> set[str]:
+    """Return the codes ruff enables for a module of the integration, with these arguments."""
+    ruff = Path(sys.executable).parent / "ruff"
+    module = INTEGRATION / "const.py"
+    shown = subprocess.run(
+        [ruff, "check", "--show-settings", *args, module],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    enabled = shown.split("linter.rules.enabled = [", 1)[1].split("]", 1)[0]
+    return set(re.findall(r"\(([A-Z]+[0-9]+)\)", enabled))
+
+
+def test_ruff_lints_the_integration_with_core_rules() -> None:
+    """Every rule Home Assistant core enables is enabled for the integration, with its aliases."""
+    core = _enabled_rules(
+        "--isolated", "--select", ",".join(CORE_SELECT), "--ignore", ",".join(CORE_IGNORE)
+    )
+    ours = _enabled_rules()
+    assert len(core) > 500
+    assert sorted(core - ours) == []
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["ruff"][
+        "lint"
+    ]
+    assert lint["flake8-import-conventions"]["extend-aliases"] == CORE_ALIASES
+    ignored = lint["per-file-ignores"]["custom_components/**"]
+    assert ignored == ["TID252"]  # relative imports inside the package, as core allows
+
+
+# The README section each documentation rule of the quality scale points to.
+DOC_SECTIONS = {
+    "docs-actions": "## Actions",
+    "docs-configuration-parameters": "## Configuration",
+    "docs-installation-instructions": "## Install",
+    "docs-known-limitations": "## Limitations",
+    "docs-removal-instructions": "### Remove",
+    "docs-supported-functions": "## Entities",
+    "docs-troubleshooting": "## Troubleshooting",
+    "docs-use-cases": "## Use cases",
+}
+
+
+def test_documentation_rules_have_their_readme_section() -> None:
+    """A documentation rule marked done has its README section, with text under it."""
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))[
+        "rules"
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule, heading in DOC_SECTIONS.items():
+        assert rules[rule] == "done", rule
+        assert re.search(rf"^{re.escape(heading)}\n\n\S", readme, re.MULTILINE), heading
+        body = readme.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+        assert len(body) > 150, f"{heading}: too short for {rule}"

@@ -10,7 +10,12 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME, STATE_PAUSED, STATE_PLAYING
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import area_registry as ar, device_registry as dr, intent
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    intent,
+)
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -45,6 +50,10 @@ async def test_offsets_are_labelled_by_the_names_picked(
     """The offsets step names each member as the user knows it; same names get their id."""
     hass.states.async_set("media_player.kitchen", "idle", {"friendly_name": "Kitchen speaker"})
     hass.states.async_set("media_player.kitchen_2", "idle", {"friendly_name": "Kitchen speaker"})
+    # Registered but not loaded (its integration is down): its name in the registry.
+    er.async_get(hass).async_get_or_create(
+        "media_player", "other", "attic", suggested_object_id="attic", original_name="Attic speaker"
+    )
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_ROOM), context={"source": SOURCE_USER}
     )
@@ -55,7 +64,11 @@ async def test_offsets_are_labelled_by_the_names_picked(
             CONF_NAME: "Kitchen",
             CONF_ROOM_CONTROL: ROOM_CONTROL_EVERYONE,
             CONF_ROOM_LOCAL_DEVICES: [AUDIO_DEVICE_AUTO],
-            CONF_ROOM_ENTITY_MEMBERS: ["media_player.kitchen", "media_player.kitchen_2"],
+            CONF_ROOM_ENTITY_MEMBERS: [
+                "media_player.kitchen",
+                "media_player.kitchen_2",
+                "media_player.attic",
+            ],
         },
     )
     assert result["step_id"] == "offsets"
@@ -64,14 +77,16 @@ async def test_offsets_are_labelled_by_the_names_picked(
         "Autoselect device",
         "Kitchen speaker",
         "Kitchen speaker (media_player.kitchen_2)",
+        "Attic speaker",
     ]
-    result = await _configure(hass, result, dict(zip(fields, (5, -20, 30), strict=True)))
+    result = await _configure(hass, result, dict(zip(fields, (5, -20, 30, 0), strict=True)))
     assert result["data"][CONF_ROOM_LOCAL_DEVICES] == [
         {CONF_AUDIO_DEVICE: AUDIO_DEVICE_AUTO, CONF_OFFSET_MS: 5.0}
     ]
     assert result["data"][CONF_ROOM_ENTITY_MEMBERS] == [
         {CONF_ENTITY_ID: "media_player.kitchen", CONF_OFFSET_MS: -20.0},
         {CONF_ENTITY_ID: "media_player.kitchen_2", CONF_OFFSET_MS: 30.0},
+        {CONF_ENTITY_ID: "media_player.attic", CONF_OFFSET_MS: 0.0},
     ]
 
 

@@ -365,6 +365,31 @@ async def test_discovered_player_is_offered_and_paired_with_a_box(
         await speaker.disconnect()
 
 
+async def test_discovered_player_gone_or_no_box_left(
+    hass: HomeAssistant, socket_enabled: None, sendspin_room: MockConfigEntry
+) -> None:
+    """A player gone before its box is picked: the form says so; no box loaded: nothing to offer."""
+    entry = sendspin_room
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    advertised = _advertised(f"ws://127.0.0.1:{port}/sendspin", "Gone speaker")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=advertised
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"box": entry.entry_id}
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["errors"] == {"base": "player_unreachable"}
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"box": entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_box"
+
+
 async def test_bad_frames_change_nothing_for_the_others(
     hass: HomeAssistant,
     hass_client: Any,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+import logging
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -194,9 +195,15 @@ async def test_vanished_player_makes_the_box_unavailable(
     hass_access_token: str,
     sendspin_box: MockConfigEntry,
     player: SendspinTestPlayer,
+    *,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A player that goes makes the box unavailable (the entry stays); back, it plays again."""
+    """A player that goes makes the box unavailable (the entry stays); back, it plays again.
+
+    Each change is logged once, at INFO.
+    """
     entry = sendspin_box
+    caplog.set_level(logging.INFO, logger="custom_components.open_music_box")
     await connect(hass_client, entry, player, hass_access_token)
     await until(lambda: hass.states.get(ENTITY_ID).state != "unavailable")  # type: ignore[union-attr]
     await call(
@@ -227,6 +234,19 @@ async def test_vanished_player_makes_the_box_unavailable(
         assert checked(returned.chunks, anchor) >= 5
     finally:
         await returned.disconnect()
+    await until(lambda: hass.states.get(ENTITY_ID).state == "unavailable")  # type: ignore[union-attr]
+    logged = [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name.startswith("custom_components.open_music_box") and r.levelno >= logging.INFO
+    ]
+    client = player.client_id
+    assert logged == [
+        (logging.INFO, f"Sendspin player {client} is connected"),
+        (logging.INFO, f"Sendspin player {client} is gone"),
+        (logging.INFO, f"Sendspin player {client} is connected"),
+        (logging.INFO, f"Sendspin player {client} is gone"),
+    ]
 
 
 async def test_reconfigure_offers_the_boxs_sendspin_players(
@@ -259,6 +279,39 @@ async def test_reconfigure_offers_the_boxs_sendspin_players(
         assert entry.state is ConfigEntryState.LOADED
         # The reloaded box plays on it (an inbound player reconnects by itself to do so).
         assert entry.runtime_data.player.output.client_id == other.client_id
+    finally:
+        await other.disconnect()
+
+
+async def test_reconfigure_to_a_player_gone_meanwhile_asks_again(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_access_token: str,
+    sendspin_box: MockConfigEntry,
+    player: SendspinTestPlayer,
+) -> None:
+    """The player picked left while the form was open: the form comes back without it."""
+    entry = sendspin_box
+    other = SendspinTestPlayer(name="Bedroom speaker")
+    try:
+        await connect(hass_client, entry, player, hass_access_token)
+        await connect(hass_client, entry, other, hass_access_token)
+        players = entry.runtime_data.sendspin.players
+        await until(lambda: {player.client_id, other.client_id} <= set(players()))
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_LIBRARY_PATH: entry.data[CONF_LIBRARY_PATH], CONF_OUTPUT: OUTPUT_SENDSPIN},
+        )
+        assert result["step_id"] == "sendspin"
+        await other.disconnect()
+        await until(lambda: other.client_id not in players())
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CLIENT_ID: other.client_id}
+        )
+        assert result["step_id"] == "sendspin"
+        options = result["data_schema"].schema[CONF_CLIENT_ID].config["options"]
+        assert [o["value"] for o in options] == [player.client_id]
     finally:
         await other.disconnect()
 

@@ -284,6 +284,13 @@ async def test_linking_the_tag_clears_the_notification_and_confirms(
     assert list(found) == [LINKED_NOTIFICATION_ID]
     assert found[LINKED_NOTIFICATION_ID]["title"] == "Tag linked"
     assert "**Animals** on Music Box" in found[LINKED_NOTIFICATION_ID]["message"]
+    # Linked by the action (or the panel's "Link…") rather than by scanning: the same.
+    await scan(hass, TAG_B + "-new")
+    assert NOTIFICATION_ID in notifications(hass)
+    await act(hass, "link_tag", box, tag_id=TAG_B + "-new", playlist_id="Audiobook")
+    found = notifications(hass)
+    assert NOTIFICATION_ID not in found
+    assert "**Audiobook** on Music Box" in found[LINKED_NOTIFICATION_ID]["message"]
 
 
 async def test_two_boxes_make_one_notification(

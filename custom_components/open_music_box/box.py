@@ -107,6 +107,7 @@ class MusicBox:
     """Everything one config entry runs."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Initialize the music box."""
         self.hass = hass
         self.entry = entry
         self.store = BoxStore(hass, entry.entry_id, entry.title)

@@ -80,6 +80,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
     _attr_media_image_remotely_accessible = False
 
     def __init__(self, box: MusicBox, player: Player | None = None) -> None:
+        """Initialize the music box media player."""
         self._box = box
         self._player = player or box.player
         self._search = CatalogSearch(box.catalog)

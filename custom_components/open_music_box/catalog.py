@@ -63,6 +63,7 @@ class Catalog:
     """Library scan + user playlists. Lives in the event loop; scanning runs in the executor."""
 
     def __init__(self, hass: HomeAssistant, root: Path, store: BoxStore) -> None:
+        """Initialize the catalog."""
         self._hass = hass
         self.root = root
         self._store = store

@@ -130,6 +130,7 @@ class OpenMusicBoxConfigFlow(SendspinDiscoveryFlow, domain=DOMAIN):
     MINOR_VERSION = 1
 
     def __init__(self) -> None:
+        """Initialize the open music box config flow."""
         self._name = DEFAULT_NAME
         self._library_path = ""
         self._output = OUTPUT_MPV

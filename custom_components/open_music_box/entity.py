@@ -28,6 +28,7 @@ class MusicBoxEntity(Entity):
     _attr_should_poll = False
 
     def __init__(self, box: MusicBox, key: str) -> None:
+        """Initialize the music box entity."""
         self._box = box
         self._attr_translation_key = key
         self._attr_unique_id = f"{box.entry.entry_id}_{key}"
@@ -50,6 +51,7 @@ class MusicBoxOptionEntity(MusicBoxEntity):
     """An entity showing the box's options: it follows them, whoever changed them."""
 
     def __init__(self, box: MusicBox, key: str) -> None:
+        """Initialize the music box option entity."""
         super().__init__(box, key)
         self._entry = box.entry
 

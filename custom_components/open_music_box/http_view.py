@@ -19,6 +19,7 @@ class TrackMediaView(HomeAssistantView):
     requires_auth = True  # a signed path (authSig) satisfies it, as for HA's own media
 
     def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize the track media view."""
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, track_id: str) -> web.StreamResponse:

@@ -26,6 +26,7 @@ class CappedSetVolumeHandler(intent.ServiceIntentHandler):
 
     def __init__(self, original: intent.ServiceIntentHandler) -> None:
         # Same slots, constraints and description as the handler it stands in for.
+        """Initialize the capped set volume handler."""
         self.__dict__.update(original.__dict__)
 
     async def async_handle_states(

@@ -9,6 +9,7 @@ class Listeners[**P]:
     """A list of callbacks; adding one returns what removes it (HA's unsubscribe style)."""
 
     def __init__(self) -> None:
+        """Initialize the listeners."""
         self._callbacks: list[Callable[P, None]] = []
 
     def add(self, listener: Callable[P, None]) -> Callable[[], None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.number import NumberEntity, NumberMode
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -50,6 +50,7 @@ class OptionNumber(MusicBoxOptionEntity, NumberEntity):
     _admin_key = "admin_only"
 
     def __init__(self, box: MusicBox, key: str) -> None:
+        """Initialize the option number."""
         super().__init__(box, key)
 
     @property
@@ -78,6 +79,7 @@ class MaxVolumeNumber(OptionNumber):
     _admin_key = "max_volume_admin_only"
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the max volume number."""
         super().__init__(box, "max_volume")
 
     def _updated(self, options: dict[str, Any], value: int) -> dict[str, Any]:
@@ -97,6 +99,7 @@ class MinVolumeNumber(OptionNumber):
     _option, _default = CONF_MIN_VOLUME, DEFAULT_MIN_VOLUME
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the min volume number."""
         super().__init__(box, "min_volume")
 
     def _updated(self, options: dict[str, Any], value: int) -> dict[str, Any]:
@@ -111,9 +114,11 @@ class DailyLimitNumber(OptionNumber):
     """Minutes of listening a day (0: no limit)."""
 
     _attr_native_max_value = MAX_DAILY_LIMIT
+    _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_unit_of_measurement = UnitOfTime.MINUTES
     _attr_mode = NumberMode.BOX
     _option, _default = CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the daily limit number."""
         super().__init__(box, "daily_limit")

@@ -59,6 +59,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
     """Add or reconfigure a sync room of a music box."""
 
     def __init__(self) -> None:
+        """Initialize the room subentry flow."""
         super().__init__()
         self._name = ""
         self._control = ROOM_CONTROL_EVERYONE

@@ -25,6 +25,7 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
     _attr_supported_features = FEATURES | MediaPlayerEntityFeature.GROUPING
 
     def __init__(self, box: MusicBox, room: Room) -> None:
+        """Initialize the room media player."""
         super().__init__(box, room.player)
         self._room = room
         self._attr_unique_id = room.room_id

@@ -108,6 +108,7 @@ class CatalogSearch:
     """A normalized index of a catalog's playlists and tracks, kept up to date with it."""
 
     def __init__(self, catalog: Catalog) -> None:
+        """Initialize the catalog search."""
         self._catalog = catalog
         self._playlists: list[_Entry] | None = None  # None: rebuild on the next search
         self._tracks: list[_Entry] | None = None

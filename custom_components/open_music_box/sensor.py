@@ -37,6 +37,7 @@ class LastTagSensor(MusicBoxEntity, SensorEntity):
     _unrecorded_attributes = frozenset({"tag_id"})
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the last tag sensor."""
         super().__init__(box, "last_tag")
         self._tags = box.tags
         self._catalog = box.catalog
@@ -76,6 +77,7 @@ class SleepTimerSensor(MusicBoxEntity, SensorEntity):
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the sleep timer sensor."""
         super().__init__(box, "sleep_timer")
         self._timer = box.sleep_timer
 
@@ -98,6 +100,7 @@ class ListenedTodaySensor(MusicBoxEntity, SensorEntity):
     _attr_suggested_display_precision = 0
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the listened today sensor."""
         super().__init__(box, "listened_today")
         self._limit = box.daily_limit
 

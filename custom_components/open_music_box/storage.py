@@ -138,7 +138,7 @@ class _BoxFile(Store[StoredData]):
             )
         # Version 1 is the only layout so far; every minor version only added optional
         # sections, which the validation after loading takes as they come.
-        return cast(StoredData, old_data)
+        return cast("StoredData", old_data)
 
 
 class BoxStore:
@@ -150,6 +150,7 @@ class BoxStore:
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str, title: str = "") -> None:
+        """Initialize the box store."""
         self._hass = hass
         self._entry_id = entry_id
         self._title = title
@@ -176,7 +177,7 @@ class BoxStore:
             self.data = empty_data()
             return self.data
         data, lost = validate(raw)
-        self.data = cast(StoredData, data)
+        self.data = cast("StoredData", data)
         if lost:
             self._report(lost)
             self._changes += 1  # the repaired data replaces the damaged file

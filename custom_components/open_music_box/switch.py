@@ -37,6 +37,7 @@ class BedtimeSwitch(MusicBoxEntity, SwitchEntity):
     """On at bedtime: bedtime playlists only, the night maximum, a sleep timer with every play."""
 
     def __init__(self, box: MusicBox, bedtime: Bedtime, room_id: str | None = None) -> None:
+        """Initialize the bedtime switch."""
         super().__init__(box, "bedtime")
         self._bedtime = bedtime
         if room_id is not None:  # a room's own bedtime, on the room's device
@@ -69,6 +70,7 @@ class LockSwitch(MusicBoxOptionEntity, SwitchEntity):
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, box: MusicBox) -> None:
+        """Initialize the lock switch."""
         super().__init__(box, "lock")
 
     @property

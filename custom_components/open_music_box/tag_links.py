@@ -21,6 +21,7 @@ class TagLinks:
     """Which playlist each tag starts: read, checked, written."""
 
     def __init__(self, store: BoxStore, catalog: Catalog) -> None:
+        """Initialize the tag links."""
         self._store = store
         self._catalog = catalog
 

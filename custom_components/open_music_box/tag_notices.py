@@ -1,8 +1,8 @@
 """What a parent sees of tags: notifications, and names in Home Assistant's tag list.
 
 One notification per unknown scan, a word when that tag is linked, and a name in Settings → Tags.
-The notification is shared by every box (one scan, one notification) and links each box's device
-page: the parents' panel (/open-music-box) will be the better target once it exists.
+The notification is shared by every box (one scan, one notification); it links the parents'
+panel's Tags view, where the tag waits with its "Link…", and each box's device page.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ class LinkPlayer:
         rooms: Mapping[str, Room],
         play_playlist: PlayPlaylist,
     ) -> None:
+        """Initialize the link player."""
         self._entry = entry
         self._catalog = catalog
         self._player = player

@@ -31,6 +31,7 @@ class Association:
     """The open session, if any (only the open one is kept)."""
 
     def __init__(self, hass: HomeAssistant, events: Publisher) -> None:
+        """Initialize the association."""
         self._hass = hass
         self._events = events
         self.open: Session | None = None

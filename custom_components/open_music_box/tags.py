@@ -83,6 +83,7 @@ class TagManager:
         guard: TagGuard,
         player: LinkPlayer,
     ) -> None:
+        """Initialize the tag manager."""
         self._hass = hass
         self._entry = entry
         self._links = links

@@ -19,6 +19,7 @@ class PartTasks:
     """The running tasks of one part; none start once it is closed."""
 
     def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize the part tasks."""
         self._hass = hass
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False

@@ -52,6 +52,7 @@ class BedtimeTime(MusicBoxOptionEntity, TimeEntity):
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, box: MusicBox, key: str, option: str, default: str) -> None:
+        """Initialize the bedtime time."""
         super().__init__(box, key)
         self._option = option
         self._default = default
@@ -74,6 +75,7 @@ class RoomBedtimeTime(MusicBoxEntity, TimeEntity):
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, box: MusicBox, room_id: str, bedtime: RoomBedtime, key: str) -> None:
+        """Initialize the room bedtime time."""
         super().__init__(box, f"bedtime_{key}")
         self._attr_unique_id = f"{room_id}_bedtime_{key}"
         self._attr_device_info = room_device_info(box, box.rooms[room_id])

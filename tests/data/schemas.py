@@ -9,8 +9,8 @@ Rewritten here as voluptuous schemas (neither tool is installed; both use volupt
 - CUSTOM_MANIFEST: Home Assistant core's script/hassfest/manifest.py for a custom integration
   (`CUSTOM_INTEGRATION_MANIFEST_SCHEMA` and `validate_manifest`): the keys, their types, the
   integration types and IoT classes, codeowners as GitHub handles, a version, keys sorted with
-  domain and name first. Discovery keys (zeroconf, ssdp, dhcp, usb, ...) are left out: we use
-  none, so an unknown key fails here.
+  domain and name first. Of the discovery keys only zeroconf is kept (Sendspin players); the
+  others (ssdp, dhcp, usb, ...) are left out, so they fail here until the manifest uses them.
 - QUALITY_SCALE_RULES: the rules of script/hassfest/quality_scale.py, by tier.
 """
 

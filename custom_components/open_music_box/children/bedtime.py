@@ -70,6 +70,7 @@ class Bedtime:
     """One bedtime: the box's (times in its options) or a room's (RoomBedtime, times stored)."""
 
     def __init__(self, hass: HomeAssistant, links: BedtimeLinks) -> None:
+        """Initialize the bedtime."""
         self._hass = hass
         self._links = links
         self._unsubs: list[Callable[[], None]] = []

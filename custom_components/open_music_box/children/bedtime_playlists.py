@@ -12,6 +12,7 @@ class BedtimePlaylists:
     """Playlists marked for bedtime, stored with the box."""
 
     def __init__(self, store: BoxStore, catalog: Catalog) -> None:
+        """Initialize the bedtime playlists."""
         self._store = store
         self._catalog = catalog
 
@@ -20,6 +21,7 @@ class BedtimePlaylists:
         return self._store.data.setdefault("bedtime_playlists", {})
 
     def __contains__(self, playlist_id: object) -> bool:
+        """Return True when the playlist is one of them."""
         return playlist_id in self._marked
 
     @callback
@@ -37,4 +39,5 @@ class BedtimePlaylists:
         return sorted(p for p in self._marked if self._catalog.playlist(p) is not None)
 
     def __len__(self) -> int:
+        """Return how many entries there are."""
         return len(self._marked)

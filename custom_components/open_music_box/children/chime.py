@@ -111,6 +111,7 @@ class Chime:
     """Plays the refusal chime on mpv audio devices; remembers the last plays (diagnostics)."""
 
     def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize the chime."""
         self._hass = hass
         self._lock = asyncio.Lock()
         self.history: list[ChimePlay] = []

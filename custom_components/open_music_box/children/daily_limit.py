@@ -52,6 +52,7 @@ class DailyLimit:
     """One box's listening time today and its limit."""
 
     def __init__(self, hass: HomeAssistant, links: DailyLimitLinks) -> None:
+        """Initialize the daily limit."""
         self._hass = hass
         self._entry = links.entry
         self._store = links.store

@@ -49,6 +49,7 @@ class Guard:
     """The daily limit and bedtime (the box's, the room's), asked before a tag plays."""
 
     def __init__(self, hass: HomeAssistant, links: GuardLinks) -> None:
+        """Initialize the guard."""
         self._hass = hass
         self._links = links
 

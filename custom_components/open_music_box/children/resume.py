@@ -65,6 +65,7 @@ class Resume:
     def __init__(
         self, hass: HomeAssistant, store: BoxStore, catalog: Catalog, player: Player
     ) -> None:
+        """Initialize the resume."""
         self._hass = hass
         self._store = store
         self._catalog = catalog

@@ -34,6 +34,7 @@ class SleepTimer:
     """One box's sleep timer."""
 
     def __init__(self, hass: HomeAssistant, player: Player) -> None:
+        """Initialize the sleep timer."""
         self._hass = hass
         self._player = player
         self.ends_at: datetime | None = None

@@ -64,7 +64,7 @@ def box_bedtime(box: WiredBox) -> Bedtime:
     store = box.store
 
     def write(data: dict[str, Any]) -> None:
-        store.data["bedtime"] = cast(StoredBedtime, data)
+        store.data["bedtime"] = cast("StoredBedtime", data)
         store.schedule_save()
 
     return Bedtime(
@@ -92,12 +92,12 @@ def room_bedtimes(box: WiredBox) -> dict[str, RoomBedtime]:
 
     def links(room_id: str, player: Player) -> BedtimeLinks:
         def write(data: dict[str, Any]) -> None:
-            stored[room_id] = cast(StoredRoomBedtime, data)
+            stored[room_id] = cast("StoredRoomBedtime", data)
             store.schedule_save()
 
         return BedtimeLinks(
             entry=box.entry,
-            load=lambda: cast(dict[str, Any] | None, stored.get(room_id)),
+            load=lambda: cast("dict[str, Any] | None", stored.get(room_id)),
             write=write,
             player=player,
             sleep_timer=SleepTimer(box.hass, player),

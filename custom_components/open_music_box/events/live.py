@@ -40,6 +40,7 @@ class LiveState:
         mode: Callable[[str], str],
         sleep_ends_at: Callable[[], datetime | None],
     ) -> None:
+        """Initialize the live state."""
         self._log = log
         self._player = player
         self._catalog = catalog

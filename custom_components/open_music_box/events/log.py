@@ -64,6 +64,7 @@ class EventLog:
     """Sequenced events of one box, with replay, subscribers and the bus transitions."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, store: BoxStore) -> None:
+        """Initialize the event log."""
         self._hass = hass
         self._entry = entry
         self._store = store

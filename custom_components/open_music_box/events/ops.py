@@ -24,11 +24,13 @@ class OperationCache:
     """
 
     def __init__(self, ttl: float = OP_TTL_SECONDS, size: int = OP_CACHE_SIZE) -> None:
+        """Initialize the operation cache."""
         self._ttl = ttl
         self._size = size
         self._users: dict[str, OrderedDict[str, tuple[float, str, asyncio.Future[Any]]]] = {}
 
     def __len__(self) -> int:
+        """Return how many entries there are."""
         return sum(len(entries) for entries in self._users.values())
 
     def _expire(self, now: float) -> None:

@@ -27,6 +27,7 @@ class PositionStream:
         listening: Callable[[], bool],
         playing: Callable[[], bool],
     ) -> None:
+        """Initialize the position stream."""
         self._loop = loop
         self._publish = publish
         self._listening = listening

@@ -69,6 +69,7 @@ class FetchControl:
     """Shared by the event loop and the worker: cancel flag and progress callback."""
 
     def __init__(self, report: Callable[[Progress], None]) -> None:
+        """Initialize the fetch control."""
         self.cancelled = threading.Event()
         self.report = report  # called in the worker thread
 

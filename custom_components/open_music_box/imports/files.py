@@ -35,6 +35,7 @@ class ImportFailure(Exception):
     """An import failed; `key` is the translation key of the reason."""
 
     def __init__(self, key: str, **placeholders: str) -> None:
+        """Initialize the import failure."""
         super().__init__(key)
         self.key = key
         self.placeholders = placeholders

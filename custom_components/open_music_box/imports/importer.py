@@ -78,6 +78,7 @@ class Importer:
         events: Publisher,
         rescan: Callable[[], Awaitable[None]],
     ) -> None:
+        """Initialize the importer."""
         self._hass = hass
         self._entry = entry
         self._catalog = catalog

@@ -30,6 +30,7 @@ class LibraryFolder:
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, catalog: Catalog, player: Player
     ) -> None:
+        """Initialize the library folder."""
         self._hass = hass
         self._entry = entry
         self._catalog = catalog

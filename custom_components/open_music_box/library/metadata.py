@@ -74,6 +74,7 @@ class MetadataCache:
             del self._entries[path]
 
     def __len__(self) -> int:
+        """Return how many entries there are."""
         return len(self._entries)
 
 

@@ -82,6 +82,7 @@ class LibraryWatch:
         root: Path,
         on_change: Callable[[], Coroutine[Any, Any, None]],
     ) -> None:
+        """Initialize the library watch."""
         self._hass = hass
         self._root = root
         self._observer: BaseObserver | None = None

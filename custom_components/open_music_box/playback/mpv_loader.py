@@ -84,6 +84,7 @@ class AudioDeviceProbe:
     """mpv's audio devices, listed once per config flow (None: libmpv is missing)."""
 
     def __init__(self) -> None:
+        """Initialize the audio device probe."""
         self._probed = False
         self._devices: dict[str, str] | None = None
 

@@ -24,6 +24,7 @@ class OutputRecovery:
     """Tracks one lost output until it is back; schedules `retry` while it is not."""
 
     def __init__(self, hass: HomeAssistant, retry: Callable[[], object]) -> None:
+        """Initialize the output recovery."""
         self._hass = hass
         self._retry = retry
         self._down = False

@@ -47,6 +47,7 @@ class Player:
         *,
         require: Callable[[Track], None] | None = None,
     ) -> None:
+        """Initialize the player."""
         self._hass = hass
         # Raises a translated error when a track cannot be played now (its folder is gone).
         self._require = require or (lambda _track: None)

@@ -30,6 +30,7 @@ class OutputFollower:
     """Follows one player's output (whichever output the player has now)."""
 
     def __init__(self, hass: HomeAssistant, player: Player) -> None:
+        """Initialize the output follower."""
         self._hass = hass
         self._player = player
         self.skipped = Listeners[[Track, str]]()

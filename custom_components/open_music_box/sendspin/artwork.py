@@ -62,6 +62,7 @@ class ArtworkPublisher:
     """Shows the current track's cover and artist on one player's screen (cleared: none)."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, name: str) -> None:
+        """Initialize the artwork publisher."""
         self._hass, self._entry, self._name = hass, entry, name
         library = entry.data.get(CONF_LIBRARY_PATH)
         self._root = Path(library) if library else None

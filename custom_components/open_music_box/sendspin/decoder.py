@@ -18,6 +18,7 @@ class PcmDecoder:
     """A track decoded from a position to 48 kHz s16 stereo, read a chunk at a time."""
 
     def __init__(self, path: Path, position: float) -> None:
+        """Initialize the PCM decoder."""
         self._container = av.open(str(path))
         stream = self._container.streams.audio[0]
         if position > 0:

@@ -36,6 +36,7 @@ class PairingSession:
     """One pairing attempt, driven by a config flow's steps."""
 
     def __init__(self, hub: SendspinHub, url: str) -> None:
+        """Initialize the pairing session."""
         self.hub = hub
         self.url = url
         self.client_id: str | None = None

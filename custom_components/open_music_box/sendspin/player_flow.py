@@ -36,6 +36,7 @@ class SendspinPlayerFlow(ConfigSubentryFlow):
     """Add a Sendspin player to a box: its URL, then the pairing code it shows."""
 
     def __init__(self) -> None:
+        """Initialize the Sendspin player flow."""
         super().__init__()
         self._session: PairingSession | None = None
 

@@ -105,6 +105,7 @@ class SendspinHub:
     """The box's Sendspin server and the players it knows."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Initialize the Sendspin hub."""
         self.hass = hass
         self.entry = entry
         self.server: SendspinServer | None = None

@@ -24,6 +24,7 @@ class SendspinView(HomeAssistantView):
     requires_auth = True
 
     def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize the Sendspin view."""
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str) -> web.StreamResponse:

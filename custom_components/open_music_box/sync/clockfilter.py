@@ -36,6 +36,7 @@ class ClockFilter:
     """Server time as seen from the client: offset at the last sample plus drift since."""
 
     def __init__(self) -> None:
+        """Initialize the clock filter."""
         self._rtts: deque[float] = deque(maxlen=RTT_KEPT)
         self.reset()
 

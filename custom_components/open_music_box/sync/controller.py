@@ -72,6 +72,7 @@ class RateController:
     """Decides the corrections of one member from its measured error."""
 
     def __init__(self) -> None:
+        """Initialize the rate controller."""
         self.speed = 1.0
         self.base = 1.0  # the member's own rate: survives reset(), it belongs to its clock
         self._learned_at: float | None = None

@@ -74,6 +74,7 @@ class Coordinator:
     """Holds the room's timeline and its members, and keeps them together."""
 
     def __init__(self, hass: HomeAssistant, name: str) -> None:
+        """Initialize the coordinator."""
         self._hass = hass
         self._name = name
         self.members: dict[str, Member] = {}

@@ -33,6 +33,7 @@ class EntityMember(Member):
     def __init__(
         self, hass: HomeAssistant, entity_id: str, offset_ms: float, url_for: UrlFor
     ) -> None:
+        """Initialize the entity member."""
         super().__init__(f"entity:{entity_id}", entity_id, offset_ms)
         self._hass = hass
         self.entity_id = entity_id

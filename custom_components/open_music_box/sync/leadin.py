@@ -81,6 +81,7 @@ class LeadIn:
     def __init__(self) -> None:
         # Seconds of filter output in front of the held position: audio-pts minus this is the
         # position in the track (adelay's silence carries pts like the audio after it).
+        """Initialize the lead-in."""
         self.shift = 0.0
         self._supported: bool | None = None  # read from the player once
 

@@ -18,6 +18,7 @@ class LineFit:
     """Samples of (t, value) over the last `window` seconds and the line through them."""
 
     def __init__(self, window: float = WINDOW_SECONDS) -> None:
+        """Initialize the line fit."""
         self._window = window
         self._samples: deque[tuple[float, float]] = deque()
 

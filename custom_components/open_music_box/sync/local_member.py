@@ -37,6 +37,7 @@ class SyncedMpv(MpvOutput):
     prefetch_playlist = True
 
     def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
+        """Initialize the synced mpv."""
         super().__init__(hass, audio_device)
         self.fit = LineFit()
         self._accept_from = float("inf")  # samples before this instant are not on the line
@@ -133,6 +134,7 @@ class LocalMember(Member):
     kind = "local"
 
     def __init__(self, hass: HomeAssistant, audio_device: str, offset_ms: float) -> None:
+        """Initialize the local member."""
         super().__init__(f"local:{audio_device}", audio_device, offset_ms)
         self.mpv = SyncedMpv(hass, audio_device)
         self._opened = False

@@ -29,6 +29,7 @@ class Member(ABC):
     self_joining: ClassVar[bool] = False
 
     def __init__(self, member_id: str, name: str, offset_ms: float) -> None:
+        """Initialize the member."""
         self.member_id = member_id
         self.name = name
         self.offset = offset_ms / 1000  # fed this much early (speaker latency)

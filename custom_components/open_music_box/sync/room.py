@@ -80,6 +80,7 @@ class Room(RoomSatellites):
         subentry: ConfigSubentry,
         settings: PlayerSettings,
     ) -> None:
+        """Initialize the room."""
         self.hass = hass
         self.parts = parts
         self.room_id = subentry.subentry_id

@@ -23,6 +23,7 @@ class RoomOutput:
     """Implements the player's Output protocol on top of a coordinator."""
 
     def __init__(self, hass: HomeAssistant, coordinator: Coordinator) -> None:
+        """Initialize the room output."""
         self._hass = hass
         self.coordinator = coordinator
         self._listener: OutputListener = lambda _event: None

@@ -49,6 +49,7 @@ class SatelliteMember(Member):
     def __init__(
         self, member_id: str, name: str, offset_ms: float, url_for: UrlFor, user_id: str | None
     ) -> None:
+        """Initialize the satellite member."""
         super().__init__(member_id, name, offset_ms)
         self.user_id = user_id
         self._url_for = url_for

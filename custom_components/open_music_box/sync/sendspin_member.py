@@ -54,6 +54,7 @@ class SendspinMember(Member):
         rejoin: Callable[[Member], None],
         leave: Callable[[Member], None] | None = None,
     ) -> None:
+        """Initialize the Sendspin member."""
         client = hub.client(client_id)
         super().__init__(f"sendspin:{client_id}", client.name if client else client_id, offset_ms)
         self.client_id = client_id

@@ -90,6 +90,7 @@ class OutputError(HomeAssistantError):
     """The output cannot be opened or used (shown to the user as a translated error)."""
 
     def __init__(self, detail: str) -> None:
+        """Initialize the output error."""
         super().__init__(
             detail,
             translation_domain=DOMAIN,

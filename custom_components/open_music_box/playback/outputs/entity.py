@@ -59,6 +59,7 @@ class EntityOutput:
     """Drives `entity_id` with play_media/pause/seek/volume and follows its state."""
 
     def __init__(self, hass: HomeAssistant, entity_id: str, url_for: UrlFor) -> None:
+        """Initialize the entity output."""
         self._hass = hass
         self.entity_id = entity_id
         self._url_for = url_for

@@ -50,6 +50,7 @@ class MpvOutput:
     prefetch_playlist = False
 
     def __init__(self, hass: HomeAssistant, audio_device: str) -> None:
+        """Initialize the mpv output."""
         self._hass = hass
         self.audio_device = audio_device
         self.null_fallback = False
@@ -217,7 +218,8 @@ class MpvOutput:
         elif kind == b"playback-restart":
             self._settled.set()
         elif kind == b"shutdown" and not self._closing:
-            _LOGGER.warning("mpv shut down unexpectedly")
+            # DEBUG: output_recovery logs the loss once (INFO), and its return.
+            _LOGGER.debug("mpv shut down unexpectedly")
             self._emit(OutputEvent(OutputEventType.DIED))
 
     def _read_position(self) -> float | None:

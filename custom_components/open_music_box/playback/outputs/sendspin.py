@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 from functools import partial
+import logging
 from typing import TYPE_CHECKING, Any
 
 from aiosendspin.server import SendspinClient
@@ -37,6 +38,8 @@ from .base import OutputEvent, OutputEventType, OutputListener
 if TYPE_CHECKING:
     from ...sendspin.server import SendspinHub
 
+_LOGGER = logging.getLogger(__name__)
+
 type PlayerChoice = Callable[[], str | None]
 
 
@@ -46,9 +49,11 @@ class SendspinOutput:
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, hub: SendspinHub, client_id: PlayerChoice
     ) -> None:
+        """Initialize the Sendspin output."""
         self._hass, self._entry, self._hub = hass, entry, hub
         self._choose = client_id
         self.client_id: str | None = None
+        self._connected: bool | None = None  # what was logged (log-when-unavailable)
         self._listener: OutputListener = lambda _event: None
         self._unsubs: list[Callable[[], None]] = []
         self._unlisten: Callable[[], None] | None = None
@@ -99,6 +104,18 @@ class SendspinOutput:
         self._artwork.forget()
         await self._async_end_stream()
 
+    def _log_connection(self, connected: bool) -> None:
+        """Log once when the box's player goes and once when it is back (INFO, not each retry)."""
+        if connected == self._connected or self.client_id is None:
+            return
+        if connected:
+            _LOGGER.info("Sendspin player %s is connected", self.client_id)
+        elif self._connected is None:
+            _LOGGER.info("Sendspin player %s is not connected yet", self.client_id)
+        else:
+            _LOGGER.info("Sendspin player %s is gone", self.client_id)
+        self._connected = connected
+
     def _client(self) -> SendspinClient | None:
         if self.client_id is None:
             return None
@@ -112,6 +129,7 @@ class SendspinOutput:
 
     @callback
     def _on_connection(self, connected: bool) -> None:
+        self._log_connection(connected)
         self._listener(OutputEvent(OutputEventType.AVAILABLE, available=connected))
         if connected:
             if (client := self._client()) is not None:
