@@ -18,6 +18,7 @@ class LastPlaylist:
     """Stores the player's last playlist and restores it at start."""
 
     def __init__(self, store: BoxStore, player: Player) -> None:
+        """Keep the store and the player it watches."""
         self._store = store
         self._player = player
 

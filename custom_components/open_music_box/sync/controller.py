@@ -37,9 +37,10 @@ BURST_ABOVE_SECONDS = 0.001  # errors larger than this may use a burst
 BURST_MAX_SECONDS = 10.0
 REALIGN_ABOVE_SECONDS = 0.010  # a start is accurate to a few ms: realign only above that
 REALIGN_COOLDOWN_SECONDS = 2.0
-# Members may all be this far off the timeline together without being pulled back: the room
-# sounds right, and pulling everyone would only add corrections.
-COMMON_TOLERANCE_SECONDS = 0.001
+# Members may all be this far off the timeline together without being pulled back. Small: with
+# each member at its own rate nothing else holds the room as a whole on the timeline, and left
+# at a wider edge the members' corrections there pulled pairs apart.
+COMMON_TOLERANCE_SECONDS = 0.0002
 CHANGE_INTERVAL_SECONDS = 0.5
 SPEED_LATENCY_SECONDS = 0.4  # until a new speed is heard (the audio buffer)
 HORIZON_SECONDS = 1.0  # a trim aims to remove the error over this long
