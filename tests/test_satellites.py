@@ -417,7 +417,7 @@ async def test_reports_off_the_line_get_a_speed_trim_then_a_realignment(
     before_start = []
     while (start := await raw.event(sub))["type"] != "start":
         before_start.append(start)
-    # Whatever its trim, it starts again at 1.0, the speed the room's controller starts from.
+    # Whatever its trim, it starts again at its rate (1.0: errors that large teach no rate).
     assert [event["speed"] for event in before_start if event["type"] == "speed"][-1] == 1.0
     assert start["generation"] == generation
     assert start["server_time"] < server_time()

@@ -236,19 +236,18 @@ def test_a_member_with_a_rate_of_its_own_plays_at_it(rate: float) -> None:
 
 
 def test_the_learned_rate_survives_a_start() -> None:
-    """The rate belongs to the member's clock: after a seek (speed 1.0 again) the first decision
-    returns to it at once."""
+    """The rate belongs to the member's clock: after a seek the member starts again at it."""
     controller = RateController()
     member = SimulatedMember(0.0, rate=300e-6)
     member.run(controller, 30.0)
     learned = controller.base
+    assert learned == pytest.approx(1.0 - 300e-6, abs=60e-6)
     controller.reset()
-    assert controller.speed == 1.0
-    assert controller.base == learned
-    # At once: its rate, a little beyond for what the 0.4 s still heard at 1.0 add.
-    speed = controller.decide(0.0, 100.0).speed
-    assert speed is not None
-    assert learned - (1.0 - learned) <= speed <= learned
+    assert controller.speed == learned
+    assert controller.decide(0.0, 100.0) == Correction()  # already there: nothing to send
+    # A realign, too, starts at the learned rate.
+    controller.decide(0.05, 101.0)
+    assert controller.decide(0.05, 101.25) == Correction(speed=learned, seek=True)
 
 
 def test_bursts_and_glitches_teach_no_rate() -> None:

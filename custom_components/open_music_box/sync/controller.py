@@ -84,11 +84,11 @@ class RateController:
         self._realigned_at = -math.inf  # survives reset(): a realign resets the trim
 
     def reset(self) -> None:
-        """Forget the trim (the member was loaded, sought or paused: it plays at 1.0 again).
+        """Forget the trim: the member was loaded, sought or paused, and starts again at its rate.
 
-        The learned rate stays: the first decision after the start returns to it.
+        The learned rate stays (it belongs to the member's clock); the member is set to `speed`.
         """
-        self.speed = 1.0
+        self.speed = self.base
         self._changed_at = -math.inf
         self._learned_at = None
         self._burst_since = None
@@ -103,7 +103,7 @@ class RateController:
             if self._far >= 2 and now - self._realigned_at >= REALIGN_COOLDOWN_SECONDS:
                 self.reset()
                 self._realigned_at = now
-                return Correction(speed=1.0, seek=True)
+                return Correction(speed=self.speed, seek=True)
         else:
             self._far = 0
         self._learn(error, now)

@@ -167,7 +167,7 @@ class LocalMember(Member):
         self.generation = generation
         self.controller.reset()
         try:
-            await self.mpv.async_set_speed(1.0)
+            await self.mpv.async_set_speed(self.controller.speed)
             self.duration = await self.mpv.async_hold(track.path, max(0.0, position))
         except OutputError as err:
             raise MemberNotReady(str(err)) from err
@@ -181,7 +181,7 @@ class LocalMember(Member):
             instant = server_time() + self.mpv.notice() + LATE_SPARE_SECONDS
             self.seeks += 1
             self.controller.reset()
-            await self.mpv.async_set_speed(1.0)
+            await self.mpv.async_set_speed(self.controller.speed)
             await self.mpv.async_hold(self.mpv.loaded_path, timeline.position_at(instant))
             if generation != self.generation:
                 return
@@ -194,7 +194,7 @@ class LocalMember(Member):
         self.mpv.stop_measuring()
         await self.mpv.async_pause()
         if self.mpv.loaded_path is not None:
-            await self.mpv.async_set_speed(1.0)
+            await self.mpv.async_set_speed(self.controller.speed)
             await self.mpv.async_hold(self.mpv.loaded_path, max(0.0, position))
 
     async def async_stop(self) -> None:

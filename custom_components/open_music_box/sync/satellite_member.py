@@ -181,9 +181,9 @@ class SatelliteMember(Member):
             self.seeks += 1
         self.controller.reset()
         self.report = None
-        # A realign comes without a prepare: the satellite would keep its trim (a 0.5 % burst,
-        # say) while the controller starts again from 1.0. Measured: it then drifted 5 ms/s
-        # after each realign and was realigned over and over.
+        # Start at the member's rate. A realign comes without a prepare: the satellite would
+        # keep its trim (a 0.5 % burst, say) while the controller starts again from its rate.
+        # Measured: it then drifted 5 ms/s after each realign and was realigned over and over.
         self.send({"type": "speed", "speed": self.controller.speed})
         self.send(
             {
