@@ -22,16 +22,41 @@ MIN_QUALITY = 0.5  # normalised correlation below this: silence, or not our sign
 NARROW_SECONDS = 0.15  # search around where the member was a window ago
 WIDE_SECONDS = 2.0  # search when it is not known where the member is
 ONSET_LEVEL = 0.01  # |sample| above this: sound (the test signal's peaks are ~0.5)
+STRETCH_PROBE_SECONDS = 0.2  # a window's ends, located to measure its rate
+MAX_STRETCH = 0.01  # a rate further off than 1 % is a wrong match, not a member's speed
 
 
 def locate(
     x: np.ndarray, track: np.ndarray, start: float, window: float, *, guess: float, search: float
 ) -> float | None:
-    """Track position heard at recording time `start` (None: silence or no match)."""
+    """Track position heard at recording time `start` (None: silence or no match).
+
+    A member that plays at 0.9995 to follow the room (the recording's sink runs that far off the
+    room's clock) is 0.5 ms stretched over a 1 s window: enough to smear the correlation of this
+    noise below MIN_QUALITY. Long windows are first located at both ends, and the chunk is
+    resampled by the rate those give before the whole window is located.
+    """
     a = round(start * RATE)
     chunk = x[a : a + int(window * RATE)].astype(np.float64)
     if len(chunk) < window * RATE * 0.9 or np.sqrt(np.mean(chunk**2)) < ONSET_LEVEL / 4:
         return None
+    if window > STRETCH_PROBE_SECONDS * 2:
+        span = window - STRETCH_PROBE_SECONDS
+        first = _correlate(chunk[: round(STRETCH_PROBE_SECONDS * RATE)], track, guess, search)
+        if first is None:
+            return None
+        tail = chunk[round(span * RATE) :][: round(STRETCH_PROBE_SECONDS * RATE)]
+        last = _correlate(tail, track, first + span, NARROW_SECONDS)
+        if last is not None and abs((rate := (last - first) / span) - 1.0) < MAX_STRETCH:
+            # The track's samples at the chunk's instants: chunk(k / rate).
+            stretched = np.arange(int(len(chunk) * rate)) / rate
+            chunk = np.interp(stretched, np.arange(len(chunk)), chunk)
+        guess, search = first, NARROW_SECONDS
+    return _correlate(chunk, track, guess, search)
+
+
+def _correlate(chunk: np.ndarray, track: np.ndarray, guess: float, search: float) -> float | None:
+    """Where `chunk` starts in the track, near `guess` (None: no clear match)."""
     lo = max(0, round((guess - search) * RATE))
     hi = min(len(track), round((guess + search) * RATE) + len(chunk))
     ref = track[lo:hi].astype(np.float64)
