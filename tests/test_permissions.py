@@ -192,6 +192,50 @@ async def test_refusals_are_cheap(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+async def test_refused_actions_over_the_websocket_api_are_not_logged(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    admin: Client,
+    reader: Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What the frontend does: HA's `call_service` command. Every admin action refused to a
+    non-admin, then 200 rescans, leave no ERROR line (HA logs one per failed service call);
+    a non-admin's mistake in an action it may call is still logged as HA logs it."""
+    caplog.set_level(logging.WARNING)
+
+    async def call_service(client: Client, service: str, **data: Any) -> dict[str, Any]:
+        op = BY_ACTION[service]
+        return await client.reply(
+            await client.send_raw(
+                {
+                    "type": "call_service",
+                    "domain": DOMAIN,
+                    "service": service,
+                    "service_data": {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
+                    "return_response": op.response.value != "none",
+                }
+            )
+        )
+
+    before = await admin.ok("playlists/list")
+    admin_only = [name for name, op in BY_ACTION.items() if op.admin_only]
+    assert "rescan" in admin_only
+    for name in admin_only:
+        reply = await call_service(reader, name, **sample(BY_ACTION[name]))
+        assert not reply["success"]
+        assert reply["error"]["message"] == "Unauthorized", name
+    for _ in range(200):
+        reply = await call_service(reader, "rescan")
+        assert reply["error"]["message"] == "Unauthorized"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert (await admin.ok("playlists/list"))["playlists"] == before["playlists"]
+    # Only refusals are quiet: a failing action the user may call is logged by HA as before.
+    reply = await call_service(reader, "get_playlist", playlist_id="nope")
+    assert not reply["success"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 # Tag ids -----------------------------------------------------------------
 
 
