@@ -147,6 +147,52 @@ async def test_every_command_as_non_admin(reader: Client, admin: Client, unhurri
     assert (await admin.ok("playlists/list"))["playlists"] == before["playlists"]
 
 
+# Commands outside the table, for every logged-in user by design: the live state, the clock and
+# membership of satellites, Listen here. Each with fields that get past the permission.
+ANY_USER: dict[str, dict[str, Any]] = {
+    "subscribe": {"entry_id": None},
+    "time": {},
+    "room/join": {"room_id": "nope"},
+    "room/ready": {"room_id": "nope", "member_id": "nope", "generation": 0},
+    "room/report": {
+        "room_id": "nope",
+        "member_id": "nope",
+        "generation": 0,
+        "position": 0.0,
+        "server_time": 1.0,
+        "clock_offset": 0.0,
+        "clock_rtt": 0.001,
+        "speed": 1.0,
+    },
+    "room/leave": {"room_id": "nope", "member_id": "nope"},
+    "room/remove_member": {"room_id": "nope", "member_id": "nope"},
+    "sendspin/listen_url": {"config_entry_id": None},
+    "sendspin/join": {"room_id": "nope", "client_id": "nope"},
+}
+
+
+async def test_every_websocket_command_is_in_the_table_or_for_everyone(
+    hass: HomeAssistant, entry: MockConfigEntry, reader: Client, unhurried: None
+) -> None:
+    """No command of the integration escapes the rule: each registered one is a row of the
+    table (tried above) or one of the few every user may send, which a non-admin gets past."""
+    registered = {
+        command.removeprefix(f"{DOMAIN}/")
+        for command in hass.data["websocket_api"]
+        if command.startswith(f"{DOMAIN}/")
+    }
+    table = {op.command for op in OPERATIONS}
+    assert not table & ANY_USER.keys()
+    assert registered == table | ANY_USER.keys()
+    for command, fields in ANY_USER.items():
+        fields = {k: entry.entry_id if v is None else v for k, v in fields.items()}
+        reply = await reader.reply(await reader.send_raw({"type": f"{DOMAIN}/{command}", **fields}))
+        if not reply["success"]:
+            assert reply["error"]["code"] in ("room_not_found", "member_not_found"), reply
+        elif command == "subscribe":
+            await reader.ping()  # its snapshot follows
+
+
 async def test_every_action_as_non_admin_and_as_automation(
     hass: HomeAssistant, entry: MockConfigEntry, hass_read_only_user: User
 ) -> None:
