@@ -147,6 +147,52 @@ async def test_every_command_as_non_admin(reader: Client, admin: Client, unhurri
     assert (await admin.ok("playlists/list"))["playlists"] == before["playlists"]
 
 
+# Commands outside the table, for every logged-in user by design: the live state, the clock and
+# membership of satellites, Listen here. Each with fields that get past the permission.
+ANY_USER: dict[str, dict[str, Any]] = {
+    "subscribe": {"entry_id": None},
+    "time": {},
+    "room/join": {"room_id": "nope"},
+    "room/ready": {"room_id": "nope", "member_id": "nope", "generation": 0},
+    "room/report": {
+        "room_id": "nope",
+        "member_id": "nope",
+        "generation": 0,
+        "position": 0.0,
+        "server_time": 1.0,
+        "clock_offset": 0.0,
+        "clock_rtt": 0.001,
+        "speed": 1.0,
+    },
+    "room/leave": {"room_id": "nope", "member_id": "nope"},
+    "room/remove_member": {"room_id": "nope", "member_id": "nope"},
+    "sendspin/listen_url": {"config_entry_id": None},
+    "sendspin/join": {"room_id": "nope", "client_id": "nope"},
+}
+
+
+async def test_every_websocket_command_is_in_the_table_or_for_everyone(
+    hass: HomeAssistant, entry: MockConfigEntry, reader: Client, unhurried: None
+) -> None:
+    """No command of the integration escapes the rule: each registered one is a row of the
+    table (tried above) or one of the few every user may send, which a non-admin gets past."""
+    registered = {
+        command.removeprefix(f"{DOMAIN}/")
+        for command in hass.data["websocket_api"]
+        if command.startswith(f"{DOMAIN}/")
+    }
+    table = {op.command for op in OPERATIONS}
+    assert not table & ANY_USER.keys()
+    assert registered == table | ANY_USER.keys()
+    for command, fields in ANY_USER.items():
+        fields = {k: entry.entry_id if v is None else v for k, v in fields.items()}
+        reply = await reader.reply(await reader.send_raw({"type": f"{DOMAIN}/{command}", **fields}))
+        if not reply["success"]:
+            assert reply["error"]["code"] in ("room_not_found", "member_not_found"), reply
+        elif command == "subscribe":
+            await reader.ping()  # its snapshot follows
+
+
 async def test_every_action_as_non_admin_and_as_automation(
     hass: HomeAssistant, entry: MockConfigEntry, hass_read_only_user: User
 ) -> None:
@@ -190,6 +236,50 @@ async def test_refusals_are_cheap(
             await action(hass, entry, "rescan", hass_read_only_user)
     await reader.works()
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_refused_actions_over_the_websocket_api_are_not_logged(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    admin: Client,
+    reader: Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What the frontend does: HA's `call_service` command. Every admin action refused to a
+    non-admin, then 200 rescans, leave no ERROR line (HA logs one per failed service call);
+    a non-admin's mistake in an action it may call is still logged as HA logs it."""
+    caplog.set_level(logging.WARNING)
+
+    async def call_service(client: Client, service: str, **data: Any) -> dict[str, Any]:
+        op = BY_ACTION[service]
+        return await client.reply(
+            await client.send_raw(
+                {
+                    "type": "call_service",
+                    "domain": DOMAIN,
+                    "service": service,
+                    "service_data": {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
+                    "return_response": op.response.value != "none",
+                }
+            )
+        )
+
+    before = await admin.ok("playlists/list")
+    admin_only = [name for name, op in BY_ACTION.items() if op.admin_only]
+    assert "rescan" in admin_only
+    for name in admin_only:
+        reply = await call_service(reader, name, **sample(BY_ACTION[name]))
+        assert not reply["success"]
+        assert reply["error"]["message"] == "Unauthorized", name
+    for _ in range(200):
+        reply = await call_service(reader, "rescan")
+        assert reply["error"]["message"] == "Unauthorized"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert (await admin.ok("playlists/list"))["playlists"] == before["playlists"]
+    # Only refusals are quiet: a failing action the user may call is logged by HA as before.
+    reply = await call_service(reader, "get_playlist", playlist_id="nope")
+    assert not reply["success"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 # Tag ids -----------------------------------------------------------------

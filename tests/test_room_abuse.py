@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEn
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.open_music_box.const import (
+    CONF_MEMBERS_PER_USER,
     MAX_MEMBERS_PER_USER,
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
@@ -272,6 +273,38 @@ async def test_a_non_admin_cannot_fill_the_room(
     assert len(mine) == MAX_MEMBERS_PER_USER
     assert newcomer["member_id"] in mine
     await other.error("room/join", "room_user_full", room_id=ROOM_ID, name="more")
+
+
+async def test_members_per_user_is_an_option(
+    hass: HomeAssistant,
+    room_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """The box's options set the seats of a non-admin user (default 4), at once, no reload."""
+    room = room_of(room_entry)
+    volumes = {"max_volume": 80, "default_volume": 40, "previous_restart_seconds": 3}
+    flow = await hass.config_entries.options.async_init(room_entry.entry_id)
+    field = next(k for k in flow["data_schema"].schema if k == CONF_MEMBERS_PER_USER)
+    assert field.description == {"suggested_value": MAX_MEMBERS_PER_USER}
+    await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**volumes, CONF_MEMBERS_PER_USER: 2.0}
+    )
+    await hass.async_block_till_done()
+    assert room_entry.options[CONF_MEMBERS_PER_USER] == 2
+    assert room_of(room_entry) is room  # applied to the running room
+    guest = Raw(await hass_ws_client(hass, hass_read_only_access_token))
+    for index in range(2):
+        await guest.join(name=f"guest {index}")
+    error = await guest.error("room/join", "room_user_full", room_id=ROOM_ID, name="third")
+    assert error["message"].startswith("You already have 2 members in the room Living room")
+    flow = await hass.config_entries.options.async_init(room_entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**volumes, CONF_MEMBERS_PER_USER: 3}
+    )
+    await hass.async_block_till_done()
+    await guest.join(name="third")
+    await guest.error("room/join", "room_user_full", room_id=ROOM_ID, name="fourth")
 
 
 async def fill(client: Raw, room: Room) -> list[str]:

@@ -43,6 +43,7 @@ from .sendspin_player import (
     SendspinTestPlayer,
     connect,
     dominant_hz,
+    listen_url,
     play_steps,
     write_steps,
 )
@@ -477,3 +478,50 @@ async def test_browser_joins_with_a_signed_path(
     await browser.disconnect()  # leaving the page leaves the room
     await until(lambda: SENDSPIN_ID + browser.client_id not in room.coordinator.members)
     assert browser.client_id not in str(entry.subentries[ROOM_ID].data)  # nothing stored
+
+
+async def test_listen_here_takes_the_users_seats(
+    hass: HomeAssistant,
+    hass_client: Any,
+    hass_ws_client: Any,
+    hass_read_only_access_token: str,
+    sendspin_room: MockConfigEntry,
+) -> None:
+    """A non-admin cannot fill a room with Listen here players: they count with his satellites
+    against the box's `members_per_user`; an administrator is not limited by it."""
+    entry = sendspin_room
+    room = room_of(entry)
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "members_per_user": 2})
+    guest = await hass_ws_client(hass, hass_read_only_access_token)
+    url = await listen_url(guest, hass_client, entry)
+    browsers = [SendspinTestPlayer(name=f"Tab {index}") for index in range(3)]
+    for browser in browsers:
+        await browser.connect(url, None)
+    await until(lambda: all(b.client_id in room.parts.sendspin.players() for b in browsers))
+    join = {"type": "open_music_box/sendspin/join", "room_id": ROOM_ID}
+
+    async def reply(ws: Any, msg_id: int) -> dict[str, Any]:
+        """Return the result of message `msg_id` (a joined satellite's events come between)."""
+        while (msg := await ws.receive_json())["type"] != "result" or msg["id"] != msg_id:
+            pass
+        return dict(msg)
+
+    await guest.send_json({"id": 2, "type": "open_music_box/room/join", "room_id": ROOM_ID})
+    assert (await reply(guest, 2))["success"]  # a satellite: one seat of two
+    await guest.send_json({"id": 3, **join, "client_id": browsers[0].client_id})
+    member_id = SENDSPIN_ID + browsers[0].client_id
+    assert (await reply(guest, 3))["result"] == {"member_id": member_id}
+    await guest.send_json({"id": 4, **join, "client_id": browsers[1].client_id})
+    assert (await reply(guest, 4))["error"]["code"] == "room_user_full"
+    assert SENDSPIN_ID + browsers[1].client_id not in room.coordinator.members
+    admin = await hass_ws_client(hass)
+    for msg_id, browser in enumerate(browsers[1:], start=1):
+        await admin.send_json({"id": msg_id, **join, "client_id": browser.client_id})
+        assert (await reply(admin, msg_id))["success"]
+    # The guest's tab leaves: its seat is free again.
+    await browsers[0].disconnect()
+    await until(lambda: SENDSPIN_ID + browsers[0].client_id not in room.coordinator.members)
+    await guest.send_json({"id": 5, "type": "open_music_box/room/join", "room_id": ROOM_ID})
+    assert (await reply(guest, 5))["success"]
+    for browser in browsers[1:]:
+        await browser.disconnect()

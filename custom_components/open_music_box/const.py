@@ -98,7 +98,9 @@ ROOM_CONTROL_USERS: Final = "users"
 ROOM_CONTROL_MODES: Final = (ROOM_CONTROL_EVERYONE, ROOM_CONTROL_USERS)
 MAX_OFFSET_MS: Final = 1000
 MAX_ROOM_MEMBERS: Final = 20
-# Satellites one non-admin user may have in a room: nobody fills a room on their own.
+# Members (satellites, Listen here) one non-admin user may have in a room: nobody fills a room
+# on their own. The option (box options) sets it; this is its default.
+CONF_MEMBERS_PER_USER: Final = "members_per_user"
 MAX_MEMBERS_PER_USER: Final = 4
 
 # The parents' sidebar panel (panel.py); a view opens with ?tab=library|tags|rooms|children.

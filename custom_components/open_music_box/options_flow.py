@@ -28,6 +28,7 @@ from .const import (
     CONF_DEFAULT_VOLUME,
     CONF_IMPORT_MAX_MB,
     CONF_MAX_VOLUME,
+    CONF_MEMBERS_PER_USER,
     CONF_PREVIOUS_RESTART_SECONDS,
     CONF_SAME_TAG_ACTION,
     CONF_UNKNOWN_TAG_NOTIFICATION,
@@ -38,6 +39,8 @@ from .const import (
     DEFAULT_UNKNOWN_TAG_NOTIFICATION,
     DEFAULT_VOLUME,
     MAX_IMPORT_MAX_MB,
+    MAX_MEMBERS_PER_USER,
+    MAX_ROOM_MEMBERS,
     SAME_TAG_ACTIONS,
     SUBENTRY_ROOM,
 )
@@ -87,6 +90,7 @@ class OpenMusicBoxOptionsFlow(OptionsFlow):
                 ): _slider(60, "s"),
                 **_tag_fields(values),
                 **_import_fields(values),
+                **_room_fields(values),
                 **children_fields(values),
             }
         )
@@ -129,19 +133,21 @@ _TAG_DEFAULTS: dict[str, Any] = {
 }
 
 
-# Imports from a URL (importer.py): optional too; a whole number of MB.
+# Imports from a URL (importer.py) and rooms (sync/room_satellites.py): optional too; whole numbers.
 _IMPORT_DEFAULTS: dict[str, Any] = {CONF_IMPORT_MAX_MB: DEFAULT_IMPORT_MAX_MB}
+_ROOM_DEFAULTS: dict[str, Any] = {CONF_MEMBERS_PER_USER: MAX_MEMBERS_PER_USER}
 
 
 def _optional_options(user_input: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the optional (tag, import) options given, or else already set."""
+    """Return the optional (tag, import, room) options given, or else already set."""
     options = {
         key: user_input[key] if key in user_input else current[key]
-        for key in (*_TAG_DEFAULTS, *_IMPORT_DEFAULTS)
+        for key in (*_TAG_DEFAULTS, *_IMPORT_DEFAULTS, *_ROOM_DEFAULTS)
         if key in user_input or key in current
     }
-    if CONF_IMPORT_MAX_MB in options:
-        options[CONF_IMPORT_MAX_MB] = int(options[CONF_IMPORT_MAX_MB])
+    for key in (*_IMPORT_DEFAULTS, *_ROOM_DEFAULTS):
+        if key in options:
+            options[key] = int(options[key])
     return options
 
 
@@ -157,6 +163,16 @@ def _import_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
                 unit_of_measurement="MB",
                 mode=NumberSelectorMode.BOX,
             )
+        ),
+    }
+
+
+def _room_fields(values: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    """Return the rooms' field: members one non-admin user may join to a room."""
+    shown = {"suggested_value": values.get(CONF_MEMBERS_PER_USER, MAX_MEMBERS_PER_USER)}
+    return {
+        vol.Optional(CONF_MEMBERS_PER_USER, description=shown): NumberSelector(
+            NumberSelectorConfig(min=1, max=MAX_ROOM_MEMBERS, step=1, mode=NumberSelectorMode.BOX)
         ),
     }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import logging
 
 from homeassistant.components.media_player import DOMAIN as MP_DOMAIN
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, callback
+from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.typing import VolDictType
@@ -54,9 +56,35 @@ def action_schema(op: Operation) -> vol.Schema:
     )
 
 
+class _QuietRefusals(logging.Filter):
+    """Drop the ERROR line HA's `call_service` command writes for each refused admin action.
+
+    A non-admin flooding our admin actions over the WebSocket API must not fill the log (HA
+    logs every HomeAssistantError of a service call, Unauthorized included); the caller still
+    gets its error, and other domains' lines and our other errors are left alone.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (
+            isinstance(args, tuple)
+            and len(args) == 3
+            and args[0] == DOMAIN
+            and isinstance(args[2], Unauthorized)
+        )
+
+
+_QUIET_REFUSALS = _QuietRefusals()
+# The logger HA's WebSocket connections write to (websocket_api/http.py).
+_WS_CONNECTION_LOGGER = "homeassistant.components.websocket_api.http.connection"
+
+
 @callback
 def async_setup_actions(hass: HomeAssistant) -> None:
     """Register the actions once for the integration (not per entry)."""
+    logger = logging.getLogger(_WS_CONNECTION_LOGGER)
+    if _QUIET_REFUSALS not in logger.filters:
+        logger.addFilter(_QUIET_REFUSALS)
     for name, (func, schema) in ENTITY_SERVICES.items():
         service.async_register_platform_entity_service(
             hass, DOMAIN, name, entity_domain=MP_DOMAIN, func=func, schema=schema

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant, callback
 
-from ..const import MAX_ROOM_MEMBERS
 from ..sync.member import Member
 from ..sync.room import Room
 from ..sync.room_satellites import room_error
 from ..sync.sendspin_member import SendspinMember
 
 
-async def async_join_room(hass: HomeAssistant, room: Room, client_id: str) -> str:
-    """Make the connected player `client_id` a member of `room`; return its member id."""
+async def async_join_room(
+    hass: HomeAssistant, room: Room, client_id: str, user_id: str | None, admin: bool
+) -> str:
+    """Make the connected player `client_id` a member of `room`; return its member id.
+
+    It takes one of `user_id`'s seats, as a satellite does: a non-admin user cannot fill the
+    room with players of their own.
+    """
     box = room.parts  # the box's Sendspin server and entry
     client = box.sendspin.client(client_id)
     if client is None or not client.is_connected:
@@ -25,8 +30,7 @@ async def async_join_room(hass: HomeAssistant, room: Room, client_id: str) -> st
     member_id = f"sendspin:{client_id}"
     if member_id in coordinator.members:
         return member_id
-    if len(coordinator.members) >= MAX_ROOM_MEMBERS:
-        raise room_error("room_full", room=room.name, limit=str(MAX_ROOM_MEMBERS))
+    await room.async_free_seat(user_id, admin)
 
     @callback
     def leave(member: Member) -> None:
@@ -44,5 +48,6 @@ async def async_join_room(hass: HomeAssistant, room: Room, client_id: str) -> st
         rejoin=coordinator.connected,
         leave=leave,
     )
+    member.user_id = user_id
     await coordinator.async_add(member)
     return member_id

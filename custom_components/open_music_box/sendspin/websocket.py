@@ -54,7 +54,14 @@ async def ws_join(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
         return
     try:
         room = find_room(hass, valid["room_id"])
-        member_id = await async_join_room(hass, room, valid["client_id"])
+        user = connection.user
+        member_id = await async_join_room(
+            hass,
+            room,
+            valid["client_id"],
+            None if user is None else user.id,
+            user is not None and user.is_admin,
+        )
     except HomeAssistantError as err:
         send_error(connection, msg["id"], err)
         return

@@ -27,6 +27,9 @@ class Member(ABC):
     precise: ClassVar[bool] = True
     # True: the member catches up by itself from the room state it gets when it (re)joins.
     self_joining: ClassVar[bool] = False
+    # The user who joined it for themselves (a satellite, Listen here): it takes one of their
+    # seats. None: a member of the room's settings.
+    user_id: str | None = None
 
     def __init__(self, member_id: str, name: str, offset_ms: float) -> None:
         """Initialize the member."""

@@ -1,8 +1,9 @@
 """The satellites of a room: joining, seats, leaving, removal and the zombie sweep.
 
 A mixin of Room (its satellites are members of its coordinator). Seats are limited: at most
-MAX_ROOM_MEMBERS members in a room and MAX_MEMBERS_PER_USER satellites per non-admin user; a
-full room gives the seat of a disconnected satellite to a newcomer rather than keeping it.
+MAX_ROOM_MEMBERS members in a room and, per non-admin user, the box's option `members_per_user`
+(default MAX_MEMBERS_PER_USER) satellites and Listen here players; a full room gives the seat of a
+disconnected satellite to a newcomer rather than keeping it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 
 from ..const import (
+    CONF_MEMBERS_PER_USER,
     CONF_ROOM_SATELLITE_OFFSETS,
     DOMAIN,
     MAX_MEMBERS_PER_USER,
@@ -68,7 +70,7 @@ class RoomSatellites:
     ) -> tuple[SatelliteMember, bool]:
         """Join (or rejoin within REJOIN_SECONDS) a satellite; return it and whether it rejoined.
 
-        A new member needs a seat: see _async_free_seat. An offset set from the panel for
+        A new member needs a seat: see async_free_seat. An offset set from the panel for
         this member id wins over the satellite's own.
         """
         offset_ms = self.config.get(CONF_ROOM_SATELLITE_OFFSETS, {}).get(member_id, offset_ms)
@@ -81,7 +83,7 @@ class RoomSatellites:
             self.send_state(member)
             self.coordinator.connected(member)
             return member, True
-        await self._async_free_seat(user_id, admin)
+        await self.async_free_seat(user_id, admin)
         new_id = member_id if member is None and member_id else uuid.uuid4().hex  # reboot: same id
         member = SatelliteMember(new_id, name, offset_ms, self.satellite_url, user_id)
         member.connect(send)
@@ -119,20 +121,26 @@ class RoomSatellites:
         member.disconnect(send)
         self.coordinator.notify()  # the room entity and the box's subscribers show it
 
-    async def _async_free_seat(self, user_id: str | None, admin: bool) -> None:
-        """Make room for a new satellite of `user_id`, or raise room_full / room_user_full.
+    def members_per_user(self) -> int:
+        """Return how many members one non-admin user may join to the room (the box's option)."""
+        return int(self.parts.entry.options.get(CONF_MEMBERS_PER_USER, MAX_MEMBERS_PER_USER))
+
+    async def async_free_seat(self, user_id: str | None, admin: bool) -> None:
+        """Make room for a new member `user_id` joins, or raise room_full / room_user_full.
 
         Satellites that left without a word never held a seat. A full room (or a non-admin
-        user with MAX_MEMBERS_PER_USER satellites) gives the seat of the member disconnected
-        the longest to the newcomer instead of keeping it for REJOIN_SECONDS.
+        user with members_per_user members) gives the seat of the satellite disconnected the
+        longest to the newcomer instead of keeping it for REJOIN_SECONDS.
         """
         for member in self.satellites():
             if member.disconnected_at is not None and not member.heard:
                 await self._async_drop(member, "dropped")
         if not admin:
-            own = [member for member in self.satellites() if member.user_id == user_id]
-            if len(own) >= MAX_MEMBERS_PER_USER and not await self._async_drop_oldest_gone(own):
-                raise room_error("room_user_full", room=self.name, limit=str(MAX_MEMBERS_PER_USER))
+            limit = self.members_per_user()
+            own = [m for m in self.coordinator.members.values() if m.user_id == user_id]
+            satellites = [m for m in own if isinstance(m, SatelliteMember)]
+            if len(own) >= limit and not await self._async_drop_oldest_gone(satellites):
+                raise room_error("room_user_full", room=self.name, limit=str(limit))
         if len(self.coordinator.members) >= MAX_ROOM_MEMBERS and not (
             await self._async_drop_oldest_gone(self.satellites())
         ):
