@@ -7,6 +7,7 @@ files instead. No test lets time pass or stops Home Assistant before reading wha
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator
 import json
 import logging
@@ -175,6 +176,43 @@ async def test_room_changes_are_on_disk_when_acknowledged(
     assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] == 0.3
     await call(hass, "repeat_set", {"repeat": "all"})
     assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["repeat"] == "all"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_room_answers_once_its_change_is_written(
+    hass: HomeAssistant, tmp_path: Path, hass_storage: dict[str, Any]
+) -> None:
+    """A slow disk: the room's volume action is answered only after the write is done.
+
+    Writes wait at a gate the test opens. Without waiting for the write, the action answers
+    while the volume is still only in memory (what a kill -9 at that moment loses).
+    """
+    await hass.config.async_update(internal_url=INTERNAL_URL)
+    entry = await setup_room_entry(
+        hass, sync_library(tmp_path / "library"), room_subentry(local=[("null", 0.0)])
+    )
+    await play_long(hass, entry)
+    gate = asyncio.Event()
+    waiting = asyncio.Event()
+    write = storage.Store._async_write_data  # the test harness's writer into hass_storage
+
+    async def slow_write(store: storage.Store[Any], data: dict[str, Any]) -> None:
+        waiting.set()
+        await gate.wait()
+        await write(store, data)
+
+    with patch.object(storage.Store, "_async_write_data", slow_write):
+        answered = hass.async_create_task(call(hass, "volume_set", {"volume_level": 0.3}))
+        try:
+            await waiting.wait()
+            for _ in range(50):  # the old answer needed a few turns of the loop, no disk
+                await asyncio.sleep(0)
+            assert not answered.done()
+            assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] != 0.3
+        finally:
+            gate.set()
+        await answered
+        assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] == 0.3
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
