@@ -232,6 +232,24 @@ async def test_renamed_folder_and_its_return_are_noticed(
     await until(lambda: "Back" in (titles(entry, folder_playlist_id("Animals")) or []))
 
 
+async def test_a_command_right_after_the_folder_vanished_fails_at_once(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Renamed away, and a play command before the watch or its periodic check could notice:
+    the command itself fails with the translated error (not `success`, then idle)."""
+    box = entry.runtime_data
+    conn = await connect(hass_ws_client, entry)
+    await hass.async_add_executor_job(library.rename, library.with_name("elsewhere"))
+    assert box.catalog.available  # nothing has noticed yet
+    reply = await error(
+        conn, "player/play_playlist", {"playlist_id": folder_playlist_id("Animals")}
+    )
+    assert reply["code"] == "library_unavailable", reply
+    assert box.player.state is PlayState.IDLE
+    await until(lambda: state(hass).state == STATE_UNAVAILABLE)
+    assert library_issue(hass, entry) is not None
+
+
 async def error(conn: Conn, command: str, data: dict[str, Any]) -> dict[str, Any]:
     """Send one of our commands that must fail; return its error."""
     reply = await conn.result(

@@ -87,7 +87,7 @@ class LibraryFolder:
             return
         if not await self._catalog.async_folder_exists():
             if not self._closed:
-                await self._async_folder_gone()
+                await self.async_folder_gone()
             return
         was_available = self._catalog.available
         await self._catalog.async_rescan(only_changes=True)
@@ -101,7 +101,7 @@ class LibraryFolder:
             _LOGGER.info("Library folder %s is back", self._catalog.root)
             await self.async_rescan()
         elif not exists and self._catalog.available:
-            await self._async_folder_gone()
+            await self.async_folder_gone()
 
     async def _async_scanned(self, was_available: bool) -> None:
         self.sync_issue()
@@ -116,7 +116,8 @@ class LibraryFolder:
         ):
             await self._catalog.async_rescan(only_changes=True)
 
-    async def _async_folder_gone(self) -> None:
+    async def async_folder_gone(self) -> None:
+        """Mark the folder gone: unavailable, the repair issue, library playback stopped."""
         self._catalog.mark_unavailable()
         self.sync_issue()
         await self._async_stop_library_playback()
