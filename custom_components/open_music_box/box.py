@@ -149,7 +149,8 @@ class MusicBox:
         self.events.add_snapshot_part("tags", self.tags.list_links)
         self.events.add_snapshot_part("imports", self.importer.jobs)
         self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
-        self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
+        players = lambda: [self.player, *(room.player for room in self.rooms.values())]  # noqa: E731
+        self.folder = LibraryFolder(hass, entry, self.catalog, players)
         self.watch = self.folder.watch
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
@@ -269,10 +270,9 @@ class MusicBox:
         self.events.publish("player", {**self.live.player_state(), "skipped": skipped})
 
     async def async_require_media(self, track: Track) -> None:
-        """Raise the translated library_unavailable error when a file of it cannot be played.
+        """Raise library_unavailable when a file of it cannot be played (the folder is looked at).
 
-        The folder itself is looked at, not only what the watch last saw: a command in the
-        seconds before the watch notices a vanished folder fails at once too.
+        A command before the watch noticed a vanished folder fails at once too.
         """
         if not track.is_url and self.catalog.available:
             if not await self.catalog.async_folder_exists():
