@@ -33,6 +33,15 @@ from .audio import write_wav
 from .conftest import ENTITY_ID
 from .helpers.hub import Conn, connect
 from .helpers.player import play, state
+from .helpers.rooms import (
+    INTERNAL_URL,
+    ROOM_ENTITY,
+    ROOM_ID,
+    play_long,
+    room_subentry,
+    setup_room_entry,
+    sync_library,
+)
 
 DEADLINE = 5.0  # seconds: what the README promises for a change on disk to show
 
@@ -230,6 +239,42 @@ async def test_renamed_folder_and_its_return_are_noticed(
     song = await hass.async_add_executor_job(write_wav, tmp_path / "Back.wav")
     await hass.async_add_executor_job(shutil.copy, song, library / "Animals" / "Back.wav")
     await until(lambda: "Back" in (titles(entry, folder_playlist_id("Animals")) or []))
+
+
+async def test_a_command_right_after_the_folder_vanished_fails_at_once(
+    hass: HomeAssistant, entry: MockConfigEntry, library: Path, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Renamed away, and a play command before the watch or its periodic check could notice:
+    the command itself fails with the translated error (not `success`, then idle)."""
+    box = entry.runtime_data
+    conn = await connect(hass_ws_client, entry)
+    await hass.async_add_executor_job(library.rename, library.with_name("elsewhere"))
+    assert box.catalog.available  # nothing has noticed yet
+    reply = await error(
+        conn, "player/play_playlist", {"playlist_id": folder_playlist_id("Animals")}
+    )
+    assert reply["code"] == "library_unavailable", reply
+    assert box.player.state is PlayState.IDLE
+    await until(lambda: state(hass).state == STATE_UNAVAILABLE)
+    assert library_issue(hass, entry) is not None
+
+
+async def test_a_room_playing_the_vanished_folder_stops(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """A room plays the library too: it stops as the box does, its entity turns unavailable."""
+    await hass.config.async_update(internal_url=INTERNAL_URL)
+    library = sync_library(tmp_path / "rooms" / "library")
+    entry = await setup_room_entry(hass, library, room_subentry(local=[("null", 0.0)]))
+    await play_long(hass, entry)
+    room = entry.runtime_data.rooms[ROOM_ID]
+    assert room.player.state is PlayState.PLAYING
+
+    await hass.async_add_executor_job(shutil.rmtree, library)
+    await until(lambda: state(hass, ROOM_ENTITY).state == STATE_UNAVAILABLE)
+    await until(lambda: room.player.state is not PlayState.PLAYING)
+    assert room.player.state is PlayState.IDLE
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def error(conn: Conn, command: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ files instead. No test lets time pass or stops Home Assistant before reading wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import asynccontextmanager
 import json
 import logging
 from pathlib import Path
@@ -70,6 +72,27 @@ def real_files(hass: HomeAssistant, tmp_path: Path) -> Generator[Path]:
     hass.config.config_dir = config_dir
 
 
+@asynccontextmanager
+async def held_writes() -> AsyncIterator[tuple[asyncio.Event, asyncio.Event]]:
+    """Hold every Store write at a gate the test opens (a slow disk); `waiting` once one is held.
+
+    The writer under the gate is the test harness's (into `hass_storage`).
+    """
+    gate, waiting = asyncio.Event(), asyncio.Event()
+    write = storage.Store._async_write_data
+
+    async def slow_write(store: storage.Store[Any], data: dict[str, Any]) -> None:
+        waiting.set()
+        await gate.wait()
+        await write(store, data)
+
+    with patch.object(storage.Store, "_async_write_data", slow_write):
+        try:
+            yield gate, waiting
+        finally:
+            gate.set()  # never leave a write (and the test's teardown) waiting
+
+
 async def test_websocket_edits_are_on_disk_when_acknowledged(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -94,6 +117,32 @@ async def test_websocket_edits_are_on_disk_when_acknowledged(
     await admin.ok("playlists/rename", playlist_id=fav, name="Best", client_op_id="op-1")
     await admin.ok("playlists/rename", playlist_id=fav, name="Best", client_op_id="op-1")
     assert on_disk(hass_storage, entry)["playlists"][fav]["name"] == "Best"
+
+
+async def test_an_edit_of_the_box_options_is_answered_once_written(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """An edit kept in the box's options (HA's config entries) is answered once written."""
+    admin = Client(await hass_ws_client(hass), entry.entry_id)
+    async with held_writes() as (gate, waiting):
+        answered = hass.async_create_task(
+            admin.ok("children/set_refusal_sound", refusal_sound="none")
+        )
+        await waiting.wait()
+        for _ in range(200):  # the old answer needed a few turns of the loop, no disk
+            await asyncio.sleep(0)
+        assert not answered.done()
+        gate.set()
+        await answered
+    (stored,) = (
+        stored
+        for stored in hass_storage["core.config_entries"]["data"]["entries"]
+        if stored["entry_id"] == entry.entry_id
+    )
+    assert stored["options"]["refusal_sound"] == "none"
 
 
 async def test_edits_are_in_the_real_file_when_answered(
@@ -175,6 +224,32 @@ async def test_room_changes_are_on_disk_when_acknowledged(
     assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] == 0.3
     await call(hass, "repeat_set", {"repeat": "all"})
     assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["repeat"] == "all"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_room_answers_once_its_change_is_written(
+    hass: HomeAssistant, tmp_path: Path, hass_storage: dict[str, Any]
+) -> None:
+    """A slow disk: the room's volume action is answered only after the write is done.
+
+    Writes wait at a gate the test opens. Without waiting for the write, the action answers
+    while the volume is still only in memory (what a kill -9 at that moment loses).
+    """
+    await hass.config.async_update(internal_url=INTERNAL_URL)
+    entry = await setup_room_entry(
+        hass, sync_library(tmp_path / "library"), room_subentry(local=[("null", 0.0)])
+    )
+    await play_long(hass, entry)
+    async with held_writes() as (gate, waiting):
+        answered = hass.async_create_task(call(hass, "volume_set", {"volume_level": 0.3}))
+        await waiting.wait()
+        for _ in range(50):  # the old answer needed a few turns of the loop, no disk
+            await asyncio.sleep(0)
+        assert not answered.done()
+        assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] != 0.3
+        gate.set()
+        await answered
+    assert on_disk(hass_storage, entry)["rooms"][ROOM_ID]["volume"] == 0.3
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

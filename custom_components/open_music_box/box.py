@@ -114,7 +114,7 @@ class MusicBox:
         self.catalog = Catalog(hass, Path(entry.data[CONF_LIBRARY_PATH]), self.store)
         self.sendspin = SendspinHub(hass, entry)  # before the player: it may be its output
         self.player = Player(
-            hass, self._make_output, settings_from_options(entry), require=self.require_media
+            hass, self._make_output, settings_from_options(entry), require=self.async_require_media
         )
         self.resume = Resume(hass, self.store, self.catalog, self.player)
         self.sleep_timer = SleepTimer(hass, self.player)
@@ -151,7 +151,8 @@ class MusicBox:
         self.events.add_snapshot_part("tags", self.tags.list_links)
         self.events.add_snapshot_part("imports", self.importer.jobs)
         self.events.add_snapshot_part("rooms", lambda: [r.snapshot() for r in self.rooms.values()])
-        self.folder = LibraryFolder(hass, entry, self.catalog, self.player)
+        players = lambda: [self.player, *(room.player for room in self.rooms.values())]  # noqa: E731
+        self.folder = LibraryFolder(hass, entry, self.catalog, players)
         self.watch = self.folder.watch
         self.models = dict(DEFAULT_MODELS)  # translated in async_setup
         self._unsubs: list[Callable[[], None]] = []
@@ -271,8 +272,21 @@ class MusicBox:
         skipped = {"track": track_dict(track), "reason": reason}
         self.events.publish("player", {**self.live.player_state(), "skipped": skipped})
 
+    async def async_require_media(self, track: Track) -> None:
+        """Raise library_unavailable when a file of it cannot be played (the folder is looked at).
+
+        A command before the watch noticed a vanished folder fails at once too.
+        """
+        if not track.is_url and self.catalog.available:
+            if not await self.catalog.async_folder_exists():
+                self.catalog.mark_unavailable()  # this command fails, not only the next
+                self.entry.async_create_task(
+                    self.hass, self.folder.async_folder_gone(), f"{DOMAIN} library gone"
+                )
+        self.require_media(track)
+
     def require_media(self, track: Track) -> None:
-        """Raise the translated library_unavailable error when a file of it cannot be played."""
+        """Raise library_unavailable when the library is known to be gone."""
         if not track.is_url and not self.catalog.available:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -347,7 +361,7 @@ class MusicBox:
             if start_track_id not in ids:
                 raise validation_error("track_not_in_playlist", track_id=start_track_id)
             start = ids.index(start_track_id)
-        self.require_media(tracks[start])  # before anything changes: shuffle, queue
+        await self.async_require_media(tracks[start])  # before anything changes: shuffle, queue
         if shuffle is not None:
             await player.async_set_shuffle(shuffle)
         await player.async_play_tracks(

@@ -28,6 +28,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .api.validation import clean_name
+from .catalog import MAX_NAME_LENGTH
 from .const import (
     CONF_AUDIO_DEVICE,
     CONF_CLIENT_ID,
@@ -50,7 +51,7 @@ from .devices import check_entity_member, own_media_players
 from .playback import mpv_loader
 from .storage import async_flush_config_entries
 
-MAX_ROOM_NAME = 64
+MAX_ROOM_NAME = MAX_NAME_LENGTH  # the rule of every name: 1-100 characters, trimmed
 # A name, not a literal: tests/test_translations.py reads literal translation keys as exceptions.
 _CONTROL_SELECTOR = "room_control"
 

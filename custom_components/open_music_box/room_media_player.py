@@ -8,6 +8,7 @@ room setting; every command checks it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from homeassistant.components.media_player import MediaPlayerEntityFeature
@@ -75,3 +76,40 @@ class RoomMediaPlayer(MusicBoxMediaPlayer):
         """Remove every media player from the room."""
         self._check_control()
         await self._room.async_unjoin()
+
+
+# What a room's action changed (volume, mute, shuffle, repeat, queue) is on disk before the action
+# is answered: a kill -9 right after the answer loses nothing. HA calls a single entity's method
+# directly (no hook around it), so each action is wrapped.
+_DURABLE_ACTIONS = (
+    "async_media_play",
+    "async_media_pause",
+    "async_media_stop",
+    "async_media_next_track",
+    "async_media_previous_track",
+    "async_media_seek",
+    "async_set_volume_level",
+    "async_mute_volume",
+    "async_set_shuffle",
+    "async_set_repeat",
+    "async_clear_playlist",
+    "async_play_media",
+    "async_join_players",
+    "async_unjoin_player",
+)
+
+
+def _answered_once_saved(name: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    run = getattr(RoomMediaPlayer, name)  # the room's own, or the box player's
+
+    async def action(self: RoomMediaPlayer, *args: Any, **kwargs: Any) -> None:
+        await run(self, *args, **kwargs)
+        await self._room.async_saved()
+
+    action.__name__ = action.__qualname__ = name
+    action.__doc__ = f"{name}, answered once what it changed is written."
+    return action
+
+
+for _name in _DURABLE_ACTIONS:
+    setattr(RoomMediaPlayer, _name, _answered_once_saved(_name))

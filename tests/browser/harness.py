@@ -71,6 +71,7 @@ class Instance:
     api: Any  # dev_onboard.Api, logged in as dev
     log: Path
     entry_id: str
+    pid: int = 0  # Home Assistant's process (the leader of its own process group)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -140,7 +141,7 @@ def home_assistant(config: Path) -> Iterator[Instance]:
             pytest.fail(f"script/dev_onboard.py: {err}\nHome Assistant's log (end):\n{tail}")
         assert "is ready" in line, line
         wait_for_state(api, ROOM_ENTITY_ID)
-        yield Instance(url, api, log, entry_id(api))
+        yield Instance(url, api, log, entry_id(api), process.pid)
     finally:
         dev_onboard.revoke(api)
         process.send_signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ from homeassistant.exceptions import ServiceValidationError
 from ..box import MusicBox
 from ..children.lock import check_lock
 from ..const import DOMAIN
+from ..storage import async_flush_config_entries
 from .operations import Call, Kind, Operation
 from .resolve import resolve_fields
 
@@ -48,7 +49,10 @@ async def async_run(
     """Run the operation; an edit is on disk before the caller hears it was done."""
     if op.kind is Kind.CONTROL:
         check_lock(box.entry, op.command, admin)  # a locked box: the simple buttons only
+    options = box.entry.options
     result = await op.handler(Call(box, resolve_fields(box, data), admin))
     if op.kind is Kind.EDIT:
         await box.store.async_flush()
+        if box.entry.options is not options:  # the refusal sound, a reader's assignment
+            await async_flush_config_entries(box.hass)
     return result

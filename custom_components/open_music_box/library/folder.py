@@ -8,6 +8,7 @@ rescanned, the repair issue follows, and a library track that can no longer play
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 import logging
 
@@ -28,13 +29,17 @@ class LibraryFolder:
     """Keeps the catalog in step with the library folder."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, catalog: Catalog, player: Player
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        catalog: Catalog,
+        players: Callable[[], Iterable[Player]],
     ) -> None:
         """Initialize the library folder."""
         self._hass = hass
         self._entry = entry
         self._catalog = catalog
-        self._player = player
+        self._players = players  # the box's and its rooms': each may play the library
         self.watch = LibraryWatch(hass, catalog.root, self._async_library_changed)
         self._unsub: CALLBACK_TYPE | None = None
         self._closed = False
@@ -88,7 +93,7 @@ class LibraryFolder:
             return
         if not await self._catalog.async_folder_exists():
             if not self._closed:
-                await self._async_folder_gone()
+                await self.async_folder_gone()
             return
         was_available = self._catalog.available
         await self._catalog.async_rescan(only_changes=True)
@@ -102,7 +107,7 @@ class LibraryFolder:
             _LOGGER.info("Library folder %s is back", self._catalog.root)
             await self.async_rescan()
         elif not exists and self._catalog.available:
-            await self._async_folder_gone()
+            await self.async_folder_gone()
 
     async def _async_scanned(self, was_available: bool) -> None:
         self.sync_issue()
@@ -117,18 +122,19 @@ class LibraryFolder:
         ):
             await self._catalog.async_rescan(only_changes=True)
 
-    async def _async_folder_gone(self) -> None:
+    async def async_folder_gone(self) -> None:
+        """Mark the folder gone: unavailable, the repair issue, library playback stopped."""
         self._catalog.mark_unavailable()
         self.sync_issue()
         await self._async_stop_library_playback()
 
     async def _async_stop_library_playback(self) -> None:
-        """Stop a library track: its folder is gone, so neither it nor the next can go on."""
-        player = self._player
-        track = player.current
-        if player.state is not PlayState.IDLE and track is not None and not track.is_url:
-            _LOGGER.warning("Library folder %s vanished: playback stopped", self._catalog.root)
-            await player.async_stop()
+        """Stop library tracks: their folder is gone, so neither they nor the next can go on."""
+        for player in self._players():
+            track = player.current
+            if player.state is not PlayState.IDLE and track is not None and not track.is_url:
+                _LOGGER.warning("Library folder %s vanished: playback stopped", self._catalog.root)
+                await player.async_stop()
 
     @callback
     def sync_issue(self) -> None:

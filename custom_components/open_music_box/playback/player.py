@@ -7,7 +7,7 @@ by player_output.py; the states and settings are in player_types.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 import logging
 import random
@@ -36,6 +36,10 @@ _LOGGER = logging.getLogger(__name__)
 VOLUME_TOLERANCE = 0.005
 
 
+async def _playable(_track: Track) -> None:
+    """Every track may be played (a room's player: its box checks the library)."""
+
+
 class Player:
     """Holds the queue and the one true playback state; drives the output; tells listeners."""
 
@@ -45,12 +49,12 @@ class Player:
         output_factory: OutputFactory,
         settings: PlayerSettings,
         *,
-        require: Callable[[Track], None] | None = None,
+        require: Callable[[Track], Awaitable[None]] | None = None,
     ) -> None:
         """Initialize the player."""
         self._hass = hass
         # Raises a translated error when a track cannot be played now (its folder is gone).
-        self._require = require or (lambda _track: None)
+        self._require = require or _playable
         self.output_factory = output_factory
         self.output: Output = output_factory()
         self.settings = settings
@@ -184,9 +188,9 @@ class Player:
         if not tracks:
             return
         if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
-            self._require(tracks[start_index])  # before the queue changes
+            await self._require(tracks[start_index])  # before the queue changes
         elif enqueue is MediaPlayerEnqueue.PLAY:
-            self._require(tracks[0])
+            await self._require(tracks[0])
         async with self.lock:
             if enqueue is MediaPlayerEnqueue.REPLACE or not self.queue:
                 self.queue = list(tracks)
@@ -376,7 +380,7 @@ class Player:
         track = self.current
         if track is None:
             return
-        self._require(track)
+        await self._require(track)
         self._follower.loaded()
         await self.output.async_load(track, position, paused, self.next_track())
         self.track_starts += 1

@@ -95,6 +95,7 @@ class Room(RoomSatellites):
         self._published_queue: list[str] = []
         self._published_status: dict[str, Any] | None = None
         self._settled: dict[str, Any] | None = None  # the stored room but its position
+        self._writing: asyncio.Task[None] | None = None  # the last settled change's write
         self._members_lock = asyncio.Lock()
 
     @property
@@ -350,9 +351,14 @@ class Room(RoomSatellites):
         # A changed setting or queue is written at once; the playback position keeps the delay.
         if (settled := {**rooms.get(self.room_id, {}), "position": None}) != self._settled:
             self._settled = settled
-            self.parts.entry.async_create_task(
+            self._writing = self.parts.entry.async_create_task(
                 self.hass, self.parts.store.async_flush(), f"{DOMAIN} room save"
             )
+
+    async def async_saved(self) -> None:
+        """Return once the last changed setting or queue is on disk (before a command's answer)."""
+        if self._writing is not None:
+            await asyncio.shield(self._writing)  # a cancelled caller leaves the write going
 
     async def _async_restore(self, stored: StoredRoom) -> None:
         player = self.player
