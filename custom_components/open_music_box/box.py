@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 import logging
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from homeassistant.components.media_player import (
 )
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from .catalog import Catalog, validation_error
@@ -42,9 +41,7 @@ from .const import (
     DOMAIN,
     OUTPUT_MPV,
     OUTPUT_SENDSPIN,
-    PLAYLIST_PREFIX,
     SUBENTRY_ROOM,
-    TRACK_PREFIX,
 )
 from .devices import (
     DEFAULT_MODELS,
@@ -92,15 +89,6 @@ def settings_from_options(entry: ConfigEntry) -> PlayerSettings:
 def media_url_path(entry_id: str, track_id: str) -> str:
     """Return the path of the view that serves a track to other media players."""
     return f"/api/{DOMAIN}/media/{entry_id}/{track_id}"
-
-
-@dataclass(slots=True)
-class MediaItems:
-    """Tracks resolved from a media id, with the playlist they came from."""
-
-    tracks: list[Track]
-    playlist_id: str | None = None
-    whole_playlist: bool = False  # a playlist (m3u) was asked for, not one of its tracks
 
 
 class MusicBox:
@@ -373,30 +361,3 @@ class MusicBox:
         """Make a playlist an album or an audiobook (action, WebSocket); clients see it."""
         self.resume.set_mode(playlist_id, mode)
         self.live.publish_playlists()
-
-    # Media ids -----------------------------------------------------------------
-
-    def resolve(self, media_id: str) -> MediaItems:
-        """Turn one of our media ids (playlist:…, track:…) into tracks; raise when unknown."""
-        if media_id.startswith(PLAYLIST_PREFIX):
-            playlist = self.catalog.playlist(media_id.removeprefix(PLAYLIST_PREFIX))
-            if playlist is not None:
-                return MediaItems(self.catalog.tracks_of(playlist), playlist.id)
-        elif media_id.startswith(TRACK_PREFIX):
-            track = self.catalog.track(media_id.removeprefix(TRACK_PREFIX))
-            if track is not None:
-                return MediaItems([track])
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_media",
-            translation_placeholders={"media_id": media_id},
-        )
-
-    async def async_resolve_file(self, path: Path) -> MediaItems | None:
-        """Recognise a file of the library (from HA's media browser) as ours; None if not."""
-        track, playlist = await self.catalog.async_file_item(path)
-        if track is not None:
-            return MediaItems([track], playlist.id if playlist else None)
-        if playlist is not None:
-            return MediaItems(self.catalog.tracks_of(playlist), playlist.id, whole_playlist=True)
-        return None

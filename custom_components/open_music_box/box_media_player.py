@@ -33,6 +33,7 @@ from .const import (
     TRACK_PREFIX,
 )
 from .library import read_cover
+from .media_items import async_resolve_file, resolve_media
 from .models import Track
 from .notices import ATTR_VOLUME_LIMITED, async_volume_limited
 from .playback.media_tracks import resolve_media_source, url_track
@@ -301,14 +302,20 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         mode = enqueue or MediaPlayerEnqueue.REPLACE
         if mode is MediaPlayerEnqueue.REPLACE and media_id.startswith(PLAYLIST_PREFIX):
             # Like every other way in (tags, voice, WebSocket): resume and links apply.
-            self._box.resolve(media_id)  # unknown ids: the translated unknown_media error
+            resolve_media(
+                self._box.catalog, media_id
+            )  # unknown ids: the translated unknown_media error
             await self._async_play_playlist(media_id.removeprefix(PLAYLIST_PREFIX))
             return
         playlist_id: str | None = None
         if media_source.is_media_source_id(media_id):
             track = await resolve_media_source(self.hass, media_id, self.entity_id)
             # A file of the library is the box's track (tags, cover, its playlist).
-            items = None if track.is_url else await self._box.async_resolve_file(Path(track.path))
+            items = (
+                None
+                if track.is_url
+                else await async_resolve_file(self._box.catalog, Path(track.path))
+            )
             if items is None:
                 tracks = [track]
             elif items.whole_playlist and mode is MediaPlayerEnqueue.REPLACE and items.playlist_id:
@@ -319,7 +326,7 @@ class MusicBoxMediaPlayer(MediaPlayerEntity):
         elif media_id.startswith(("http://", "https://")):
             tracks = [url_track(media_id)]
         else:
-            items = self._box.resolve(media_id)
+            items = resolve_media(self._box.catalog, media_id)
             tracks, playlist_id = items.tracks, items.playlist_id
         if not tracks:
             raise ServiceValidationError(
