@@ -228,3 +228,15 @@ def make_track(
 def ffmpeg_available() -> bool:
     """Return True when the ffmpeg CLI is on PATH (tests of encoded formats need it)."""
     return shutil.which("ffmpeg") is not None
+
+
+def undecodable_wav(path: Path, seconds: float = 1.0) -> Path:
+    """A WAV whose header reads fine (mutagen: a 1 s track) in a codec nothing can decode."""
+    rate = 8000
+    data = bytes(2 * rate * round(seconds))
+    fmt = struct.pack("<HHIIHH", 0xABCD, 1, rate, 2 * rate, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path

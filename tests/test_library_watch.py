@@ -11,7 +11,6 @@ from collections.abc import Callable
 import os
 from pathlib import Path
 import shutil
-import struct
 import threading
 from typing import Any
 
@@ -29,7 +28,7 @@ from custom_components.open_music_box.const import DOMAIN
 from custom_components.open_music_box.library import folder_playlist_id, m3u_playlist_id, track_id
 from custom_components.open_music_box.playback.player import PlayState
 
-from .audio import write_wav
+from .audio import undecodable_wav, write_wav
 from .conftest import ENTITY_ID
 from .helpers.hub import Conn, connect
 from .helpers.player import play, state
@@ -69,18 +68,6 @@ def titles(entry: MockConfigEntry, playlist_id: str) -> list[str] | None:
 
 def library_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, f"library_missing_{entry.entry_id}")
-
-
-def undecodable_wav(path: Path, seconds: float = 1.0) -> Path:
-    """A WAV whose header reads fine (mutagen: a 1 s track) in a codec nothing can decode."""
-    rate = 8000
-    data = bytes(2 * rate * round(seconds))
-    fmt = struct.pack("<HHIIHH", 0xABCD, 1, rate, 2 * rate, 2, 16)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"data" + struct.pack("<I", len(data)) + data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
-    return path
 
 
 async def browse_titles(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> list[str]:

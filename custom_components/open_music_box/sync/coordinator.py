@@ -89,6 +89,8 @@ class Coordinator:
         self.barrier: Barrier | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._listeners = Listeners[[]]()
+        # (path, error): a member could not decode the room's track (RoomOutput skips it).
+        self.failed_listeners = Listeners[[str, str]]()
         self._closed = False
 
     # Listeners and tasks -----------------------------------------------------------------
@@ -114,6 +116,7 @@ class Coordinator:
     async def async_add(self, member: Member) -> None:
         """Open a member and bring it onto the timeline; raise MemberNotReady if it cannot open."""
         await member.async_open()
+        member.on_failed = self._member_failed
         if (own := member.own_volume()) is not None:
             # Room volume works as an offset: a speaker louder than the room stays louder.
             member.volume_offset = own - self.volume
@@ -129,6 +132,12 @@ class Coordinator:
         self.notify()
         await self._guard(member, member.async_stop())
         await member.async_close()
+
+    @callback
+    def _member_failed(self, path: str, error: str) -> None:
+        """Every member would fail alike on a file that cannot be decoded: the room skips it."""
+        if self.track is not None and self.track.path == path:
+            self.failed_listeners.notify(path, error)
 
     @callback
     def connected(self, member: Member) -> None:

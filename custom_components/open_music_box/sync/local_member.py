@@ -18,7 +18,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import Track
-from ..playback.outputs.base import OutputError, OutputEvent
+from ..playback.outputs.base import OutputError, OutputEvent, OutputEventType
 from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
 from .leadin import LeadIn, notice, output_lead, warm_up
 from .linefit import LineFit
@@ -149,8 +149,10 @@ class LocalMember(Member):
         self._opened = True
 
     @callback
-    def _on_event(self, _event: OutputEvent) -> None:
-        """Ignore mpv's track events: the room keeps the queue."""
+    def _on_event(self, event: OutputEvent) -> None:
+        """Pass on a track mpv could not decode; the room keeps the queue (other events)."""
+        if event.type is OutputEventType.FAILED and event.path is not None:
+            self.on_failed(event.path, event.error or "error")
 
     async def async_close(self) -> None:
         """Terminate libmpv."""

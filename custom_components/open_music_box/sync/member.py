@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable
 import math
 from typing import Any, ClassVar
 
@@ -44,6 +45,8 @@ class Member(ABC):
         self.last_seek = -math.inf  # server time of the last realignment (seek-only members)
         # (server time, error in seconds, speed) after each measurement.
         self.errors: deque[tuple[float, float, float]] = deque(maxlen=ERRORS_KEPT)
+        # The room's: called with (path, error) when the member cannot decode its track.
+        self.on_failed: Callable[[str, str], None] = lambda _path, _error: None
 
     @property
     def rtt(self) -> float:

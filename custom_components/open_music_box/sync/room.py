@@ -36,7 +36,8 @@ from ..const import (
     MAX_ROOM_MEMBERS,
     ROOM_CONTROL_USERS,
 )
-from ..events import player_dict, queue_ids
+from ..events import player_dict, queue_ids, track_dict
+from ..models import Track
 from ..playback.player import Player, PlayerSettings, PlayState
 from ..storage import StoredRoom, async_flush_config_entries
 from .coordinator import Coordinator
@@ -44,7 +45,7 @@ from .entity_member import EntityMember
 from .local_member import LocalMember
 from .member import Member, MemberNotReady
 from .room_output import RoomOutput
-from .room_satellites import RoomSatellites, room_error
+from .room_satellites import RoomSatellites, require_room, room_error
 from .satellite_member import SatelliteMember
 from .sendspin_member import SendspinMember
 from .timeline import server_time
@@ -61,13 +62,6 @@ SWEEP_SECONDS = 5.0
 # The members' live status goes to the box's subscribers (never the bus) at most this often,
 # and only when it changed: the coordinator measures every 250 ms.
 STATUS_SECONDS = 1.0
-
-
-def require_room[R](rooms: Mapping[str, R], room_id: str) -> R:
-    """Return a room of the box; raise room_not_found."""
-    if (room := rooms.get(room_id)) is None:
-        raise room_error("room_not_found", room_id=room_id[:64])
-    return room
 
 
 class Room(RoomSatellites):
@@ -125,6 +119,7 @@ class Room(RoomSatellites):
         self._unsubs.append(self.player.async_add_listener(self._save))
         self._unsubs.append(self.player.async_add_listener(self._publish))
         self._unsubs.append(self.coordinator.async_add_listener(self._publish))
+        self._unsubs.append(self.player.async_add_skipped_listener(self._on_skipped))
         self._publish()
         self._unsubs.append(
             async_track_time_interval(
@@ -326,6 +321,12 @@ class Room(RoomSatellites):
                 EVENT_ROOM_MEMBERS,
                 {"room_id": self.room_id, "members": sorted(member_ids)},
             )
+
+    @callback
+    def _on_skipped(self, track: Track, reason: str) -> None:
+        """Tell clients which track the room could not play and why (a `room` event)."""
+        skipped = {"track": track_dict(track), "reason": reason}
+        self.parts.events.publish("room", {**self.summary(), "skipped": skipped})
 
     # Persistence -----------------------------------------------------------------
 

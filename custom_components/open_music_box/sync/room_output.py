@@ -8,6 +8,7 @@ track at the same instant; the end of a track is known from the timeline and the
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -30,6 +31,10 @@ class RoomOutput:
         self._next: Track | None = None
         self._end: asyncio.TimerHandle | None = None
         self._tasks = PartTasks(hass)
+        # A member could not decode the track: kept while a barrier runs, reported after it.
+        self._loading = False
+        self._failure: tuple[str, str] | None = None
+        self._unsub_failed = coordinator.failed_listeners.add(self._on_failed)
 
     async def async_start(self, listener: OutputListener) -> None:
         """Nothing to open: the members open themselves."""
@@ -38,6 +43,7 @@ class RoomOutput:
     async def async_close(self) -> None:
         """Stop watching for the end of the track."""
         self._cancel_end()
+        self._unsub_failed()
         await self._tasks.async_close()  # an advance under way ends here, not after the unload
 
     async def async_load(
@@ -46,8 +52,8 @@ class RoomOutput:
         """Barrier-start `track` on every member."""
         self._next = next_track
         self._cancel_end()
-        await self.coordinator.async_load(track, position, paused)
-        self._schedule_end()
+        if await self._async_barrier(self.coordinator.async_load(track, position, paused)):
+            self._schedule_end()
 
     async def async_set_next(self, track: Track | None) -> None:
         """Remember the track that follows."""
@@ -55,8 +61,8 @@ class RoomOutput:
 
     async def async_play(self) -> None:
         """Resume everyone together."""
-        await self.coordinator.async_play()
-        self._schedule_end()
+        if await self._async_barrier(self.coordinator.async_play()):
+            self._schedule_end()
 
     async def async_pause(self) -> None:
         """Pause everyone at one position."""
@@ -71,8 +77,8 @@ class RoomOutput:
     async def async_seek(self, position: float) -> None:
         """Barrier-seek everyone."""
         self._cancel_end()
-        await self.coordinator.async_seek(position)
-        self._schedule_end()
+        if await self._async_barrier(self.coordinator.async_seek(position)):
+            self._schedule_end()
 
     async def async_set_volume(self, level: float) -> None:
         """Room volume: applied to every member."""
@@ -129,6 +135,48 @@ class RoomOutput:
             await self.coordinator.async_stop()
             self._listener(OutputEvent(OutputEventType.END))
             return
-        await self.coordinator.async_load(track, 0.0, paused=False)
+        failure = not await self._async_barrier(
+            self.coordinator.async_load(track, 0.0, paused=False), report=False
+        )
         self._listener(OutputEvent(OutputEventType.ADVANCED))
-        self._schedule_end()
+        if failure and (failed := self.failure) is not None:
+            self._report(*failed)  # after ADVANCED: the player is on that track
+        else:
+            self._schedule_end()
+
+    # Tracks that cannot be decoded -------------------------------------------------------
+
+    async def _async_barrier(
+        self, barrier: Coroutine[Any, Any, None], *, report: bool = True
+    ) -> bool:
+        """Run a barrier; return False when a member could not decode the track (reported)."""
+        self._loading, self._failure = True, None
+        try:
+            await barrier
+        finally:
+            self._loading = False
+        if (failure := self.failure) is None:
+            return True
+        if report:
+            # Once the player has taken the track as its current one (it does on our return).
+            self._hass.loop.call_soon(self._report, *failure)
+        return False
+
+    @property
+    def failure(self) -> tuple[str, str] | None:
+        """Return (path, error) of the track the last barrier could not decode, if so."""
+        return self._failure
+
+    @callback
+    def _on_failed(self, path: str, error: str) -> None:
+        if self._loading:
+            self._failure = (path, error)  # the player may not be on that track yet
+        else:
+            self._report(path, error)
+
+    @callback
+    def _report(self, path: str, error: str) -> None:
+        """Like mpv for the box: the track failed, then ended (the player goes on to the next)."""
+        self._cancel_end()
+        self._listener(OutputEvent(OutputEventType.FAILED, path=path, error=error))
+        self._listener(OutputEvent(OutputEventType.END))

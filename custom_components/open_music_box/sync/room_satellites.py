@@ -45,6 +45,13 @@ def room_error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
+def require_room[R](rooms: Mapping[str, R], room_id: str) -> R:
+    """Return a room of the box; raise room_not_found."""
+    if (room := rooms.get(room_id)) is None:
+        raise room_error("room_not_found", room_id=room_id[:64])
+    return room
+
+
 class RoomSatellites:
     """The satellite side of a Room."""
 
