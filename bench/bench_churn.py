@@ -9,8 +9,9 @@ joins, takes a clock sample every 0.2 s, answers `state` and `prepare` with `rea
 A new one comes every --every seconds.
 
 Measured: RSS of the process every 10 s (growth counted after the warm-up), glibc's C heap,
-threads, the satellites still members at the end (a dropped connection keeps its seat up to a
-minute), and what malloc_trim(0) gives back at the end (freed C heap that glibc kept).
+threads (and those started during the run, by name), the satellites still members at the end
+(a dropped connection keeps its seat up to a minute), and what malloc_trim(0) gives back at
+the end (freed C heap that glibc kept).
 
 Run:  .venv/bin/python bench/bench_churn.py [--minutes 2.5] [--every 0.5] [--life 3]
           [--track-seconds 30]
@@ -41,6 +42,8 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
     )
 
 import asyncio
+from collections import Counter
+import contextlib
 import ctypes
 import json
 import os
@@ -144,6 +147,14 @@ class Satellite:
             # else: the connection just drops
 
 
+def note_threads(seen: dict[str, str]) -> None:
+    """Add the process's threads not seen yet (id -> name) to `seen`."""
+    for tid in os.listdir("/proc/self/task"):
+        if tid not in seen:
+            with contextlib.suppress(OSError):  # ended meanwhile
+                seen[tid] = Path(f"/proc/self/task/{tid}/comm").read_text("utf-8").strip()
+
+
 async def test_churn(
     hass: Any, tmp_path: Path, aiohttp_client: Any, hass_access_token: str, socket_enabled: None
 ) -> None:
@@ -161,6 +172,7 @@ async def test_churn(
     samples: list[tuple[float, dict[str, float]]] = []
     tasks: set[asyncio.Task[None]] = set()
     failures = 0
+    seen_threads: dict[str, str] = {}
     async with ClientSession() as session:
         start = time.monotonic()
         next_sample = next_satellite = 0.0
@@ -175,6 +187,7 @@ async def test_churn(
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 next_satellite += EVERY
+            note_threads(seen_threads)
             await asyncio.sleep(0.05)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         failures = sum(isinstance(result, BaseException) for result in results)
@@ -220,4 +233,6 @@ async def test_churn(
         "rss_after_trim_mb": round(trimmed["rss"] - samples[-1][1]["rss"], 1),
         "load_1": load[0],
     }
+    # Threads started during the run, by name (FFmpeg's unnamed ones carry their creator's).
+    print("threads seen:", sorted(Counter(seen_threads.values()).items()))
     print("RESULT", json.dumps(result))
