@@ -32,6 +32,14 @@ async def call(hass: HomeAssistant, service: str, **data: Any) -> None:
     await hass.async_block_till_done()
 
 
+async def play_animals(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Play the Animals playlist on the box."""
+    animals = playlist_id(entry, "Animals")
+    await call(
+        hass, "play_media", media_content_type="playlist", media_content_id=f"playlist:{animals}"
+    )
+
+
 def attributes(hass: HomeAssistant) -> dict[str, Any]:
     """Return the box's state attributes."""
     state = hass.states.get(ENTITY_ID)
@@ -54,10 +62,7 @@ async def test_play_on_empty_queue_plays_the_last_playlist(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """The entity names its playlist; Play after the queue was cleared plays it again."""
-    animals = playlist_id(entry, "Animals")
-    await call(
-        hass, "play_media", media_content_type="playlist", media_content_id=f"playlist:{animals}"
-    )
+    await play_animals(hass, entry)
     assert attributes(hass)["media_playlist"] == "Animals"
     await call(hass, "clear_playlist")
     assert "media_playlist" not in attributes(hass)
@@ -73,10 +78,7 @@ async def test_play_after_a_restart_plays_the_last_playlist(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """The last playlist is stored: after a restart, Play on the empty box plays it again."""
-    animals = playlist_id(entry, "Animals")
-    await call(
-        hass, "play_media", media_content_type="playlist", media_content_id=f"playlist:{animals}"
-    )
+    await play_animals(hass, entry)
     await call(hass, "media_stop")
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
