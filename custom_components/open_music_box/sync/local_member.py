@@ -20,7 +20,6 @@ from homeassistant.core import HomeAssistant, callback
 from ..models import Track
 from ..playback.outputs.base import OutputError, OutputEvent, OutputEventType
 from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
-from .heap import fix_mmap_threshold
 from .leadin import LeadIn, notice, output_lead, warm_up
 from .linefit import LineFit
 from .member import Member, MemberNotReady
@@ -143,8 +142,6 @@ class LocalMember(Member):
 
     async def async_open(self) -> None:
         """Open libmpv on the device (null output when it has no sound card)."""
-        # A playing room's libmpv loads grew RSS ~10 MB a track without it (sync/heap.py).
-        await self._hass.async_add_executor_job(fix_mmap_threshold)
         try:
             await self.mpv.async_start(self._on_event)
             await self.mpv.async_start_measuring()

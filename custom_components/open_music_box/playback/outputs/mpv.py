@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 
 from ...const import AUDIO_DEVICE_AUTO
 from ...models import Track
+from ..heap import fix_mmap_threshold
 from ..mpv_loader import load_mpv
 from .base import OutputError, OutputEvent, OutputEventType, OutputListener
 
@@ -102,6 +103,8 @@ class MpvOutput:
         await self._run(self._open)
 
     def _open(self) -> None:
+        # libmpv's loads grew RSS ~10 MB a track without it, in a box and in a room (heap.py).
+        fix_mmap_threshold()
         mpv = load_mpv()
         player = self._create(mpv, ao=None)
         if not self._device_works(player):

@@ -1,9 +1,10 @@
-"""A room playing through libmpv keeps glibc's mmap threshold fixed (sync/heap.py).
+"""A box or a room playing through libmpv keeps glibc's mmap threshold fixed (playback/heap.py).
 
 Measured with bench/bench_churn.py, glibc raised the threshold at each large block freed and
-then kept the large buffers of every track's load in its arenas: a playing room's RSS grew
-~10 MB a track. With the threshold fixed, a large block is still mapped after a larger one was
-freed (and so unmapped when freed), as glibc does before it starts raising it.
+then kept the large buffers of every track's load in its arenas: a playing room's RSS grew ~10
+MB a track, and the box's (bench/bench_soak.py) the same way. With the threshold fixed, a large
+block is still mapped after a larger one was freed (and so unmapped when freed), as glibc does
+before it starts raising it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import platform
 
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.open_music_box.sync.heap import ENV
+from custom_components.open_music_box.playback.heap import ENV
+from custom_components.open_music_box.playback.outputs.mpv import MpvOutput
 
 from .helpers.rooms import room_of, room_subentry, setup_room_entry, sync_library
 
@@ -38,10 +41,22 @@ def _mapped_after_a_larger_free() -> bool:
         libc.free(block)
 
 
-@pytest.mark.skipif(
+GLIBC_ONLY = pytest.mark.skipif(
     platform.system() != "Linux" or platform.libc_ver()[0] != "glibc" or ENV in os.environ,
     reason="glibc's own threshold only",
 )
+
+
+@GLIBC_ONLY
+async def test_a_box_playing_through_libmpv_keeps_large_blocks_mapped(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """The box's own mpv output (the threshold is process-wide: whichever opens first sets it)."""
+    assert isinstance(entry.runtime_data.player.output, MpvOutput)
+    assert await hass.async_add_executor_job(_mapped_after_a_larger_free)
+
+
+@GLIBC_ONLY
 async def test_a_room_with_a_local_member_keeps_large_blocks_mapped(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:

@@ -1,13 +1,14 @@
-"""Keep glibc's mmap threshold fixed while a room plays through libmpv in this process.
+"""Keep glibc's mmap threshold fixed while libmpv plays in this process (a box or a room).
 
-Measured with bench/bench_churn.py (a room with one local libmpv member, 4 s tracks), RSS grew
-~10 MB a track, up to ~150 MB, while the C heap in use stayed flat. glibc raises its mmap
-threshold to the size of each large block freed (up to 32 MB): from then on the large buffers
-of every track's load came from the threads' arenas, which kept them once freed, partly
-resident (malloc_trim(0) gave back only a third). With the threshold fixed at glibc's default
-(as `MALLOC_MMAP_THRESHOLD_=131072` in the environment does) large blocks are mapped and unmapped
-each time: the same run stays flat. Not the cause: libmpv's per-track threads (without the
-output's, demuxer's and filter graph's thread starts it grew the same).
+Measured with bench/bench_churn.py (a room with one local libmpv member, 4 s tracks) and
+bench/bench_soak.py (the box, 4 s tracks), RSS grew in ~10 MB steps, up to 50-150 MB, while the
+C heap in use stayed flat. glibc raises its mmap threshold to the size of each large block freed
+(up to 32 MB): from then on the large buffers of every track's load came from the threads'
+arenas, which kept them once freed, partly resident (malloc_trim(0) gave back only a third).
+With the threshold fixed at glibc's default (as `MALLOC_MMAP_THRESHOLD_=131072` in the
+environment does) large blocks are mapped and unmapped each time: the same run stays flat. Not
+the cause: libmpv's per-track threads (without the output's, demuxer's and filter graph's thread
+starts it grew the same).
 
 Process-wide, so set once, and left alone where the environment already sets it. Only where
 glibc runs (musl has no such threshold; jemalloc, which Home Assistant's container image
