@@ -29,7 +29,10 @@ from custom_components.open_music_box.const import (
 )
 from custom_components.open_music_box.diagnostics import async_get_config_entry_diagnostics
 from custom_components.open_music_box.sync.controller import BURST
-from custom_components.open_music_box.sync.coordinator import READY_TIMEOUT_SECONDS
+from custom_components.open_music_box.sync.coordinator import (
+    MAX_START_DELAY_SECONDS,
+    READY_TIMEOUT_SECONDS,
+)
 from custom_components.open_music_box.sync.entity_member import (
     ENTITY_SEEK_ABOVE_SECONDS,
     ENTITY_SEEK_COOLDOWN_SECONDS,
@@ -139,14 +142,16 @@ async def test_a_member_added_while_playing_catches_up(
 async def slow_source(
     hass: HomeAssistant, tmp_path: Path, socket_enabled: None
 ) -> AsyncGenerator[dict[str, Any]]:
-    """An HTTP server whose first answer takes 3 s (a slow network share), later ones are quick."""
+    """An HTTP server whose first answer comes only after the room started without it (a slow
+    network share: the barrier's wait, then the start delay, then one more second); later ones
+    are quick."""
     track = make_track(tmp_path / "stream" / "tone.wav", 30.0, freq=500)
     info: dict[str, Any] = {"requests": 0, "released": None}
 
     async def handle(request: web.Request) -> web.StreamResponse:
         info["requests"] += 1
         if info["requests"] == 1:
-            await asyncio.sleep(2 * READY_TIMEOUT_SECONDS - 1)
+            await asyncio.sleep(READY_TIMEOUT_SECONDS + MAX_START_DELAY_SECONDS + 1.0)
             info["released"] = server_time()
         return web.FileResponse(track)
 

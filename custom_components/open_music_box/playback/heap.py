@@ -46,3 +46,8 @@ def fix_mmap_threshold() -> bool:
     mallopt.restype = ctypes.c_int
     _done = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
     return _done
+
+
+def threshold_fixed() -> bool:
+    """Return True once this process fixed the threshold."""
+    return _done

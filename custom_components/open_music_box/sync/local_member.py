@@ -136,7 +136,6 @@ class LocalMember(Member):
     def __init__(self, hass: HomeAssistant, audio_device: str, offset_ms: float) -> None:
         """Initialize the local member."""
         super().__init__(f"local:{audio_device}", audio_device, offset_ms)
-        self._hass = hass
         self.mpv = SyncedMpv(hass, audio_device)
         self._opened = False
 
