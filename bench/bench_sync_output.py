@@ -67,6 +67,7 @@ if __name__ == "__main__":  # measure under pytest: its `hass` fixture is a real
     )
 
 import asyncio
+import math
 from pathlib import Path
 import signal
 import time
@@ -143,18 +144,21 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-def trace_decisions(room: Room) -> list[tuple[float, str, float, float, float]]:
-    """Record each correction the room decides: (server time, member, error, room error, speed).
+def trace_decisions(room: Room) -> list[tuple[float, str, float, float, float, float]]:
+    """Record each correction the room decides: (server time, member, error, room error, speed,
+    the satellite's clock offset: on this one host its error; NaN for the others).
 
     Saved with --keep, to read a run's controller beside its recording.
     """
-    decisions: list[tuple[float, str, float, float, float]] = []
+    decisions: list[tuple[float, str, float, float, float, float]] = []
     coordinator = room.coordinator
     correct = coordinator._correct  # the bench watches the controller: its input and choice
 
     def traced(member: Any, error: float, common: float, now: float) -> None:
         correct(member, error, common, now)
-        decisions.append((now, member.name, error, common, member.controller.speed))
+        offset = getattr(member, "clock_offset", None)
+        offset = math.nan if offset is None else offset
+        decisions.append((now, member.name, error, common, member.controller.speed, offset))
 
     coordinator._correct = traced  # type: ignore[method-assign]
     return decisions

@@ -16,10 +16,13 @@ from custom_components.open_music_box.sync.controller import (
     CHANGE_INTERVAL_SECONDS,
     COMMON_TOLERANCE_SECONDS,
     DEADBAND_SECONDS,
+    HOLD_ABOVE_SECONDS,
+    LEARN_SECONDS,
     RATE_LIMIT,
     REALIGN_ABOVE_SECONDS,
     REALIGN_COOLDOWN_SECONDS,
     SPEED_LATENCY_SECONDS,
+    START_HOLD_SECONDS,
     TRIM,
     Correction,
     RateController,
@@ -33,9 +36,16 @@ EPS = 1e-9
 # The rate controller -----------------------------------------------------------------------------
 
 
+def playing(base: float = 1.0) -> RateController:
+    """A member whose rate is known, playing for a while (past the hold of its start)."""
+    controller = RateController(base=base)
+    assert controller.decide(0.0, -START_HOLD_SECONDS - 10.0) == Correction()
+    return controller
+
+
 @pytest.mark.parametrize("error", [0.0, 0.00005, -0.00005, DEADBAND_SECONDS, -DEADBAND_SECONDS])
 def test_errors_in_the_deadband_are_left_alone(error: float) -> None:
-    controller = RateController()
+    controller = playing()
     assert controller.decide(error, 100.0) == Correction()
     assert controller.speed == 1.0
 
@@ -43,7 +53,7 @@ def test_errors_in_the_deadband_are_left_alone(error: float) -> None:
 @pytest.mark.parametrize("error", [0.0002, 0.0008, 0.001, -0.0002, -0.001])
 def test_small_errors_get_a_gentle_trim(error: float) -> None:
     """An inaudible trim (≤ 0.1 %), slowing a member that is ahead, speeding one behind."""
-    correction = RateController().decide(error, 100.0)
+    correction = playing().decide(error, 100.0)
     assert correction.speed is not None
     assert not correction.seek
     assert abs(correction.speed - 1.0) <= TRIM + EPS
@@ -53,7 +63,7 @@ def test_small_errors_get_a_gentle_trim(error: float) -> None:
 @pytest.mark.parametrize("error", [0.002, 0.003, 0.005, 0.0099, -0.002, -0.005, -0.0099])
 def test_errors_of_a_few_ms_get_a_burst_proportional_to_the_error(error: float) -> None:
     """Removed over about a second: 3 ms ahead plays 0.3 % slow; never beyond 0.5 %."""
-    correction = RateController().decide(error, 100.0)
+    correction = playing().decide(error, 100.0)
     assert correction.speed is not None
     assert not correction.seek
     assert TRIM < abs(correction.speed - 1.0) <= BURST + EPS
@@ -65,7 +75,7 @@ def test_errors_of_a_few_ms_get_a_burst_proportional_to_the_error(error: float) 
 def test_a_member_off_by_more_than_10_ms_twice_realigns_alone(error: float) -> None:
     """A glitched member (84-118 ms off, measured at the output) is realigned at once, not
     trimmed for half a minute; one odd measurement alone moves nothing."""
-    controller = RateController()
+    controller = playing()
     controller.decide(0.005, 99.0)  # bursting
     assert controller.speed != 1.0
     assert not controller.decide(error, 100.0).seek
@@ -75,14 +85,14 @@ def test_a_member_off_by_more_than_10_ms_twice_realigns_alone(error: float) -> N
 
 
 def test_an_odd_measurement_between_good_ones_does_not_realign() -> None:
-    controller = RateController()
+    controller = playing()
     assert not controller.decide(0.05, 100.0).seek
     controller.decide(0.0, 100.25)
     assert not controller.decide(0.05, 100.5).seek
 
 
 def test_realigns_are_at_least_the_cooldown_apart_with_bursts_between() -> None:
-    controller = RateController()
+    controller = playing()
     controller.decide(0.05, 100.0)
     assert controller.decide(0.05, 100.25).seek
     controller.reset()  # the member's start after the realign resets the trim
@@ -109,9 +119,9 @@ def test_members_that_agree_with_each_other_are_left_alone() -> None:
     """The deadband is about pairs: members 0.2 ms off the timeline together are not trimmed
     (each alone would be), one of them 0.2 ms off the others is."""
     errors = {"a": 0.00022, "b": 0.00026, "c": 0.00018}
-    assert all(RateController().decide(e, 1.0).speed is not None for e in errors.values())
+    assert all(playing().decide(e, 1.0).speed is not None for e in errors.values())
     common = common_error(errors.values())
-    controllers = {name: RateController() for name in errors}
+    controllers = {name: playing() for name in errors}
     assert all(controllers[n].decide(e - common, 1.0) == Correction() for n, e in errors.items())
     errors["c"] = 0.0
     common = common_error(errors.values())
@@ -120,7 +130,7 @@ def test_members_that_agree_with_each_other_are_left_alone() -> None:
 
 
 def test_at_most_one_change_per_half_second() -> None:
-    controller = RateController()
+    controller = playing()
     assert controller.decide(0.003, 10.0).speed is not None
     for t in (10.1, 10.25, 10.49):
         assert controller.decide(0.008, t) == Correction()
@@ -131,7 +141,7 @@ def test_returns_to_its_rate_early_counting_what_the_current_speed_still_does() 
     """An error still above the deadband, but one the current trim removes before a new speed is
     heard: the speed goes back to the member's rate now, not when the error is already gone (an
     overshoot)."""
-    controller = RateController()
+    controller = playing()
     assert controller.decide(0.001, 0.0).speed == pytest.approx(1.0 - TRIM)
     error = DEADBAND_SECONDS + 0.0003  # above the deadband...
     assert error - TRIM * SPEED_LATENCY_SECONDS <= DEADBAND_SECONDS  # ...but not for long
@@ -141,7 +151,7 @@ def test_returns_to_its_rate_early_counting_what_the_current_speed_still_does() 
 
 
 def test_a_steady_speed_is_not_sent_again() -> None:
-    controller = RateController()
+    controller = playing()
     assert controller.decide(0.008, 0.0).speed == pytest.approx(1.0 - BURST)
     # Still far off: the same burst speed, nothing to send.
     assert controller.decide(0.008 + BURST * SPEED_LATENCY_SECONDS, 0.5) == Correction()
@@ -164,10 +174,11 @@ class SimulatedMember:
     speed_heard: float = 1.0
     pending: deque[tuple[float, float]] = field(default_factory=deque)
 
-    def run(self, controller: RateController, seconds: float) -> list[tuple[float, float, float]]:
-        """Tick the controller; return (time, error, speed decided) at every tick."""
+    def run(
+        self, controller: RateController, seconds: float, t: float = 0.0
+    ) -> list[tuple[float, float, float]]:
+        """Tick the controller from `t` until `seconds`; return (time, error, speed decided)."""
         trace = []
-        t = 0.0
         while t < seconds:
             correction = controller.decide(self.error, t)
             assert not correction.seek
@@ -248,6 +259,75 @@ def test_the_learned_rate_survives_a_start() -> None:
     # A realign, too, starts at the learned rate.
     controller.decide(0.05, 101.0)
     assert controller.decide(0.05, 101.25) == Correction(speed=learned, seek=True)
+
+
+@pytest.mark.parametrize("rate", [500e-6, -500e-6, 40e-6, 0.0])
+def test_the_first_start_measures_the_rate_at_a_steady_speed(rate: float) -> None:
+    """A member's first start: no speed change while its errors are collected, then it plays at
+    the rate their slope gives (trimming from the first tick swung the speeds by hundreds of ppm
+    and members drifted apart for seconds)."""
+    controller = RateController()
+    assert controller.learning
+    member = SimulatedMember(0.0003, rate=rate)
+    trace = member.run(controller, LEARN_SECONDS + 0.3)
+    assert {speed for _t, _error, speed in trace[:-1]} == {1.0}
+    assert not controller.learning
+    assert controller.base == pytest.approx(1.0 - rate, abs=5e-6)
+    learned = controller.base
+    trace = member.run(controller, 12.0, trace[-1][0] + TICK)
+    # What the room drifted meanwhile is removed at the trim's limit: every member held its
+    # speed and comes back the same way, in step (a burst each would pull them apart).
+    assert all(abs(speed - learned) <= TRIM + EPS for _t, _error, speed in trace)
+    late = [error for t, error, _speed in trace if t > 8.0]
+    assert max(abs(error) for error in late) <= 2 * DEADBAND_SECONDS
+
+
+def test_a_seek_during_the_first_start_collects_anew() -> None:
+    """Errors before a seek lie on another line: a jump between them is no rate."""
+    controller = RateController()
+    for tick in range(8):
+        assert controller.decide(0.0005, tick * 0.25) == Correction()
+    controller.reset()
+    assert controller.learning
+    tick = 8
+    while controller.learning:
+        controller.decide(-0.0005, tick * 0.25)
+        tick += 1
+    assert (tick - 9) * 0.25 == LEARN_SECONDS  # counted from the seek
+    assert controller.base == pytest.approx(1.0)  # errors that stand still: the rate is 1.0
+
+
+def test_a_large_error_during_the_first_start_is_corrected_at_once() -> None:
+    """Holding the speed is for errors of a good start; one 3 ms off is corrected now and the
+    integral learns its rate (too few errors were collected to measure it)."""
+    controller = RateController()
+    assert controller.decide(0.0005, 0.0) == Correction()
+    correction = controller.decide(HOLD_ABOVE_SECONDS, 0.25)
+    assert correction.speed is not None
+    assert correction.speed < 1.0
+    assert not controller.learning
+
+
+def test_a_start_is_trusted_for_a_while() -> None:
+    """After a start (a seek, a realign) small errors are left alone for START_HOLD_SECONDS: the
+    start lands within tenths of a ms, and a member's own measurement was off by up to 1 ms
+    for seconds after one. A start that is off by HOLD_ABOVE_SECONDS is corrected at once."""
+    controller = playing()
+    controller.reset()
+    assert controller.decide(0.0008, 50.0) == Correction()
+    assert controller.decide(0.0008, 50.0 + START_HOLD_SECONDS - 0.25) == Correction()
+    assert controller.decide(0.0008, 50.0 + START_HOLD_SECONDS).speed == pytest.approx(0.9992)
+    controller.reset()
+    assert controller.decide(0.0008, 60.0) == Correction()
+    assert controller.decide(HOLD_ABOVE_SECONDS, 60.25).speed is not None
+    assert controller.decide(0.0008, 61.0).speed is not None  # the hold has ended
+
+
+def test_a_known_rate_is_played_from_the_first_start() -> None:
+    controller = RateController(base=0.9995)
+    assert not controller.learning
+    assert controller.speed == 0.9995
+    assert controller.decide(0.0, 0.0) == Correction()
 
 
 def test_bursts_and_glitches_teach_no_rate() -> None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from .errors import SatelliteError
 from .shared.leadin import LeadIn, notice, output_lead, warm_up
 from .shared.linefit import LineFit
+from .shared.ptsreader import PtsReader
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
@@ -32,7 +33,7 @@ class MpvPlayer:
     def __init__(self, ao: str | None = None, audio_device: str = "auto") -> None:
         self.ao = ao
         self.audio_device = audio_device
-        # mpv's event thread adds to the fit, the event loop reads it: under a lock.
+        # The audio-pts reader's thread adds to the fit, the event loop reads it: under a lock.
         self._fit = LineFit()
         self._fit_lock = threading.Lock()
         self.speed = 1.0
@@ -46,6 +47,7 @@ class MpvPlayer:
         self._held = 0.0  # the position held paused
         self.lead = 0.0  # the silence queued in the output when we last unpaused
         self.lead_in = LeadIn()  # a start's silent lead-in, trimmed to be heard on time
+        self._reader: PtsReader | None = None
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         if self._executor is None:
@@ -78,22 +80,32 @@ class MpvPlayer:
             options["audio_device"] = self.audio_device
         player = mpv.MPV(**options)
         player.register_event_callback(self._on_event)
-        player.observe_property("audio-pts", self._on_pts)
         self._mpv = player
+        # Read and dated on a thread of its own: a notification is dated late whenever the
+        # event loop holds the GIL (shared/ptsreader.py).
+        self._reader = PtsReader(self._read_pts, self._on_pts, "omb_pts")
 
     def _reset_fit(self) -> None:
+        if self._reader is not None:
+            self._reader.pause()  # until the next start
         with self._fit_lock:
             self._fit.reset()
 
-    # mpv's event thread.
+    # The reader's thread.
 
-    def _on_pts(self, _name: str, value: Any) -> None:
-        now = time.monotonic()  # first: the timestamp is what makes the fit accurate
+    def _read_pts(self) -> float | None:
+        player = self._mpv
+        value = None if player is None else player.audio_pts  # None while unavailable
+        return None if value is None else float(value)
+
+    def _on_pts(self, stamp: float, pts: float) -> None:
         # Only what is heard from the start instant on is on the line (not the lead-in).
-        if value is None or not self.playing or now < self._accept_from:
+        if not self.playing or stamp < self._accept_from:
             return
         with self._fit_lock:
-            self._fit.add(now, self.lead_in.position(float(value)))
+            self._fit.add(stamp, self.lead_in.position(pts))
+
+    # mpv's event thread.
 
     def _on_event(self, event: Any) -> None:
         data = event.as_dict()
@@ -152,6 +164,8 @@ class MpvPlayer:
         self._reset_fit()
         self._accept_from = local_t + SETTLE
         self.playing = True
+        if self._reader is not None:
+            self._reader.resume()
         return self.lead_in.start(self._mpv, self._held, local_t, self.lead)
 
     def notice(self) -> float:
@@ -207,6 +221,9 @@ class MpvPlayer:
         if executor is None:
             return
         loop = asyncio.get_running_loop()
+        if (reader := self._reader) is not None:
+            self._reader = None
+            await loop.run_in_executor(None, reader.close)  # before a read can reach terminate
         if self._mpv is not None:
             await loop.run_in_executor(executor, self._mpv.terminate)
             self._mpv = None

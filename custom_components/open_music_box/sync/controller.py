@@ -5,17 +5,21 @@ heard is the offset between members, so a member is corrected against the room (
 the members' errors, see `common_error`), not against the timeline alone.
 
 Every sound card runs a little fast or slow against the room's clock (tens of ppm for a crystal,
-600 ppm for PulseAudio's null sink here). The controller learns that rate (`base`, the integral
-of small errors) and plays at it, so a member stays on the room instead of drifting to the edge
-of the deadband, being pushed back, and drifting again: that saw-tooth of ±0.5 ms was the
-satellites' steady offset, and kept a pair above 1 ms for seconds after each realign. Around
-`base`: within the deadband nothing more; errors up to BURST_ABOVE_SECONDS get a trim of
-≤ 0.1 %; larger ones a burst proportional to the error (removed over about HORIZON_SECONDS,
-≤ 0.5 %, at most 10 s); a member more than REALIGN_ABOVE_SECONDS off, twice in a row, realigns
-alone (a seek to a future instant). Realigns are at least REALIGN_COOLDOWN_SECONDS apart, bursts
-in between. mpv hears a new speed only after its audio buffer (~0.4 s), so the speed changes at
-most every 0.5 s and the error the current speed will still remove before the change is heard
-is counted first, so the trim returns to `base` early instead of overshooting.
+600 ppm for PulseAudio's null sink here). The controller learns that rate (`base`) and plays at
+it, so a member stays on the room instead of drifting to the edge of the deadband, being pushed
+back, and drifting again: that saw-tooth of ±0.5 ms was the satellites' steady offset. A
+member's first start measures the rate: the speed is held for LEARN_SECONDS and the slope of its
+errors is its rate. Trimming from the first tick instead (measured at the output) swung each
+member's speed by hundreds of ppm on errors of tenths of a ms, the swings disturbed the members'
+own audio-pts for seconds, and pairs drifted up to 1.9 ms apart for the first 5-10 s. After
+that the integral of small errors keeps `base` right. Around `base`: within the deadband nothing
+more; errors up to BURST_ABOVE_SECONDS get a trim of ≤ 0.1 %; larger ones a burst proportional
+to the error (removed over about HORIZON_SECONDS, ≤ 0.5 %, at most 10 s); a member more than
+REALIGN_ABOVE_SECONDS off, twice in a row, realigns alone (a seek to a future instant). Realigns
+are at least REALIGN_COOLDOWN_SECONDS apart, bursts in between. mpv hears a new speed only after
+its audio buffer (~0.4 s), so the speed changes at most every 0.5 s and the error the current
+speed will still remove before the change is heard is counted first, so the trim returns to
+`base` early instead of overshooting.
 """
 
 from __future__ import annotations
@@ -41,6 +45,18 @@ REALIGN_COOLDOWN_SECONDS = 2.0
 # each member at its own rate nothing else holds the room as a whole on the timeline, and left
 # at a wider edge the members' corrections there pulled pairs apart.
 COMMON_TOLERANCE_SECONDS = 0.0002
+# A member's first start: the speed is held this long and its rate is the slope of its errors.
+# The same time for every member, so they all end the hold, and return, together (holding some
+# longer while their slope was uncertain let the others' return pull them apart).
+LEARN_SECONDS = 3.0
+LEARN_MIN_SAMPLES = 6
+HOLD_ABOVE_SECONDS = 0.003  # an error this large ends a hold (below): it is corrected at once
+# Every start holds the speed this long too, small errors aside: the lead-in lands within a few
+# tenths of a ms, while a member's own measurement was off by up to 1 ms for seconds after a
+# start (a satellite realigned after a stall: its output stream had underrun), and trimming on it
+# pushed a member that was in step 1.3 ms out.
+START_HOLD_SECONDS = 2.0
+REJOIN_SECONDS = 5.0  # after the hold, no bursts: the members return to the timeline together
 CHANGE_INTERVAL_SECONDS = 0.5
 SPEED_LATENCY_SECONDS = 0.4  # until a new speed is heard (the audio buffer)
 HORIZON_SECONDS = 1.0  # a trim aims to remove the error over this long
@@ -72,15 +88,18 @@ class Correction:
 class RateController:
     """Decides the corrections of one member from its measured error."""
 
-    def __init__(self) -> None:
-        """Initialize the rate controller."""
-        self.speed = 1.0
-        self.base = 1.0  # the member's own rate: survives reset(), it belongs to its clock
+    def __init__(self, base: float | None = None) -> None:
+        """Initialize the rate controller; `base`: the member's rate, when known."""
+        self.speed = 1.0 if base is None else base
+        self.base = self.speed  # the member's own rate: survives reset(), it belongs to its clock
+        # (time, error) while the first start measures the rate; None once it is known.
+        self._learning: list[tuple[float, float]] | None = [] if base is None else None
         self._learned_at: float | None = None
         self._changed_at = -math.inf
         self._burst_since: float | None = None
         self._burst_rest_until = -math.inf  # after a full-length burst, trims only for a while
         self._far = 0  # consecutive measurements beyond REALIGN_ABOVE_SECONDS
+        self._started_at: float | None = None  # the first measurement since the start
         self._realigned_at = -math.inf  # survives reset(): a realign resets the trim
 
     def reset(self) -> None:
@@ -94,6 +113,14 @@ class RateController:
         self._burst_since = None
         self._burst_rest_until = -math.inf
         self._far = 0
+        self._started_at = None
+        if self._learning is not None:
+            self._learning = []  # errors before a seek are on another line
+
+    @property
+    def learning(self) -> bool:
+        """Return True while the first start measures the member's rate (speed held)."""
+        return self._learning is not None
 
     def decide(self, error: float, now: float) -> Correction:
         """`error`: seconds the member is ahead (+) or behind (-) of where it should be."""
@@ -106,6 +133,14 @@ class RateController:
                 return Correction(speed=self.speed, seek=True)
         else:
             self._far = 0
+        if self._started_at is None:
+            self._started_at = now
+        if self._learning is not None and not self._measure_rate(error, now):
+            return Correction()
+        if abs(error) >= HOLD_ABOVE_SECONDS:
+            self._started_at = -math.inf  # a start that is off: corrected from now on
+        elif now - self._started_at < START_HOLD_SECONDS:
+            return Correction()
         self._learn(error, now)
         if now - self._changed_at < CHANGE_INTERVAL_SECONDS:
             return Correction()
@@ -123,6 +158,25 @@ class RateController:
         self.speed = target
         self._changed_at = now
         return Correction(speed=target)
+
+    def _measure_rate(self, error: float, now: float) -> bool:
+        """Hold the speed and collect errors; return True once the rate is set (or given up)."""
+        assert self._learning is not None
+        points = self._learning
+        held = abs(error) < HOLD_ABOVE_SECONDS
+        if held:
+            points.append((now, error))
+        span = now - points[0][0] if points else 0.0
+        if held and (span < LEARN_SECONDS or len(points) < LEARN_MIN_SAMPLES):
+            return False
+        if len(points) >= LEARN_MIN_SAMPLES and span >= LEARN_SECONDS / 2:
+            # Errors grow at (speed x rate - 1) per second: the rate makes them stand still.
+            self.base = 1.0 + _clamp(self.speed / (1.0 + _slope(points)) - 1.0, RATE_LIMIT)
+            # Every member held its speed, so the room drifted off the timeline as a whole:
+            # they all come back at the trim's limit, in step, not in bursts of their own.
+            self._burst_rest_until = now + REJOIN_SECONDS
+        self._learning = None
+        return True
 
     def _learn(self, error: float, now: float) -> None:
         """Integrate small errors into the member's rate (a burst or a glitch teaches nothing)."""
@@ -145,6 +199,14 @@ class RateController:
             if now - self._burst_since >= BURST_MAX_SECONDS:
                 self._burst_rest_until = now + BURST_MAX_SECONDS
             self._burst_since = None
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (time, value) points."""
+    t_mean = sum(t for t, _ in points) / len(points)
+    v_mean = sum(v for _, v in points) / len(points)
+    sxx = sum((t - t_mean) ** 2 for t, _ in points)
+    return sum((t - t_mean) * (v - v_mean) for t, v in points) / sxx
 
 
 def _clamp(value: float, limit: float) -> float:

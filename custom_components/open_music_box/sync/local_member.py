@@ -1,7 +1,8 @@
 """A room member playing through another libmpv instance on an audio device of this host.
 
-The position is measured from mpv's `audio-pts` notifications, each timestamped with
-`time.monotonic()` on mpv's thread as it arrives and fitted with a line in the event loop.
+The position is measured from mpv's `audio-pts`, read and dated on a thread of its own
+(sync/ptsreader.py: notifications are dated late whenever the event loop holds the GIL) and
+fitted with a line in the event loop.
 
 Measured at the sound output (bench/bench_sync_output.py), an unpause is not a start: the audio
 output starts anew and the first 2-4 ms are lost, and an unpaused stream is heard at its
@@ -12,7 +13,7 @@ after the unpause (sync/leadin.py), on the mpv worker thread, never the loop.
 
 from __future__ import annotations
 
-import time
+from contextlib import suppress
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -23,6 +24,7 @@ from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
 from .leadin import LeadIn, notice, output_lead, warm_up
 from .linefit import LineFit
 from .member import Member, MemberNotReady
+from .ptsreader import PtsReader
 from .timeline import Timeline, server_time
 
 LATE_SPARE_SECONDS = 0.15  # a late start aims this far past the notice it needs
@@ -46,6 +48,7 @@ class SyncedMpv(MpvOutput):
         self._held = 0.0  # the position held paused
         self._silence = False  # the output plays silence while paused
         self.lead_in = LeadIn()
+        self._reader: PtsReader | None = None
 
     def _create(self, mpv: Any, ao: str | None) -> Any:
         player = super()._create(mpv, ao)
@@ -59,17 +62,19 @@ class SyncedMpv(MpvOutput):
         return player
 
     async def async_start_measuring(self) -> None:
-        """Observe audio-pts (once, after the output is open)."""
-        await self._run(self._observe)
+        """Start the audio-pts reader (once, after the output is open); it reads once started."""
+        self._reader = PtsReader(self._read_pts, self._on_read, "open_music_box_pts")
 
-    def _observe(self) -> None:
-        self._player.observe_property("audio-pts", self._on_pts)
+    def _read_pts(self) -> float | None:
+        player = self._player
+        value = None if player is None else player.audio_pts  # None while unavailable
+        return None if value is None else float(value)
 
-    def _on_pts(self, _name: str, value: Any) -> None:
-        # mpv's thread: the timestamp is taken first, then the sample hops into the loop.
-        stamp = time.monotonic()
-        if value is not None and not self._closing:
-            self._hass.loop.call_soon_threadsafe(self._add_sample, stamp, float(value))
+    def _on_read(self, stamp: float, pts: float) -> None:
+        # The reader's thread: the dated read hops into the loop.
+        if not self._closing:
+            with suppress(RuntimeError):  # the loop is closed: Home Assistant is stopping
+                self._hass.loop.call_soon_threadsafe(self._add_sample, stamp, pts)
 
     @callback
     def _add_sample(self, stamp: float, pts: float) -> None:
@@ -81,6 +86,8 @@ class SyncedMpv(MpvOutput):
         """Forget the line until the next start (pause, seek, load)."""
         self._accept_from = float("inf")
         self.fit.reset()
+        if self._reader is not None:
+            self._reader.pause()
 
     async def async_hold(self, path: str, position: float) -> float | None:
         """Hold `path` paused at `position` (reload only for a new file); return its duration."""
@@ -114,6 +121,8 @@ class SyncedMpv(MpvOutput):
         """Start so that the held position is heard at monotonic `instant` (worker thread)."""
         self._accept_from = instant + SETTLE_SECONDS
         await self._run(self._start_at, instant)
+        if self._reader is not None:
+            self._reader.resume()
 
     def _start_at(self, instant: float) -> None:
         self.lead = output_lead(self._player, self._held)
@@ -126,6 +135,14 @@ class SyncedMpv(MpvOutput):
     async def async_set_speed(self, speed: float) -> None:
         """Trim the speed."""
         await self._run(self._set, "speed", speed)
+
+    async def async_close(self) -> None:
+        """Stop the reader first: a read of a terminated player would crash libmpv."""
+        self._closing = True
+        if (reader := self._reader) is not None:
+            self._reader = None
+            await self._hass.async_add_executor_job(reader.close)
+        await super().async_close()
 
 
 class LocalMember(Member):

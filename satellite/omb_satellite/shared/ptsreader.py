@@ -1,0 +1,1 @@
+../../../custom_components/open_music_box/sync/ptsreader.py

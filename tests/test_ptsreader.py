@@ -1,0 +1,150 @@
+"""audio-pts read and dated on a thread of its own (sync/ptsreader.py).
+
+A notification is dated when python-mpv's event thread gets the GIL: with Python busy beside it,
+every one came 5 ms late. The reader dates a read by the clock on both sides of the call and
+drops the slow ones, so a line through its reads stays on the player under the same load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+import threading
+import time
+
+import mpv
+import numpy as np
+import pytest
+
+from custom_components.open_music_box.sync import ptsreader
+from custom_components.open_music_box.sync.ptsreader import PtsReader
+
+from .audio import write_wav
+
+
+def wait_for(condition: object, timeout: float = 10.0) -> None:
+    """Wait (in this thread) until `condition()` is true."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_slow_reads_are_dropped_and_quick_ones_dated_between_the_clock_reads() -> None:
+    """A read that waited (here: every third sleeps 3 ms, as one waiting for the GIL) is
+    dropped; the others are dated within the call."""
+    calls: list[tuple[float, float]] = []
+    kept: list[tuple[float, float]] = []
+
+    def read() -> float:
+        before = time.monotonic()
+        if len(calls) % 3 == 2:
+            time.sleep(0.003)
+        calls.append((before, time.monotonic()))
+        return float(len(calls))
+
+    reader = PtsReader(read, lambda t, v: kept.append((t, v)), "test_pts")
+    reader.resume()
+    wait_for(lambda: len(calls) >= 12)
+    reader.close()
+    slow = {float(i + 1) for i in range(len(calls)) if i % 3 == 2}
+    assert kept, "no quick read was kept"
+    assert not slow & {value for _, value in kept}
+    for stamp, value in kept:
+        start, end = calls[int(value) - 1]
+        assert start <= stamp <= end + ptsreader.MAX_SPREAD_SECONDS
+
+
+def test_pause_resume_close_and_a_failing_read() -> None:
+    """Paused it reads nothing; a read that raises (a player closing) does not end the thread;
+    close() returns with the thread ended."""
+    reads: list[int] = []
+
+    def read() -> float | None:
+        reads.append(1)
+        if len(reads) == 2:
+            raise RuntimeError("closing")
+        return None  # mpv: unavailable
+
+    reader = PtsReader(read, lambda t, v: None, "test_pts")
+    time.sleep(0.2)
+    assert not reads  # not resumed yet
+    reader.resume()
+    wait_for(lambda: len(reads) >= 4)
+    reader.pause()
+    time.sleep(ptsreader.POLL_SECONDS * 2)
+    paused_at = len(reads)
+    time.sleep(ptsreader.POLL_SECONDS * 4)
+    assert len(reads) == paused_at
+    reader.close()
+    assert not reader._thread.is_alive()
+
+
+def test_a_slow_host_keeps_its_quickest_reads() -> None:
+    """Where every read takes 1 ms (a small board), reads up to 3 times its quickest are kept."""
+    kept: list[float] = []
+
+    def read() -> float:
+        time.sleep(0.001)
+        return 1.0
+
+    reader = PtsReader(read, lambda t, v: kept.append(v), "test_pts")
+    reader.resume()
+    wait_for(lambda: len(kept) >= 3)
+    reader.close()
+    assert reader.limit() >= 0.003
+
+
+@pytest.fixture
+def player(tmp_path: Path) -> Iterator[mpv.MPV]:
+    """libmpv playing a generated tone to its null output."""
+    player = mpv.MPV(ao="null", vo="null", video=False, idle=True, keep_open="yes")
+    player.play(str(write_wav(tmp_path / "tone.wav", seconds=30)))
+    wait_for(lambda: player.audio_pts is not None and player.audio_pts > 0.5)
+    yield player
+    player.terminate()
+
+
+def test_reads_stay_on_the_player_while_python_is_busy(player: mpv.MPV) -> None:
+    """With a thread holding the GIL half of the time (the event loop at work), the reads kept
+    still lie on the line of the quiet ones; notifications observed meanwhile came late."""
+    reads: list[tuple[float, float]] = []
+    observed: list[tuple[float, float]] = []
+    busy = threading.Event()
+
+    def on_pts(_name: str, value: float | None) -> None:
+        if value is not None and busy.is_set():
+            observed.append((time.monotonic(), value))
+
+    reader = PtsReader(lambda: player.audio_pts, lambda t, v: reads.append((t, v)), "test_pts")
+    reader.resume()
+    wait_for(lambda: len(reads) >= 20)
+    quiet = np.array(reads)
+    slope, intercept = np.polyfit(quiet[:, 0] - quiet[0, 0], quiet[:, 1], 1)
+
+    def off(samples: list[tuple[float, float]]) -> np.ndarray:
+        a = np.array(samples)
+        return a[:, 1] - (intercept + slope * (a[:, 0] - quiet[0, 0]))
+
+    player.observe_property("audio-pts", on_pts)
+    done = threading.Event()
+
+    def hold_the_gil() -> None:  # half of the time, in 50 ms turns
+        busy.set()
+        while not done.is_set():
+            until = time.monotonic() + 0.05
+            while time.monotonic() < until:
+                sum(i * i for i in range(200))
+            time.sleep(0.05)
+
+    count = len(reads)
+    worker = threading.Thread(target=hold_the_gil)
+    worker.start()
+    try:
+        wait_for(lambda: len(reads) >= count + 10 and len(observed) >= 10, timeout=20)
+    finally:
+        done.set()
+        worker.join()
+        reader.close()
+    assert np.max(np.abs(off(reads[count:]))) < 0.001
+    assert np.min(off(observed)) < -0.002  # notifications: some dated milliseconds late
