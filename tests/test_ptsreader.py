@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from custom_components.open_music_box.sync import ptsreader
-from custom_components.open_music_box.sync.ptsreader import PtsReader
+from custom_components.open_music_box.sync.ptsreader import PtsReader, exact_pulse_latency
 
 from .audio import write_wav
 
@@ -148,3 +148,15 @@ def test_reads_stay_on_the_player_while_python_is_busy(player: mpv.MPV) -> None:
         reader.close()
     assert np.max(np.abs(off(reads[count:]))) < 0.001
     assert np.min(off(observed)) < -0.002  # notifications: some dated milliseconds late
+
+
+def test_mpv_computes_the_pulse_latency_where_it_can(player: mpv.MPV) -> None:
+    """Set on a real libmpv; a player without the option (no PulseAudio) is left as it is."""
+    exact_pulse_latency(player)
+    assert player.pulse_latency_hacks is True
+
+    class WithoutPulse:
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError(name)
+
+    exact_pulse_latency(WithoutPulse())

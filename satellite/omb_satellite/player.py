@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from .errors import SatelliteError
 from .shared.leadin import LeadIn, notice, output_lead, warm_up
 from .shared.linefit import LineFit
-from .shared.ptsreader import PtsReader
+from .shared.ptsreader import PtsReader, exact_pulse_latency
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")  # not def f[T]: Raspberry Pi OS 12 has Python 3.11
@@ -79,6 +79,7 @@ class MpvPlayer:
         if self.audio_device != "auto":
             options["audio_device"] = self.audio_device
         player = mpv.MPV(**options)
+        exact_pulse_latency(player)
         player.register_event_callback(self._on_event)
         self._mpv = player
         # Read and dated on a thread of its own: a notification is dated late whenever the

@@ -24,7 +24,7 @@ from ..playback.outputs.mpv import LOAD_TIMEOUT_SECONDS, MpvOutput
 from .leadin import LeadIn, notice, output_lead, warm_up
 from .linefit import LineFit
 from .member import Member, MemberNotReady
-from .ptsreader import PtsReader
+from .ptsreader import PtsReader, exact_pulse_latency
 from .timeline import Timeline, server_time
 
 LATE_SPARE_SECONDS = 0.15  # a late start aims this far past the notice it needs
@@ -54,6 +54,7 @@ class SyncedMpv(MpvOutput):
         player = super()._create(mpv, ao)
         # The speed trim would otherwise go through a time-stretch filter with its own latency.
         player.audio_pitch_correction = False
+        exact_pulse_latency(player)
         # A real device only (libmpv 0.35's null output can assert on it; "null..." devices
         # select that output too).
         self._silence = ao is None and not self.audio_device.startswith("null")
