@@ -4,8 +4,8 @@ A property notification reaches Python on python-mpv's event thread, which must 
 before it can read the clock. Measured with a busy Python thread beside it (as Home Assistant's
 event loop at work): every notification was dated 5 ms late (the interpreter's switch interval),
 and with the loop busy a fifth of the time a 1 s line through them was 0.5-1.8 ms off; read here,
-within 0.1 ms (tests/test_ptsreader.py has the mechanism). ctypes releases the GIL during the
-call and waits for it after, so a read whose two clock reads are close is dated by them to within
+within 0.1 ms (a probe on a real libmpv). ctypes releases the GIL during the call and waits for
+it after, so a read whose two clock reads are close is dated by them to within
 their spread; the others are dropped.
 
 No Home Assistant imports: the satellite ships this module too (satellite/omb_satellite/shared).
@@ -90,5 +90,11 @@ class PtsReader:
             self._closed.wait(POLL_SECONDS)
 
     def limit(self) -> float:
-        """Return the slowest read kept: MAX_SPREAD_SECONDS, more on a host too slow for it."""
-        return max(MAX_SPREAD_SECONDS, SLOW_HOST_FACTOR * min(self._spreads, default=0.0))
+        """Return the slowest read kept: MAX_SPREAD_SECONDS, more on a host too slow for it.
+
+        Judged over a full window of reads only: the first few may all have waited for the GIL,
+        and taken as the host's pace they let reads 5 ms late through (tests/test_ptsreader.py).
+        """
+        if len(self._spreads) < SPREADS_KEPT:
+            return MAX_SPREAD_SECONDS
+        return max(MAX_SPREAD_SECONDS, SLOW_HOST_FACTOR * min(self._spreads))
