@@ -33,8 +33,8 @@ def wait_for(condition: object, timeout: float = 10.0) -> None:
 
 
 def test_slow_reads_are_dropped_and_quick_ones_dated_between_the_clock_reads() -> None:
-    """A read that waited (here: every third sleeps 3 ms, as one waiting for the GIL) is
-    dropped; the others are dated within the call."""
+    """A read that waited (here: every third sleeps 3 ms, as one waiting for the GIL) is never
+    the one kept of its group; the reads kept are dated within the call."""
     calls: list[tuple[float, float]] = []
     kept: list[tuple[float, float]] = []
 
@@ -82,9 +82,8 @@ def test_pause_resume_close_and_a_failing_read() -> None:
     assert not reader._thread.is_alive()
 
 
-def test_a_slow_host_keeps_its_quickest_reads() -> None:
-    """Where every read takes 1 ms (a small board), reads up to 3 times its quickest are kept,
-    once a full window of reads shows it is the host's pace and not a moment's wait."""
+def test_a_slow_host_still_gets_its_best_reads() -> None:
+    """Where every read takes 1 ms (a small board), the best of each group is still kept."""
     kept: list[float] = []
 
     def read() -> float:
@@ -92,11 +91,9 @@ def test_a_slow_host_keeps_its_quickest_reads() -> None:
         return 1.0
 
     reader = PtsReader(read, lambda t, v: kept.append(v), "test_pts")
-    assert reader.limit() == ptsreader.MAX_SPREAD_SECONDS
     reader.resume()
-    wait_for(lambda: len(kept) >= 3, timeout=30)
+    wait_for(lambda: len(kept) >= 3)
     reader.close()
-    assert reader.limit() >= 0.003
 
 
 @pytest.fixture
@@ -131,7 +128,7 @@ def c_read() -> float:
 def test_reads_are_dated_right_while_python_is_busy() -> None:
     """With a thread holding the GIL half of the time (the event loop at work), a value read in C
     and dated after the call (as a notification is) came milliseconds late; each read the reader
-    keeps is dated within half its spread of the instant it was made (0.25 ms)."""
+    keeps is dated within 1 ms of the instant it was made (half the largest spread kept)."""
     kept: list[tuple[float, float]] = []
     late: list[float] = []
     done = threading.Event()

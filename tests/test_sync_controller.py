@@ -21,8 +21,8 @@ from custom_components.open_music_box.sync.controller import (
     RATE_LIMIT,
     REALIGN_ABOVE_SECONDS,
     REALIGN_COOLDOWN_SECONDS,
+    REALIGN_HOLD_SECONDS,
     SPEED_LATENCY_SECONDS,
-    START_HOLD_SECONDS,
     TRIM,
     Correction,
     RateController,
@@ -37,10 +37,8 @@ EPS = 1e-9
 
 
 def playing(base: float = 1.0) -> RateController:
-    """A member whose rate is known, playing for a while (past the hold of its start)."""
-    controller = RateController(base=base)
-    assert controller.decide(0.0, -START_HOLD_SECONDS - 10.0) == Correction()
-    return controller
+    """A member whose rate is known, playing."""
+    return RateController(base=base)
 
 
 @pytest.mark.parametrize("error", [0.0, 0.00005, -0.00005, DEADBAND_SECONDS, -DEADBAND_SECONDS])
@@ -308,19 +306,20 @@ def test_a_large_error_during_the_first_start_is_corrected_at_once() -> None:
     assert not controller.learning
 
 
-def test_a_start_is_trusted_for_a_while() -> None:
-    """After a start (a seek, a realign) small errors are left alone for START_HOLD_SECONDS: the
-    start lands within tenths of a ms, and a member's own measurement was off by up to 1 ms
-    for seconds after one. A start that is off by HOLD_ABOVE_SECONDS is corrected at once."""
+def test_a_realigned_member_is_trusted_for_a_while() -> None:
+    """After a realign small errors are left alone for a while: its output had underrun and its
+    own measurement was off by up to 1 ms for seconds. Three ms or more are corrected at once;
+    after the room's own starts nothing is held."""
     controller = playing()
-    controller.reset()
-    assert controller.decide(0.0008, 50.0) == Correction()
-    assert controller.decide(0.0008, 50.0 + START_HOLD_SECONDS - 0.25) == Correction()
-    assert controller.decide(0.0008, 50.0 + START_HOLD_SECONDS).speed == pytest.approx(0.9992)
-    controller.reset()
-    assert controller.decide(0.0008, 60.0) == Correction()
-    assert controller.decide(HOLD_ABOVE_SECONDS, 60.25).speed is not None
-    assert controller.decide(0.0008, 61.0).speed is not None  # the hold has ended
+    controller.decide(0.05, 100.0)
+    assert controller.decide(0.05, 100.25).seek
+    controller.reset()  # the member's start
+    assert controller.decide(0.0008, 101.5) == Correction()
+    assert controller.decide(0.0008, 100.25 + REALIGN_HOLD_SECONDS - 0.25) == Correction()
+    assert controller.decide(HOLD_ABOVE_SECONDS, 103.0).speed is not None
+    assert controller.decide(0.0008, 100.25 + REALIGN_HOLD_SECONDS).speed is not None
+    controller.reset()  # a seek of the room
+    assert controller.decide(0.0008, 110.0).speed is not None
 
 
 def test_a_known_rate_is_played_from_the_first_start() -> None:

@@ -51,11 +51,11 @@ COMMON_TOLERANCE_SECONDS = 0.0002
 LEARN_SECONDS = 3.0
 LEARN_MIN_SAMPLES = 6
 HOLD_ABOVE_SECONDS = 0.003  # an error this large ends a hold (below): it is corrected at once
-# Every start holds the speed this long too, small errors aside: the lead-in lands within a few
-# tenths of a ms, while a member's own measurement was off by up to 1 ms for seconds after a
-# start (a satellite realigned after a stall: its output stream had underrun), and trimming on it
-# pushed a member that was in step 1.3 ms out.
-START_HOLD_SECONDS = 2.0
+# After a realign the member's own small errors are left alone this long (from the decision; it
+# restarts 1-1.3 s later): its output stream had underrun, and a satellite heard in step (0.03 ms)
+# measured itself +0.8 ms for about 3 s; trimming on it pushed it 1.3 ms out. Not after the room's
+# starts: there a start 0.8 ms off was then left for 2 s (measured at the output).
+REALIGN_HOLD_SECONDS = 3.5
 REJOIN_SECONDS = 5.0  # after the hold, no bursts: the members return to the timeline together
 CHANGE_INTERVAL_SECONDS = 0.5
 SPEED_LATENCY_SECONDS = 0.4  # until a new speed is heard (the audio buffer)
@@ -99,7 +99,6 @@ class RateController:
         self._burst_since: float | None = None
         self._burst_rest_until = -math.inf  # after a full-length burst, trims only for a while
         self._far = 0  # consecutive measurements beyond REALIGN_ABOVE_SECONDS
-        self._started_at: float | None = None  # the first measurement since the start
         self._realigned_at = -math.inf  # survives reset(): a realign resets the trim
 
     def reset(self) -> None:
@@ -113,7 +112,6 @@ class RateController:
         self._burst_since = None
         self._burst_rest_until = -math.inf
         self._far = 0
-        self._started_at = None
         if self._learning is not None:
             self._learning = []  # errors before a seek are on another line
 
@@ -133,13 +131,9 @@ class RateController:
                 return Correction(speed=self.speed, seek=True)
         else:
             self._far = 0
-        if self._started_at is None:
-            self._started_at = now
         if self._learning is not None and not self._measure_rate(error, now):
             return Correction()
-        if abs(error) >= HOLD_ABOVE_SECONDS:
-            self._started_at = -math.inf  # a start that is off: corrected from now on
-        elif now - self._started_at < START_HOLD_SECONDS:
+        if abs(error) < HOLD_ABOVE_SECONDS and now - self._realigned_at < REALIGN_HOLD_SECONDS:
             return Correction()
         self._learn(error, now)
         if now - self._changed_at < CHANGE_INTERVAL_SECONDS:

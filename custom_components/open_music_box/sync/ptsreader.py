@@ -5,15 +5,15 @@ before it can read the clock. Measured with a busy Python thread beside it (as H
 event loop at work): every notification was dated 5 ms late (the interpreter's switch interval),
 and with the loop busy a fifth of the time a 1 s line through them was 0.5-1.8 ms off; read here,
 within 0.1 ms (a probe on a real libmpv). ctypes releases the GIL during the call and waits for
-it after, so a read whose two clock reads are close is dated by them to within
-their spread; the others are dropped.
+it after, so a read is dated by the clock reads around it to within half their spread. Of every
+GROUP reads the one with the smallest spread is kept (NTP's minimum-delay filter): a steady five
+reads a second, each the best dated of its group, on a busy host as on a slow one.
 
 No Home Assistant imports: the satellite ships this module too (satellite/omb_satellite/shared).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 import contextlib
 import logging
@@ -22,9 +22,11 @@ import time
 from typing import Any
 
 POLL_SECONDS = 0.05
-MAX_SPREAD_SECONDS = 0.0005  # a read slower than this waited for the GIL or for mpv's core
-SLOW_HOST_FACTOR = 3.0  # a host whose quickest reads are slow: up to this times the quickest
-SPREADS_KEPT = 200  # 10 s: a slow host is slow for good, a busy loop for moments
+GROUP = 4  # the best-dated read of every four (0.2 s) is kept
+# Even the best of a group is dropped above this: every read of it waited (a loop busy for 0.2 s).
+# Dropping only the reads slower than 0.5 ms left rooms without a measurement for seconds while
+# Home Assistant was busy (measured at the output).
+MAX_SPREAD_SECONDS = 0.002
 CLOSE_TIMEOUT_SECONDS = 2.0
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,7 +54,6 @@ class PtsReader:
         self._add = add
         self._resumed = threading.Event()
         self._closed = threading.Event()
-        self._spreads: deque[float] = deque(maxlen=SPREADS_KEPT)
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -72,10 +73,13 @@ class PtsReader:
             self._thread.join(CLOSE_TIMEOUT_SECONDS)
 
     def _loop(self) -> None:
+        best: tuple[float, float, float] | None = None  # (spread, time, value) of this group
+        count = 0
         while not self._closed.is_set():
-            self._resumed.wait()
-            if self._closed.is_set():
-                return
+            if not self._resumed.is_set():
+                best, count = None, 0  # a group does not span a pause
+                self._resumed.wait()
+                continue
             before = time.monotonic()
             try:
                 value = self._read()
@@ -83,18 +87,11 @@ class PtsReader:
                 _LOGGER.debug("audio-pts not read: %s", err)
                 value = None
             after = time.monotonic()
-            spread = after - before
-            self._spreads.append(spread)
-            if value is not None and spread <= self.limit():
-                self._add((before + after) / 2, value)
+            if value is not None and (best is None or after - before < best[0]):
+                best = (after - before, (before + after) / 2, value)
+            count += 1
+            if count == GROUP:
+                if best is not None and best[0] <= MAX_SPREAD_SECONDS and self._resumed.is_set():
+                    self._add(best[1], best[2])
+                best, count = None, 0
             self._closed.wait(POLL_SECONDS)
-
-    def limit(self) -> float:
-        """Return the slowest read kept: MAX_SPREAD_SECONDS, more on a host too slow for it.
-
-        Judged over a full window of reads only: the first few may all have waited for the GIL,
-        and taken as the host's pace they let reads 5 ms late through (tests/test_ptsreader.py).
-        """
-        if len(self._spreads) < SPREADS_KEPT:
-            return MAX_SPREAD_SECONDS
-        return max(MAX_SPREAD_SECONDS, SLOW_HOST_FACTOR * min(self._spreads))
