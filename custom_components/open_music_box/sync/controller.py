@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import math
 import statistics
 
+from .linefit import fit_line
+
 # Against the room. Small, since a member at its learned rate does not hunt: Snapcast's clients
 # agree within about 0.15 ms (p95) on the same rig.
 DEADBAND_SECONDS = 0.0001
@@ -165,7 +167,8 @@ class RateController:
             return False
         if len(points) >= LEARN_MIN_SAMPLES and span >= LEARN_SECONDS / 2:
             # Errors grow at (speed x rate - 1) per second: the rate makes them stand still.
-            self.base = 1.0 + _clamp(self.speed / (1.0 + _slope(points)) - 1.0, RATE_LIMIT)
+            _intercept, slope = fit_line(points)
+            self.base = 1.0 + _clamp(self.speed / (1.0 + slope) - 1.0, RATE_LIMIT)
             # Every member held its speed, so the room drifted off the timeline as a whole:
             # they all come back at the trim's limit, in step, not in bursts of their own.
             self._burst_rest_until = now + REJOIN_SECONDS
@@ -193,14 +196,6 @@ class RateController:
             if now - self._burst_since >= BURST_MAX_SECONDS:
                 self._burst_rest_until = now + BURST_MAX_SECONDS
             self._burst_since = None
-
-
-def _slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of (time, value) points."""
-    t_mean = sum(t for t, _ in points) / len(points)
-    v_mean = sum(v for _, v in points) / len(points)
-    sxx = sum((t - t_mean) ** 2 for t, _ in points)
-    return sum((t - t_mean) * (v - v_mean) for t, v in points) / sxx
 
 
 def _clamp(value: float, limit: float) -> float:

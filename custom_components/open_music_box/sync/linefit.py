@@ -8,10 +8,22 @@ millisecond, where one raw read can be tens of milliseconds stale.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 WINDOW_SECONDS = 1.0
 MIN_SAMPLES = 3
 MIN_SPAN_SECONDS = 0.3  # shorter spans give a slope too noisy to extrapolate
+
+
+def fit_line(samples: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Return (intercept, slope) of the least-squares line through two or more distinct times."""
+    # Centre the times first: monotonic seconds are large and squares would lose precision.
+    t_mean = sum(t for t, _ in samples) / len(samples)
+    v_mean = sum(v for _, v in samples) / len(samples)
+    sxx = sum((t - t_mean) ** 2 for t, _ in samples)
+    sxy = sum((t - t_mean) * (v - v_mean) for t, v in samples)
+    slope = sxy / sxx
+    return v_mean - slope * t_mean, slope
 
 
 class LineFit:
@@ -47,13 +59,7 @@ class LineFit:
         samples = list(self._samples)
         if len(samples) < MIN_SAMPLES or samples[-1][0] - samples[0][0] < MIN_SPAN_SECONDS:
             return None
-        # Centre the times first: monotonic seconds are large and squares would lose precision.
-        t_mean = sum(t for t, _ in samples) / len(samples)
-        v_mean = sum(v for _, v in samples) / len(samples)
-        sxx = sum((t - t_mean) ** 2 for t, _ in samples)
-        sxy = sum((t - t_mean) * (v - v_mean) for t, v in samples)
-        slope = sxy / sxx
-        return v_mean - slope * t_mean, slope
+        return fit_line(samples)
 
     def value_at(self, t: float) -> float | None:
         """Return the fitted value at time `t`, or None while there are too few samples."""
