@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, TimeoutError as PlaywrightTimeoutError, expect
 import pytest
 
 from custom_components.open_music_box.tag_notices import TAGS_PANEL_URL
@@ -65,9 +65,17 @@ def show_dashboard(page: Page, instance: Instance, card: dict[str, Any]) -> None
 
 
 def cover_loaded(page: Page, name: str) -> bool:
-    image = page.get_by_role("button", name=name).locator("img")
-    loaded: bool = image.evaluate("img => img.complete && img.naturalWidth > 0")
-    return loaded
+    """Return True once the button's cover image has loaded and decoded (within 10 s).
+
+    A visible img may still be loading: with the tests on two workers one read came too early.
+    """
+    image = page.get_by_role("button", name=name).locator("img").element_handle()
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    try:
+        page.wait_for_function(loaded, arg=image, timeout=10_000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_panel_library(instance: Instance, page: Page) -> None:
